@@ -1,0 +1,172 @@
+package indexer
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/emergent-learning/elfsync/frontmatter"
+)
+
+// Drift is how far the index is from the files, as `elfsync status` shows
+// it. Paths are root-relative.
+type Drift struct {
+	Files       int         `json:"files"`        // record files on disk
+	Rows        int         `json:"rows"`         // rows in learnings and heuristics
+	MissingRows []string    `json:"missing_rows"` // files with no row that the index has not judged invalid
+	OrphanRows  []string    `json:"orphan_rows"`  // rows with no file
+	StaleRows   []string    `json:"stale_rows"`   // rows whose file changed since it was indexed
+	Invalid     []FileError `json:"invalid"`      // files that do not parse (reported, not drift)
+	LastScan    time.Time   `json:"-"`
+	IndexExists bool        `json:"-"`
+}
+
+// InSync reports whether the index matches the files. Invalid files are not
+// drift.
+func (d *Drift) InSync() bool {
+	return len(d.MissingRows) == 0 && len(d.OrphanRows) == 0 && len(d.StaleRows) == 0
+}
+
+// Check compares the index of the memory folder under root with the files,
+// read-only: it opens the index without writing to it, and reads only files
+// whose size or mtime differ from the ledger. A missing index means every
+// file lacks its row.
+func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
+	if maxSize <= 0 {
+		maxSize = frontmatter.DefaultMaxSize
+	}
+	memDir := filepath.Join(root, MemoryDir)
+	dbPath := filepath.Join(memDir, DBName)
+	d := Drift{MissingRows: []string{}, OrphanRows: []string{}, StaleRows: []string{}, Invalid: []FileError{}}
+	if _, err := os.Stat(memDir); err != nil {
+		return d, fmt.Errorf("memory folder: %w", err)
+	}
+	ledger := map[string]*entry{}
+	rows := map[string]bool{}
+	if _, err := os.Stat(dbPath); err == nil {
+		d.IndexExists = true
+		db, err := sql.Open("sqlite", readerDSN(dbPath))
+		if err != nil {
+			return d, fmt.Errorf("open index: %w", err)
+		}
+		defer db.Close()
+		var v int
+		if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+			return d, fmt.Errorf("open index %s: %w", dbPath, err)
+		}
+		if v != SchemaVersion {
+			return d, fmt.Errorf("index %s has schema version %d, this elfsync uses %d: run `elfsync scan` to rebuild it", dbPath, v, SchemaVersion)
+		}
+		ix := &Index{db: db, memDir: memDir}
+		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
+			return d, err
+		}
+		r, err := db.QueryContext(ctx, `SELECT filepath FROM learnings UNION ALL SELECT filepath FROM heuristics`)
+		if err != nil {
+			return d, fmt.Errorf("read rows: %w", err)
+		}
+		for r.Next() {
+			var fp string
+			if err := r.Scan(&fp); err != nil {
+				r.Close()
+				return d, err
+			}
+			rows[fp] = true
+			d.Rows++
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return d, fmt.Errorf("read rows: %w", err)
+		}
+		invalid, err := queryInvalid(ctx, db)
+		if err != nil {
+			return d, err
+		}
+		errs := map[string]string{}
+		for _, fe := range invalid {
+			errs[fe.Path] = fe.Error
+		}
+		d.LastScan = lastScan(ctx, db)
+		defer func() {
+			for i := range d.Invalid {
+				d.Invalid[i].Error = errs[d.Invalid[i].Path]
+			}
+		}()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return d, fmt.Errorf("index: %w", err)
+	}
+
+	walker := &Index{memDir: memDir, log: zerolog.Nop()}
+	seen := map[string]bool{}
+	var werr error
+	_, err := walker.walkTree("", func(rel string, size, mtime int64) {
+		fp := rootRel(rel)
+		seen[fp] = true
+		d.Files++
+		e := ledger[rel]
+		if e == nil {
+			d.MissingRows = append(d.MissingRows, fp)
+			return
+		}
+		if e.size != size || e.mtime != mtime {
+			h, err := hashFile(filepath.Join(memDir, filepath.FromSlash(rel)), maxSize)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				werr = err
+			}
+			if h != e.hash {
+				if rows[fp] {
+					d.StaleRows = append(d.StaleRows, fp)
+				} else {
+					d.MissingRows = append(d.MissingRows, fp)
+				}
+				return
+			}
+		}
+		switch {
+		case e.hasErr:
+			d.Invalid = append(d.Invalid, FileError{Path: fp})
+		case !rows[fp]:
+			d.MissingRows = append(d.MissingRows, fp)
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return d, fmt.Errorf("walk %s: %w", memDir, err)
+	}
+	for fp := range rows {
+		if !seen[fp] {
+			d.OrphanRows = append(d.OrphanRows, fp)
+		}
+	}
+	sort.Strings(d.MissingRows)
+	sort.Strings(d.OrphanRows)
+	sort.Strings(d.StaleRows)
+	return d, nil
+}
+
+// hashFile hashes what the indexer hashes: at most maxSize+1 bytes.
+func hashFile(path string, maxSize int64) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, maxSize+1)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

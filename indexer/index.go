@@ -1,0 +1,178 @@
+package indexer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/emergent-learning/elfsync/frontmatter"
+)
+
+// DBName is the index file's name inside the memory folder.
+const DBName = "index.db"
+
+// MemoryDir is the watched folder's name under ROOT, and the prefix of every
+// filepath in the index.
+const MemoryDir = "memory"
+
+// Options configure an Index.
+type Options struct {
+	// Root is ROOT: the memory folder is Root/memory and the index is
+	// Root/memory/index.db.
+	Root string
+	// MaxSize bounds a record file; larger files are tracked as invalid.
+	// 0 means frontmatter.DefaultMaxSize.
+	MaxSize int64
+	// Workers read, hash and parse files in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// Logger receives state changes (Info) and trouble (Warn, Error).
+	Logger zerolog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Index is an open index of one memory folder. Its methods may be called
+// from several goroutines; writes are serialised on one connection.
+type Index struct {
+	opts   Options
+	memDir string
+	dbPath string
+	log    zerolog.Logger
+
+	mu     sync.Mutex  // serialises writes and reopening
+	db     *sql.DB     // the one writer connection
+	dbInfo os.FileInfo // identity of the file db has open, to notice a replaced or deleted index
+}
+
+// Open opens (creating it if needed) the index of the memory folder under
+// opts.Root. An index that is corrupt, not an elfsync index, or from a newer
+// schema is set aside and a fresh one created; the caller's next Scan
+// rebuilds it from the files.
+func Open(ctx context.Context, opts Options) (*Index, error) {
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = frontmatter.DefaultMaxSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	ix := &Index{
+		opts:   opts,
+		memDir: filepath.Join(opts.Root, MemoryDir),
+		log:    opts.Logger.With().Str("component", "indexer").Logger(),
+	}
+	ix.dbPath = filepath.Join(ix.memDir, DBName)
+	if err := os.MkdirAll(ix.memDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create memory folder: %w", err)
+	}
+	if err := ix.open(ctx); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// DBPath returns the index file's path.
+func (ix *Index) DBPath() string { return ix.dbPath }
+
+// open opens the writer connection, setting aside an unusable file once.
+func (ix *Index) open(ctx context.Context) error {
+	db, err := openWriter(ctx, ix.dbPath)
+	if errors.Is(err, errUnusable) {
+		aside, aerr := setAside(ix.dbPath, ix.opts.Now())
+		if aerr != nil {
+			return aerr
+		}
+		ix.log.Warn().Err(err).Str("set_aside", aside).Msg("index unusable: set aside, rebuilding from the files")
+		db, err = openWriter(ctx, ix.dbPath)
+	}
+	if err != nil {
+		return fmt.Errorf("open index %s: %w", ix.dbPath, err)
+	}
+	info, err := os.Stat(ix.dbPath)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("open index %s: %w", ix.dbPath, err)
+	}
+	ix.db, ix.dbInfo = db, info
+	return nil
+}
+
+// sqliteHeader starts every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// hasHeader reports whether the file at path starts like a SQLite database
+// (or cannot be read, which the next query reports better).
+func hasHeader(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	buf := make([]byte, len(sqliteHeader))
+	n, _ := f.ReadAt(buf, 0)
+	return n == 0 || string(buf[:n]) == sqliteHeader
+}
+
+// Close closes the database.
+func (ix *Index) Close() error {
+	if ix.db == nil {
+		return nil
+	}
+	err := ix.db.Close()
+	ix.db = nil
+	return err
+}
+
+// checkFile notices an index file that was deleted or replaced under the
+// open connection (which would go on writing to the unlinked file) and
+// reopens it. It reports whether it did, so the caller rebuilds with a full
+// scan.
+func (ix *Index) checkFile(ctx context.Context) (bool, error) {
+	info, err := os.Stat(ix.dbPath)
+	if err == nil && os.SameFile(info, ix.dbInfo) {
+		if hasHeader(ix.dbPath) {
+			return false, nil
+		}
+		// Overwritten in place: the connection's page cache would go on
+		// serving the old pages, so look at the file itself.
+		return true, ix.reset(ctx, errors.New("index file overwritten: no SQLite header"))
+	}
+	ix.log.Warn().Str("path", ix.dbPath).Msg("index file deleted or replaced: reopening and rebuilding from the files")
+	ix.db.Close()
+	ix.db = nil
+	if err == nil {
+		// Replaced by something else: if it is not a usable index, open
+		// sets it aside.
+		return true, ix.open(ctx)
+	}
+	return true, ix.open(ctx)
+}
+
+// reset sets the current index aside after a corruption error and opens a
+// fresh one.
+func (ix *Index) reset(ctx context.Context, cause error) error {
+	ix.log.Error().Err(cause).Msg("index corrupt: setting it aside and rebuilding from the files")
+	if ix.db != nil {
+		ix.db.Close()
+		ix.db = nil
+	}
+	aside, err := setAside(ix.dbPath, ix.opts.Now())
+	if err != nil {
+		return err
+	}
+	ix.log.Warn().Str("set_aside", aside).Msg("corrupt index set aside")
+	return ix.open(ctx)
+}
+
+// MemoryDir returns the memory folder's absolute path.
+func (ix *Index) MemoryDir() string { return ix.memDir }

@@ -1,0 +1,538 @@
+package indexer
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emergent-learning/elfsync/frontmatter"
+)
+
+// Result says what a reconcile did.
+type Result struct {
+	Added     int // files that got a row
+	Updated   int // rows brought in line with an edited file
+	Removed   int // rows and ledger entries of vanished files
+	Unchanged int // files skipped by size+mtime or hash
+	Invalid   int // files whose current content does not parse (tracked, reported)
+	// Errors lists the files that are invalid now, with their parse errors,
+	// sorted by path. Only a full Scan lists all of them; Sync lists those it
+	// touched.
+	Errors []FileError
+	// Rebuilt is set when the index was found corrupt, deleted or replaced
+	// and was rebuilt from the files.
+	Rebuilt bool
+}
+
+// FileError is a tracked file that cannot be indexed, and why.
+type FileError struct {
+	Path  string `json:"path"` // root-relative, e.g. memory/failures/x.md
+	Error string `json:"error"`
+}
+
+// Progress, when not nil, is called from time to time during a reconcile
+// with the number of changed files handled so far and in all.
+type Progress func(done, total int)
+
+// entry is a file's ledger row.
+type entry struct {
+	id     int64
+	size   int64
+	mtime  int64
+	hash   string
+	hasErr bool
+	tbl    string // "learnings", "heuristics" or "" when it has no row
+}
+
+// candidate is a file that must be read: it is new, its size or mtime
+// changed, or a watcher hint forces it.
+type candidate struct {
+	rel   string // memory-relative
+	old   *entry // nil when the ledger does not know it
+	force bool
+}
+
+// parsed is a candidate after reading, hashing and parsing.
+type parsed struct {
+	candidate
+	size     int64
+	mtime    int64 // 0 when racy: the next reconcile hashes it again
+	hash     string
+	rec      frontmatter.Record
+	parseErr error
+	gone     bool // vanished before it could be read
+	touch    bool // content unchanged since the ledger entry
+}
+
+// racyWindow guards against a file rewritten with the same size within the
+// file system's timestamp granularity after it was read: a ledger mtime that
+// close to the read is stored as 0, so the next reconcile hashes the file
+// again instead of trusting size+mtime (git's "racily clean" problem).
+const racyWindow = time.Second
+
+// batchSize is how many changed files go in one transaction.
+const batchSize = 2000
+
+// Scan reconciles the whole memory folder with the index.
+func (ix *Index) Scan(ctx context.Context, progress Progress) (Result, error) {
+	res, err := ix.guard(ctx, func() (Result, error) { return ix.reconcileTree(ctx, "", progress) })
+	if err != nil {
+		return res, err
+	}
+	res.Errors, err = ix.invalidFiles(ctx)
+	if err != nil {
+		return res, err
+	}
+	if _, err := ix.db.ExecContext(ctx,
+		`INSERT INTO meta(key, value) VALUES('last_scan', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		ix.opts.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return res, fmt.Errorf("record scan time: %w", err)
+	}
+	return res, nil
+}
+
+// Sync reconciles the given memory-relative paths: files are read and
+// hashed whatever their size and mtime say; a directory is reconciled as a
+// subtree; a path that vanished drops its row and every row under it.
+func (ix *Index) Sync(ctx context.Context, paths []string) (Result, error) {
+	return ix.guard(ctx, func() (Result, error) { return ix.syncPaths(ctx, paths) })
+}
+
+// guard runs a reconcile; if the index turns out deleted, replaced or
+// corrupt it rebuilds the index with a full reconcile instead.
+func (ix *Index) guard(ctx context.Context, op func() (Result, error)) (Result, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	reopened, err := ix.checkFile(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if !reopened {
+		res, err := op()
+		if !isCorrupt(err) {
+			return res, err
+		}
+		if err := ix.reset(ctx, err); err != nil {
+			return Result{}, err
+		}
+	}
+	res, err := ix.reconcileTree(ctx, "", nil)
+	res.Rebuilt = true
+	return res, err
+}
+
+// rootRel turns a memory-relative path into the filepath stored in the index.
+func rootRel(rel string) string { return MemoryDir + "/" + rel }
+
+// loadLedger returns the ledger entries under prefix (memory-relative, ""
+// for all), keyed by memory-relative path.
+func (ix *Index) loadLedger(ctx context.Context, prefix string) (map[string]*entry, error) {
+	q := `SELECT id, filepath, size, mtime_ns, hash, error IS NOT NULL, coalesce(tbl, '') FROM files`
+	var args []any
+	lo := rootRel("")
+	if prefix != "" {
+		lo = rootRel(prefix) + "/"
+	}
+	// '0' sorts right after '/', so [lo, hi) is exactly the subtree.
+	hi := lo[:len(lo)-1] + "0"
+	q += ` WHERE filepath >= ? AND filepath < ?`
+	args = append(args, lo, hi)
+	rows, err := ix.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load ledger: %w", err)
+	}
+	defer rows.Close()
+	ledger := make(map[string]*entry)
+	for rows.Next() {
+		e := new(entry)
+		var fp string
+		if err := rows.Scan(&e.id, &fp, &e.size, &e.mtime, &e.hash, &e.hasErr, &e.tbl); err != nil {
+			return nil, fmt.Errorf("load ledger: %w", err)
+		}
+		ledger[strings.TrimPrefix(fp, MemoryDir+"/")] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load ledger: %w", err)
+	}
+	return ledger, nil
+}
+
+// lookup returns one path's ledger entry, or nil.
+func (ix *Index) lookup(ctx context.Context, rel string) (*entry, error) {
+	e := new(entry)
+	err := ix.db.QueryRowContext(ctx,
+		`SELECT id, size, mtime_ns, hash, error IS NOT NULL, coalesce(tbl, '') FROM files WHERE filepath = ?`,
+		rootRel(rel)).Scan(&e.id, &e.size, &e.mtime, &e.hash, &e.hasErr, &e.tbl)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", rel, err)
+	}
+	return e, nil
+}
+
+// walkTree lists the record files under prefix (memory-relative, "" for
+// all) with their Lstat size and mtime. Symbolic links are never followed
+// and never indexed. Directories that could not be read are returned in
+// unreadable, so the caller keeps their rows instead of dropping them.
+func (ix *Index) walkTree(prefix string, visit func(rel string, size, mtime int64)) (unreadable []string, err error) {
+	top := filepath.Join(ix.memDir, filepath.FromSlash(prefix))
+	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		rel, rerr := filepath.Rel(ix.memDir, p)
+		if rerr != nil {
+			return rerr
+		}
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			rel = ""
+		}
+		if err != nil {
+			if p == top {
+				return err
+			}
+			ix.log.Warn().Err(err).Str("path", rel).Msg("cannot read; keeping its rows")
+			unreadable = append(unreadable, rel)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if rel != "" && frontmatter.Ignored(rel) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !frontmatter.IsRecord(rel) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // vanished since the directory was read
+			}
+			unreadable = append(unreadable, rel)
+			return nil
+		}
+		visit(rel, info.Size(), info.ModTime().UnixNano())
+		return nil
+	})
+	return unreadable, err
+}
+
+// reconcileTree brings the subtree under prefix in line: new and changed
+// files are read, vanished ones dropped.
+func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Progress) (Result, error) {
+	ledger, err := ix.loadLedger(ctx, prefix)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	var cands []candidate
+	seen := make(map[string]struct{}, len(ledger))
+	unreadable, err := ix.walkTree(prefix, func(rel string, size, mtime int64) {
+		e := ledger[rel]
+		if e != nil {
+			seen[rel] = struct{}{}
+			if e.size == size && e.mtime == mtime {
+				res.Unchanged++
+				return
+			}
+		}
+		cands = append(cands, candidate{rel: rel, old: e})
+	})
+	if err != nil {
+		if prefix != "" && errors.Is(err, fs.ErrNotExist) {
+			// The directory vanished since the hint: drop what was under it.
+			unreadable, err = nil, nil
+		} else {
+			return res, fmt.Errorf("walk %s: %w", filepath.Join(ix.memDir, prefix), err)
+		}
+	}
+	var gone []string
+	for rel := range ledger {
+		if _, ok := seen[rel]; ok || under(rel, unreadable) {
+			continue
+		}
+		gone = append(gone, rel)
+	}
+	sort.Strings(gone)
+	return ix.apply(ctx, res, cands, gone, ledger, progress)
+}
+
+// under reports whether rel is one of dirs or inside one of them.
+func under(rel string, dirs []string) bool {
+	for _, d := range dirs {
+		if d == "" || rel == d || strings.HasPrefix(rel, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// syncPaths handles watcher hints.
+func (ix *Index) syncPaths(ctx context.Context, paths []string) (Result, error) {
+	var total Result
+	var cands []candidate
+	var gone []string
+	ledger := make(map[string]*entry)
+	seen := make(map[string]bool, len(paths))
+	realDirs := map[string]bool{"": true}
+	for _, rel := range paths {
+		rel = strings.Trim(path.Clean("/"+filepath.ToSlash(rel)), "/")
+		if rel == "" || seen[rel] || frontmatter.Ignored(rel) {
+			continue
+		}
+		seen[rel] = true
+		var info os.FileInfo
+		var err error
+		if ix.realParent(path.Dir(rel), realDirs) {
+			info, err = os.Lstat(filepath.Join(ix.memDir, filepath.FromSlash(rel)))
+		} else {
+			// Reached through a symbolic link or no longer there: as far as
+			// the index is concerned, nothing is at this path.
+			err = fs.ErrNotExist
+		}
+		switch {
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			ix.log.Warn().Err(err).Str("path", rel).Msg("cannot stat; leaving it to the next full scan")
+			continue
+		case err == nil && info.IsDir():
+			res, err := ix.reconcileTree(ctx, rel, nil)
+			if err != nil {
+				return total, err
+			}
+			total = addResults(total, res)
+			continue
+		}
+		// A file, or nothing: the path itself and, if it was a directory,
+		// everything the ledger has under it.
+		e, err := ix.lookup(ctx, rel)
+		if err != nil {
+			return total, err
+		}
+		if err == nil && info != nil && info.Mode().IsRegular() && frontmatter.IsRecord(rel) {
+			cands = append(cands, candidate{rel: rel, old: e, force: true})
+			continue
+		}
+		if e != nil {
+			ledger[rel] = e
+			gone = append(gone, rel)
+		}
+		if info == nil {
+			sub, err := ix.loadLedger(ctx, rel)
+			if err != nil {
+				return total, err
+			}
+			for r, e := range sub {
+				ledger[r] = e
+				gone = append(gone, r)
+			}
+		}
+	}
+	res, err := ix.apply(ctx, Result{}, cands, gone, ledger, nil)
+	return addResults(total, res), err
+}
+
+// realParent reports whether dir (memory-relative, "." for the top) and all
+// its ancestors are real directories, not symbolic links, so a hint can
+// never lead the indexer out of memory/. known caches answers per call.
+func (ix *Index) realParent(dir string, known map[string]bool) bool {
+	if dir == "." || dir == "/" {
+		dir = ""
+	}
+	if ok, seen := known[dir]; seen {
+		return ok
+	}
+	ok := ix.realParent(path.Dir(dir), known)
+	if ok {
+		info, err := os.Lstat(filepath.Join(ix.memDir, filepath.FromSlash(dir)))
+		ok = err == nil && info.IsDir()
+	}
+	known[dir] = ok
+	return ok
+}
+
+func addResults(a, b Result) Result {
+	a.Added += b.Added
+	a.Updated += b.Updated
+	a.Removed += b.Removed
+	a.Unchanged += b.Unchanged
+	a.Invalid += b.Invalid
+	a.Errors = append(a.Errors, b.Errors...)
+	return a
+}
+
+// apply reads the candidates in parallel and writes the outcome, and drops
+// the gone paths, in batched transactions.
+func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone []string, ledger map[string]*entry, progress Progress) (Result, error) {
+	if len(cands) == 0 && len(gone) == 0 {
+		return res, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	jobs := make(chan candidate)
+	out := make(chan parsed, 64)
+	var wg sync.WaitGroup
+	for i := 0; i < ix.opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, 64<<10)
+			for c := range jobs {
+				var p parsed
+				p, buf = ix.read(c, buf)
+				select {
+				case out <- p:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, c := range cands {
+			select {
+			case jobs <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(out) }()
+
+	w := ix.newWriter()
+	total := len(cands) + len(gone)
+	done := 0
+	flush := func() error {
+		if err := w.flush(ctx, ix.db, &res); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(done, total)
+		}
+		return nil
+	}
+	for _, rel := range gone {
+		w.drop(rel, ledger[rel])
+		done++
+		if w.len() >= batchSize {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	for p := range out {
+		w.put(p)
+		done++
+		if w.len() >= batchSize {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	return res, ctx.Err()
+}
+
+// read reads, hashes and parses one candidate. buf is reused between calls.
+func (ix *Index) read(c candidate, buf []byte) (parsed, []byte) {
+	p := parsed{candidate: c}
+	full := filepath.Join(ix.memDir, filepath.FromSlash(c.rel))
+	start := ix.opts.Now()
+	f, err := os.Open(full)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			p.gone = true
+			return p, buf
+		}
+		p.parseErr = err
+		p.hash = "unreadable"
+		return p, buf
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		p.parseErr = err
+		p.hash = "unreadable"
+		return p, buf
+	}
+	if !info.Mode().IsRegular() {
+		// Replaced by a directory or something else since the walk.
+		p.gone = true
+		return p, buf
+	}
+	p.size, p.mtime = info.Size(), info.ModTime().UnixNano()
+	if info.ModTime().After(start.Add(-racyWindow)) {
+		p.mtime = 0
+	}
+	// Read at most MaxSize+1 bytes: enough to know a file is too large
+	// without holding all of it.
+	buf = buf[:0]
+	n := info.Size()
+	if n > ix.opts.MaxSize {
+		n = ix.opts.MaxSize + 1
+	}
+	if int64(cap(buf)) < n+1 {
+		buf = make([]byte, 0, n+1)
+	}
+	data, err := readUpTo(f, buf, ix.opts.MaxSize+1)
+	if err != nil {
+		p.parseErr = err
+		p.hash = "unreadable"
+		return p, buf
+	}
+	sum := sha256.Sum256(data)
+	p.hash = hex.EncodeToString(sum[:])
+	if c.old != nil && c.old.hash == p.hash {
+		p.touch = true // same content: at most the ledger's mtime changes
+		return p, data
+	}
+	size := int64(len(data))
+	if info.Size() > size {
+		size = info.Size()
+	}
+	p.rec, p.parseErr = frontmatter.Parse(frontmatter.Input{
+		Path:    c.rel,
+		Data:    data,
+		ModTime: info.ModTime(),
+		Size:    size,
+		MaxSize: ix.opts.MaxSize,
+	})
+	return p, data
+}
+
+// readUpTo reads r into buf until EOF or limit bytes.
+func readUpTo(r io.Reader, buf []byte, limit int64) ([]byte, error) {
+	lr := io.LimitReader(r, limit)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
