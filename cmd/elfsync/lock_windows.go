@@ -1,0 +1,32 @@
+//go:build windows
+
+package main
+
+import (
+	"errors"
+	"os"
+
+	"golang.org/x/sys/windows"
+)
+
+// errLocked means another process holds the lock.
+var errLocked = errors.New("locked")
+
+// The lock covers one byte far beyond the file's content, so other
+// processes can still read the pid written at the start.
+const lockOffset = 1 << 30
+
+func lockFile(f *os.File) error {
+	ol := &windows.Overlapped{Offset: lockOffset}
+	err := windows.LockFileEx(windows.Handle(f.Fd()),
+		windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
+	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
+		return errLocked
+	}
+	return err
+}
+
+func unlockFile(f *os.File) error {
+	ol := &windows.Overlapped{Offset: lockOffset}
+	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol)
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// logFlags are the logging flags every long-running command takes.
+type logFlags struct {
+	format string
+	level  string
+}
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.format, "log-format", "auto", "log format: auto (readable on a terminal, JSON otherwise), console or json")
+	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// logger builds the zerolog logger the flags ask for, writing to w.
+func (l *logFlags) logger(w io.Writer) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(l.level)
+	if err != nil || l.level == "" {
+		return zerolog.Nop(), &exitError{Code: 2, Err: fmt.Errorf("--log-level %q: want debug, info, warn or error", l.level)}
+	}
+	var out io.Writer
+	switch l.format {
+	case "json":
+		out = w
+	case "console":
+		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	case "auto", "":
+		if isTerminal(w) {
+			out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		} else {
+			out = w
+		}
+	default:
+		return zerolog.Nop(), &exitError{Code: 2, Err: fmt.Errorf("--log-format %q: want auto, console or json", l.format)}
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger(), nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
