@@ -66,7 +66,7 @@ CREATE TABLE files (
 CREATE VIRTUAL TABLE search USING fts5(
 	title, summary, body, rule,
 	content = '', contentless_delete = 1,
-	tokenize = 'porter unicode61'
+	tokenize = 'unicode61'
 );
 
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

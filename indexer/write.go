@@ -65,6 +65,8 @@ type op struct {
 	rel  string
 	old  *entry // for drop
 	p    parsed
+	// searchID is the full-text rowid to (re)write, set by apply.
+	searchID int64
 }
 
 // writer collects changes and writes them in one transaction per flush.
@@ -139,6 +141,11 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 				return fmt.Errorf("index %s: %w", rootRel(w.ops[i].rel), err)
 			}
 		}
+		for i := range w.ops {
+			if err := s.search(ctx, &w.ops[i]); err != nil {
+				return fmt.Errorf("search index %s: %w", rootRel(w.ops[i].rel), err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -154,9 +161,6 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result) error {
 	if o.drop {
 		if o.old.tbl != "" {
 			if _, err := s.delRow[o.old.tbl].ExecContext(ctx, fp); err != nil {
-				return err
-			}
-			if _, err := s.delSearch.ExecContext(ctx, o.old.id); err != nil {
 				return err
 			}
 		}
@@ -227,14 +231,31 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result) error {
 		return err
 	}
 	if oldTbl != "" {
-		if _, err := s.delSearch.ExecContext(ctx, id); err != nil {
-			return err
-		}
 		res.Updated++
 	} else {
 		res.Added++
 	}
-	_, err = s.insSearch.ExecContext(ctx, id, r.Title, r.Summary, r.Body, r.Rule)
+	o.searchID = id
+	return nil
+}
+
+// search writes an op's full-text entry. It runs after every other
+// statement of the batch: FTS5 flushes its in-memory segment whenever a
+// statement opens a savepoint, so interleaving costs a segment per row
+// (measured: a third of a cold scan), while grouping builds one per batch.
+func (s *stmts) search(ctx context.Context, o *op) error {
+	if o.drop {
+		if o.old.tbl == "" {
+			return nil
+		}
+		_, err := s.delSearch.ExecContext(ctx, o.old.id)
+		return err
+	}
+	if o.searchID == 0 {
+		return nil
+	}
+	r := &o.p.rec
+	_, err := s.insSearch.ExecContext(ctx, o.searchID, r.Title, r.Summary, r.Body, r.Rule)
 	return err
 }
 
