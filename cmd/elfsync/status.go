@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -107,6 +107,9 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 		rep.GitLockHeld, rep.GitOperation = gs.LockHeld, gs.Operation
 	}
 	rep.InSync = d.InSync() && len(rep.Uncommitted) == 0
+	if rep.Git && rep.LastCommit == nil && d.Files > 0 {
+		rep.InSync = false // nothing committed yet
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

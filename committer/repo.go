@@ -1,0 +1,252 @@
+package committer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// repo is where elfsync commits: a work tree, its git directory, and where
+// memory/ sits inside it.
+type repo struct {
+	top    string // the work tree's top level (absolute, native separators)
+	gitDir string // the git directory (absolute, native separators)
+	// commonDir holds refs and objects; it differs from gitDir in a linked
+	// worktree.
+	commonDir string
+	// prefix is memory/'s path relative to top with a trailing "/", or ""
+	// when memory/ is the top level (a repository of its own).
+	prefix string
+}
+
+// spec is the pathspec, relative to top, that covers memory/ and nothing else.
+func (r repo) spec() string {
+	if r.prefix == "" {
+		return "."
+	}
+	return strings.TrimSuffix(r.prefix, "/")
+}
+
+// shared reports whether memory/ lives in a larger work tree that a person
+// may be using for other things.
+func (r repo) shared() bool { return r.prefix != "" }
+
+// rootRel turns a path relative to top (as git prints it) into a path
+// relative to ROOT ("memory/failures/x.md").
+func (r repo) rootRel(p string) string {
+	return "memory/" + strings.TrimPrefix(p, r.prefix)
+}
+
+// errNotRepo means memory/ is in no work tree that elfsync may use.
+var errNotRepo = errors.New("memory folder is not in a git work tree that tracks it")
+
+// discover finds the work tree that should hold memory/'s history: the one
+// that contains memDir, unless that tree ignores memDir (and does not track
+// it anyway). It returns errNotRepo when there is none.
+func discover(ctx context.Context, g *gitRunner, memDir string) (repo, error) {
+	g = &gitRunner{dir: memDir, env: g.env}
+	out, err := g.run(ctx, runOpts{}, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir", "--show-prefix")
+	if err != nil {
+		var ge *gitError
+		if errors.As(err, &ge) && (strings.Contains(ge.Stderr, "not a git repository") ||
+			strings.Contains(ge.Stderr, "must be run in a work tree")) {
+			return repo{}, errNotRepo
+		}
+		// "detected dubious ownership" and the like: do not paper over it
+		// with a repository of our own inside someone else's.
+		return repo{}, fmt.Errorf("find git work tree of %s: %w", memDir, err)
+	}
+	// --show-prefix prints an empty line at the top level; keep it.
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) < 3 || lines[0] == "" {
+		// No top level: memDir is inside a git directory or a bare
+		// repository.
+		return repo{}, errNotRepo
+	}
+	r := repo{
+		top:       filepath.FromSlash(lines[0]),
+		gitDir:    filepath.FromSlash(lines[1]),
+		commonDir: filepath.FromSlash(lines[2]),
+	}
+	if len(lines) > 3 {
+		r.prefix = filepath.ToSlash(lines[3])
+	}
+	// Refs live in the common directory, which differs from the git
+	// directory in a linked worktree. Git prints it relative to memDir.
+	if !filepath.IsAbs(r.commonDir) {
+		r.commonDir = filepath.Join(memDir, r.commonDir)
+	}
+	g.dir = r.top
+	if r.shared() {
+		ignored, err := isIgnored(ctx, g, r.spec())
+		if err != nil {
+			return repo{}, err
+		}
+		if ignored {
+			// A tree that ignores memory/ but tracks it (force-added) still
+			// holds its history.
+			if _, err := g.out(ctx, "rev-parse", "-q", "--verify", "HEAD:"+r.spec()); err != nil {
+				return repo{}, errNotRepo
+			}
+		}
+	}
+	return r, nil
+}
+
+// isIgnored asks the work tree whether it ignores path (relative to top).
+// check-ignore does not accept literal pathspecs, so they are switched off
+// for this call; "./" keeps a leading ":" from being read as magic.
+func isIgnored(ctx context.Context, g *gitRunner, path string) (bool, error) {
+	if strings.HasPrefix(path, ":") {
+		path = "./" + path
+	}
+	_, err := g.run(ctx, runOpts{env: []string{"GIT_LITERAL_PATHSPECS=0"}}, "check-ignore", "-q", "--", path)
+	switch {
+	case err == nil:
+		return true, nil
+	case exitCode(err) == 1:
+		return false, nil
+	}
+	return false, fmt.Errorf("check whether %s is ignored: %w", path, err)
+}
+
+// initRepo creates a repository in memDir with the branch main.
+func initRepo(ctx context.Context, g *gitRunner, memDir string) error {
+	g = &gitRunner{dir: memDir, env: g.env}
+	if _, err := g.run(ctx, runOpts{}, "init", "-q"); err != nil {
+		return fmt.Errorf("git init %s: %w", memDir, err)
+	}
+	// symbolic-ref rather than `init -b`, which git before 2.28 lacks. The
+	// branch is unborn, so this only names it.
+	if _, err := g.run(ctx, runOpts{}, "symbolic-ref", "HEAD", "refs/heads/main"); err != nil {
+		return fmt.Errorf("name branch main in %s: %w", memDir, err)
+	}
+	return nil
+}
+
+// gitignoreHeader starts the .gitignore elfsync writes.
+const gitignoreHeader = "# Written by elfsync: its index database and editor noise are never committed.\n"
+
+// gitignorePatterns are the lines memory/.gitignore must hold: the SQLite
+// index with its journal and lock files, elfsync's own runtime files, and the
+// temporary files editors leave beside a note (vim's swap files and 4913
+// probe, emacs's backups, lock links and autosaves, temp+rename writers).
+var gitignorePatterns = []string{
+	"index.db*",
+	".elfsync*",
+	"*.swp",
+	"*.swx",
+	"*~",
+	"4913",
+	".#*",
+	"#*#",
+	"*.tmp",
+}
+
+// ensureGitignore writes memDir/.gitignore if it is missing, or appends the
+// patterns it lacks, keeping whatever a person added. It reports whether the
+// file changed.
+func ensureGitignore(memDir string) (bool, error) {
+	p := filepath.Join(memDir, ".gitignore")
+	old, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("read %s: %w", p, err)
+	}
+	have := map[string]bool{}
+	for _, line := range strings.Split(string(old), "\n") {
+		have[strings.TrimSpace(line)] = true
+	}
+	var add bytes.Buffer
+	for _, pat := range gitignorePatterns {
+		if !have[pat] {
+			add.WriteString(pat + "\n")
+		}
+	}
+	if add.Len() == 0 {
+		return false, nil
+	}
+	var buf bytes.Buffer
+	buf.Write(old)
+	if len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
+		buf.WriteByte('\n')
+	}
+	if !bytes.Contains(old, []byte(gitignoreHeader)) {
+		buf.WriteString(gitignoreHeader)
+	}
+	buf.Write(add.Bytes())
+	if err := writeFileAtomic(p, buf.Bytes()); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// writeFileAtomic writes data to a temporary file beside p and renames it
+// into place, so a reader never sees half of it.
+func writeFileAtomic(p string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(p), ".elfsync-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+// Fallback identity for commits on a machine where git has none.
+const (
+	fallbackName  = "elfsync"
+	fallbackEmail = "elfsync@localhost"
+)
+
+// identityEnv returns GIT_AUTHOR_* and GIT_COMMITTER_* variables for the
+// parts of the identity that neither git's configuration nor the
+// environment provides, so that commit-tree never stops at "Please tell me
+// who you are". A configured identity is always kept.
+func identityEnv(ctx context.Context, g *gitRunner) []string {
+	var env []string
+	has := func(k string) bool {
+		for _, kv := range g.env {
+			if strings.HasPrefix(kv, k+"=") && len(kv) > len(k)+1 {
+				return true
+			}
+		}
+		return false
+	}
+	// One call for both keys; exit 1 (neither set) is an answer too.
+	out, _ := g.out(ctx, "config", "--get-regexp", `^user\.(name|email)$`)
+	set := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		if strings.TrimSpace(v) != "" {
+			set[strings.ToLower(k)] = true
+		}
+	}
+	for _, f := range []struct{ key, kind, value string }{
+		{"user.email", "EMAIL", fallbackEmail},
+		{"user.name", "NAME", fallbackName},
+	} {
+		if set[f.key] {
+			continue
+		}
+		for _, who := range []string{"GIT_AUTHOR_", "GIT_COMMITTER_"} {
+			if !has(who + f.kind) {
+				env = append(env, who+f.kind+"="+f.value)
+			}
+		}
+	}
+	return env
+}
