@@ -54,6 +54,7 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 	}
 	ledger := map[string]*entry{}
 	rows := map[string]bool{}
+	var ix *Index
 	if _, err := os.Stat(dbPath); err == nil {
 		d.IndexExists = true
 		db, err := sql.Open("sqlite", readerDSN(dbPath))
@@ -68,7 +69,7 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 		if v != SchemaVersion {
 			return d, fmt.Errorf("index %s has schema version %d, this elfsync uses %d: run `elfsync scan` to rebuild it", dbPath, v, SchemaVersion)
 		}
-		ix := &Index{db: db, memDir: memDir}
+		ix = &Index{db: db, memDir: memDir}
 		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
 			return d, err
 		}
@@ -122,6 +123,9 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 		if e.size != size || e.mtime != mtime {
 			h, err := hashFile(filepath.Join(memDir, filepath.FromSlash(rel)), maxSize)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				werr = err
+			}
+			if err := ix.fillHash(ctx, []*entry{e}); err != nil {
 				werr = err
 			}
 			if h != e.hash {

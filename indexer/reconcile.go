@@ -137,36 +137,60 @@ func (ix *Index) guard(ctx context.Context, op func() (Result, error)) (Result, 
 func rootRel(rel string) string { return MemoryDir + "/" + rel }
 
 // loadLedger returns the ledger entries under prefix (memory-relative, ""
-// for all), keyed by memory-relative path.
+// for all), keyed by memory-relative path. To keep a no-op scan of a large
+// tree cheap it leaves out the content hash, which only changed files need:
+// fillHash adds it.
 func (ix *Index) loadLedger(ctx context.Context, prefix string) (map[string]*entry, error) {
-	q := `SELECT id, filepath, size, mtime_ns, hash, error IS NOT NULL, coalesce(tbl, '') FROM files`
-	var args []any
 	lo := rootRel("")
 	if prefix != "" {
 		lo = rootRel(prefix) + "/"
 	}
 	// '0' sorts right after '/', so [lo, hi) is exactly the subtree.
 	hi := lo[:len(lo)-1] + "0"
-	q += ` WHERE filepath >= ? AND filepath < ?`
-	args = append(args, lo, hi)
-	rows, err := ix.db.QueryContext(ctx, q, args...)
+	rows, err := ix.db.QueryContext(ctx, `
+SELECT id, substr(filepath, ?3), size, mtime_ns, error IS NOT NULL,
+	CASE tbl WHEN 'learnings' THEN 1 WHEN 'heuristics' THEN 2 ELSE 0 END
+FROM files WHERE filepath >= ?1 AND filepath < ?2`, lo, hi, len(MemoryDir)+2)
 	if err != nil {
 		return nil, fmt.Errorf("load ledger: %w", err)
 	}
 	defer rows.Close()
 	ledger := make(map[string]*entry)
+	var tbl int
 	for rows.Next() {
 		e := new(entry)
-		var fp string
-		if err := rows.Scan(&e.id, &fp, &e.size, &e.mtime, &e.hash, &e.hasErr, &e.tbl); err != nil {
+		var rel string
+		if err := rows.Scan(&e.id, &rel, &e.size, &e.mtime, &e.hasErr, &tbl); err != nil {
 			return nil, fmt.Errorf("load ledger: %w", err)
 		}
-		ledger[strings.TrimPrefix(fp, MemoryDir+"/")] = e
+		e.tbl = tableNames[tbl]
+		ledger[rel] = e
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load ledger: %w", err)
 	}
 	return ledger, nil
+}
+
+var tableNames = [...]string{"", "learnings", "heuristics"}
+
+// fillHash reads the content hash of ledger entries that loadLedger left
+// without one.
+func (ix *Index) fillHash(ctx context.Context, es []*entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	st, err := ix.db.PrepareContext(ctx, `SELECT hash FROM files WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("ledger hash: %w", err)
+	}
+	defer st.Close()
+	for _, e := range es {
+		if err := st.QueryRowContext(ctx, e.id).Scan(&e.hash); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("ledger hash: %w", err)
+		}
+	}
+	return nil
 }
 
 // lookup returns one path's ledger entry, or nil.
@@ -188,72 +212,136 @@ func (ix *Index) lookup(ctx context.Context, rel string) (*entry, error) {
 // all) with their Lstat size and mtime. Symbolic links are never followed
 // and never indexed. Directories that could not be read are returned in
 // unreadable, so the caller keeps their rows instead of dropping them.
+// Subdirectories of the top are walked in parallel: on a large tree the
+// walk is mostly lstat system calls. visit is called from one goroutine.
 func (ix *Index) walkTree(prefix string, visit func(rel string, size, mtime int64)) (unreadable []string, err error) {
 	top := filepath.Join(ix.memDir, filepath.FromSlash(prefix))
-	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
-		rel, rerr := filepath.Rel(ix.memDir, p)
-		if rerr != nil {
-			return rerr
+	ents, err := os.ReadDir(top)
+	if err != nil {
+		return nil, err
+	}
+	type found struct {
+		rel         string
+		size, mtime int64
+	}
+	type part struct {
+		files      []found
+		unreadable []string
+		err        error
+	}
+	parts := make([]part, len(ents))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(ix.opts.Workers, 2))
+	for i, d := range ents {
+		rel := path.Join(prefix, d.Name())
+		if frontmatter.Ignored(rel) {
+			continue
 		}
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			rel = ""
-		}
-		if err != nil {
-			if p == top {
-				return err
+		if !d.IsDir() {
+			if d.Type().IsRegular() && frontmatter.IsRecord(rel) {
+				if info, err := d.Info(); err == nil {
+					parts[i].files = append(parts[i].files, found{rel, info.Size(), info.ModTime().UnixNano()})
+				}
 			}
-			ix.log.Warn().Err(err).Str("path", rel).Msg("cannot read; keeping its rows")
-			unreadable = append(unreadable, rel)
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(pt *part, dir string) {
+			defer func() { <-sem; wg.Done() }()
+			pt.err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				rel, rerr := filepath.Rel(ix.memDir, p)
+				if rerr != nil {
+					return rerr
+				}
+				rel = filepath.ToSlash(rel)
+				if err != nil {
+					ix.log.Warn().Err(err).Str("path", rel).Msg("cannot read; keeping its rows")
+					pt.unreadable = append(pt.unreadable, rel)
+					if d != nil && d.IsDir() {
+						return fs.SkipDir
+					}
+					return nil
+				}
+				if frontmatter.Ignored(rel) {
+					if d.IsDir() {
+						return fs.SkipDir
+					}
+					return nil
+				}
+				if !d.Type().IsRegular() || !frontmatter.IsRecord(rel) {
+					return nil
+				}
+				info, err := d.Info()
+				if err != nil {
+					if !errors.Is(err, fs.ErrNotExist) { // else: vanished since the directory was read
+						pt.unreadable = append(pt.unreadable, rel)
+					}
+					return nil
+				}
+				pt.files = append(pt.files, found{rel, info.Size(), info.ModTime().UnixNano()})
+				return nil
+			})
+			if errors.Is(pt.err, fs.ErrNotExist) {
+				pt.err = nil // the directory vanished since its parent was read
 			}
-			return nil
+		}(&parts[i], filepath.Join(top, d.Name()))
+	}
+	wg.Wait()
+	for _, pt := range parts {
+		if pt.err != nil {
+			return unreadable, pt.err
 		}
-		if rel != "" && frontmatter.Ignored(rel) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+		for _, f := range pt.files {
+			visit(f.rel, f.size, f.mtime)
 		}
-		if !d.Type().IsRegular() || !frontmatter.IsRecord(rel) {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // vanished since the directory was read
-			}
-			unreadable = append(unreadable, rel)
-			return nil
-		}
-		visit(rel, info.Size(), info.ModTime().UnixNano())
-		return nil
-	})
-	return unreadable, err
+		unreadable = append(unreadable, pt.unreadable...)
+	}
+	return unreadable, nil
 }
 
 // reconcileTree brings the subtree under prefix in line: new and changed
 // files are read, vanished ones dropped.
 func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Progress) (Result, error) {
-	ledger, err := ix.loadLedger(ctx, prefix)
-	if err != nil {
-		return Result{}, err
+	// The ledger loads while the tree is walked: one is SQLite, the other
+	// lstat calls, and each takes about half of a no-op scan.
+	var ledger map[string]*entry
+	lerr := make(chan error, 1)
+	go func() {
+		var err error
+		ledger, err = ix.loadLedger(ctx, prefix)
+		lerr <- err
+	}()
+	type found struct {
+		rel         string
+		size, mtime int64
+	}
+	var files []found
+	unreadable, err := ix.walkTree(prefix, func(rel string, size, mtime int64) {
+		files = append(files, found{rel, size, mtime})
+	})
+	if lerr := <-lerr; lerr != nil {
+		return Result{}, lerr
 	}
 	var res Result
 	var cands []candidate
 	seen := make(map[string]struct{}, len(ledger))
-	unreadable, err := ix.walkTree(prefix, func(rel string, size, mtime int64) {
-		e := ledger[rel]
+	var known []*entry
+	for _, f := range files {
+		e := ledger[f.rel]
 		if e != nil {
-			seen[rel] = struct{}{}
-			if e.size == size && e.mtime == mtime {
+			seen[f.rel] = struct{}{}
+			if e.size == f.size && e.mtime == f.mtime {
 				res.Unchanged++
-				return
+				continue
 			}
+			known = append(known, e)
 		}
-		cands = append(cands, candidate{rel: rel, old: e})
-	})
+		cands = append(cands, candidate{rel: f.rel, old: e})
+	}
+	if err := ix.fillHash(ctx, known); err != nil {
+		return res, err
+	}
 	if err != nil {
 		if prefix != "" && errors.Is(err, fs.ErrNotExist) {
 			// The directory vanished since the hint: drop what was under it.
