@@ -101,12 +101,19 @@ func (e *cmdEnv) newFlagSet(name, synopsis, description string) (*flag.FlagSet, 
 // parseFlags parses args and turns --help into a clean exit 0 with the usage
 // on stdout, and a flag error into exit 2.
 func (e *cmdEnv) parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints the usage itself on every error; print it
+	// once, here: to stdout for --help, to stderr after a flag error.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(e.stdout)
 			fs.Usage()
 			return errHelpShown
 		}
+		fs.Usage()
 		return &exitError{Code: 2}
 	}
 	return nil
