@@ -496,3 +496,38 @@ func TestCheckReportsDrift(t *testing.T) {
 		t.Errorf("after scan: %+v, want in sync", d)
 	}
 }
+
+func TestScanRepairsRowsChangedBehindItsBack(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"failures/a.md": failureNote, "heuristics/h.md": heuristicNote})
+	aged(t, root, "failures/a.md")
+	aged(t, root, "heuristics/h.md")
+	ix := openIndex(t, root)
+	scan(t, ix)
+	db, err := sql.Open("sqlite", writerDSN(filepath.Join(root, MemoryDir, DBName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`DELETE FROM learnings`,
+		`DELETE FROM heuristics`,
+		`INSERT INTO learnings (type, filepath, title) VALUES ('failure', 'auto-failures/ghost.md', 'ghost')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := scan(t, ix)
+	if res.Updated != 2 || res.Removed != 1 {
+		t.Errorf("scan = %+v, want the 2 lost rows rewritten and the ghost removed", res)
+	}
+	r := reader(t, root)
+	if n := count(t, r, `SELECT count(*) FROM learnings WHERE filepath = 'memory/failures/a.md'`) +
+		count(t, r, `SELECT count(*) FROM heuristics WHERE filepath = 'memory/heuristics/h.md'`); n != 2 {
+		t.Errorf("%d of 2 rows back", n)
+	}
+	if n := count(t, r, `SELECT count(*) FROM learnings WHERE filepath = 'auto-failures/ghost.md'`); n != 0 {
+		t.Error("a row without a file survived the scan")
+	}
+}

@@ -54,6 +54,7 @@ type entry struct {
 	hash   string
 	hasErr bool
 	tbl    string // "learnings", "heuristics" or "" when it has no row
+	lost   bool   // the ledger names a row that is not there: rewrite it
 }
 
 // candidate is a file that must be read: it is new, its size or mtime
@@ -324,6 +325,19 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		return Result{}, lerr
 	}
 	var res Result
+	if prefix == "" {
+		// Rows deleted behind elfsync's back (by hand, by another tool)
+		// while the ledger still names them: re-read their files.
+		lost, err := ix.lostRows(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, rel := range lost {
+			if e := ledger[rel]; e != nil {
+				e.lost, e.mtime = true, -1
+			}
+		}
+	}
 	var cands []candidate
 	seen := make(map[string]struct{}, len(ledger))
 	var known []*entry
@@ -358,7 +372,67 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		gone = append(gone, rel)
 	}
 	sort.Strings(gone)
-	return ix.apply(ctx, res, cands, gone, ledger, progress)
+	res, err = ix.apply(ctx, res, cands, gone, ledger, progress)
+	if err != nil || prefix != "" {
+		return res, err
+	}
+	n, err := ix.dropOrphanRows(ctx)
+	res.Removed += n
+	return res, err
+}
+
+// lostRows lists the memory-relative paths whose ledger entry names a row
+// that its table does not have.
+func (ix *Index) lostRows(ctx context.Context) ([]string, error) {
+	rows, err := ix.db.QueryContext(ctx, `
+SELECT substr(f.filepath, ?1) FROM files f
+WHERE f.tbl = 'learnings' AND NOT EXISTS (SELECT 1 FROM learnings r WHERE r.filepath = f.filepath)
+UNION ALL
+SELECT substr(f.filepath, ?1) FROM files f
+WHERE f.tbl = 'heuristics' AND NOT EXISTS (SELECT 1 FROM heuristics r WHERE r.filepath = f.filepath)`,
+		len(MemoryDir)+2)
+	if err != nil {
+		return nil, fmt.Errorf("find lost rows: %w", err)
+	}
+	defer rows.Close()
+	var lost []string
+	for rows.Next() {
+		var rel string
+		if err := rows.Scan(&rel); err != nil {
+			return nil, err
+		}
+		lost = append(lost, rel)
+	}
+	return lost, rows.Err()
+}
+
+// dropOrphanRows deletes rows that no tracked file accounts for: rows
+// inserted behind elfsync's back (the old framework's hooks did that) or
+// left by a file that is gone. After a full reconcile every valid file has
+// its ledger entry, so such rows have no file.
+func (ix *Index) dropOrphanRows(ctx context.Context) (int, error) {
+	n := 0
+	err := withTx(ctx, ix.db, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM learnings WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.filepath = learnings.filepath AND f.tbl = 'learnings')`,
+			`DELETE FROM heuristics WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.filepath = heuristics.filepath AND f.tbl = 'heuristics')`,
+		} {
+			r, err := tx.ExecContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			k, _ := r.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("drop orphan rows: %w", err)
+	}
+	if n > 0 {
+		ix.log.Warn().Int("rows", n).Msg("dropped rows that no file accounts for")
+	}
+	return n, nil
 }
 
 // under reports whether rel is one of dirs or inside one of them.
@@ -589,7 +663,7 @@ func (ix *Index) read(c candidate, buf []byte) (parsed, []byte) {
 	}
 	sum := sha256.Sum256(data)
 	p.hash = hex.EncodeToString(sum[:])
-	if c.old != nil && c.old.hash == p.hash {
+	if c.old != nil && c.old.hash == p.hash && !c.old.lost {
 		p.touch = true // same content: at most the ledger's mtime changes
 		return p, data
 	}
