@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -227,13 +228,35 @@ func TestWatchSurvivesSIGKILLMidBurst(t *testing.T) {
 	}
 }
 
-func TestWatchRescansOnSIGHUP(t *testing.T) {
+// TestWatchFullScanRepairsWhatEventsMissed drifts the index behind the
+// watcher's back (rows deleted by another process, which no file event
+// reports), then triggers a full scan with SIGHUP: nothing stays lost.
+func TestWatchFullScanRepairsWhatEventsMissed(t *testing.T) {
 	env := gitEnv(t)
 	root := t.TempDir()
+	for i := 0; i < 20; i++ {
+		writeFile(t, root, "failures/f"+itoa(i)+".md", note("f"+itoa(i)))
+	}
 	w := startWatch(t, env, root, "--no-git")
+	db := openDB(t, root)
+	waitFor(t, 30*time.Second, "20 rows", func() bool { return countRows(t, db) == 20 })
+	rw, err := sql.Open("sqlite", "file:"+filepath.Join(root, "memory", "index.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if _, err := rw.Exec(`DELETE FROM learnings WHERE filepath LIKE 'memory/failures/f1%'`); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, db); n == 20 {
+		t.Fatal("rows were not deleted")
+	}
 	w.cmd.Process.Signal(syscall.SIGHUP)
 	w.waitLog("full scan", "SIGHUP")
-	w.stop()
+	waitFor(t, 30*time.Second, "rows restored", func() bool { return countRows(t, db) == 20 })
+	if code := w.stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
