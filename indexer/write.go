@@ -49,7 +49,6 @@ RETURNING id`
 	touchLedger  = `UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?`
 	deleteLedger = `DELETE FROM files WHERE id = ?`
 	deleteSearch = `DELETE FROM search WHERE rowid = ?`
-	insertSearch = `INSERT OR REPLACE INTO search (rowid, title, summary, body, rule) VALUES (?, ?, ?, ?, ?)`
 )
 
 // deleteRow holds the per-table deletes; table names cannot be bound
@@ -94,8 +93,8 @@ func (w *writer) put(p parsed) {
 
 // stmts are the statements of one transaction.
 type stmts struct {
-	learning, heuristic, insLedger, updLedger, touch, delLedger, delSearch, insSearch *sql.Stmt
-	delRow                                                                            map[string]*sql.Stmt
+	learning, heuristic, insLedger, updLedger, touch, delLedger, delSearch *sql.Stmt
+	delRow                                                                 map[string]*sql.Stmt
 }
 
 func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
@@ -106,7 +105,7 @@ func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
 	}{
 		{&s.learning, upsertLearning}, {&s.heuristic, upsertHeuristic},
 		{&s.insLedger, insertLedger}, {&s.updLedger, updateLedger}, {&s.touch, touchLedger},
-		{&s.delLedger, deleteLedger}, {&s.delSearch, deleteSearch}, {&s.insSearch, insertSearch},
+		{&s.delLedger, deleteLedger}, {&s.delSearch, deleteSearch},
 	} {
 		st, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -136,15 +135,33 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		if err != nil {
 			return err
 		}
+		var bulk []*op
 		for i := range w.ops {
-			if err := s.apply(ctx, &w.ops[i], &delta); err != nil {
-				return fmt.Errorf("index %s: %w", rootRel(w.ops[i].rel), err)
+			o := &w.ops[i]
+			if isBulk(o) {
+				bulk = append(bulk, o)
+				continue
+			}
+			if err := s.apply(ctx, o, &delta); err != nil {
+				return fmt.Errorf("index %s: %w", rootRel(o.rel), err)
 			}
 		}
+		if err := bulkInsert(ctx, tx, bulk, &delta); err != nil {
+			return fmt.Errorf("index new files: %w", err)
+		}
+		// Full-text entries last (see writeSearch).
+		all := make([]*op, len(w.ops))
 		for i := range w.ops {
-			if err := s.search(ctx, &w.ops[i]); err != nil {
-				return fmt.Errorf("search index %s: %w", rootRel(w.ops[i].rel), err)
+			o := &w.ops[i]
+			all[i] = o
+			if o.drop && o.old.tbl != "" {
+				if _, err := s.delSearch.ExecContext(ctx, o.old.id); err != nil {
+					return fmt.Errorf("search index %s: %w", rootRel(o.rel), err)
+				}
 			}
+		}
+		if err := writeSearch(ctx, tx, all); err != nil {
+			return fmt.Errorf("search index: %w", err)
 		}
 		return nil
 	})
@@ -237,26 +254,6 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result) error {
 	}
 	o.searchID = id
 	return nil
-}
-
-// search writes an op's full-text entry. It runs after every other
-// statement of the batch: FTS5 flushes its in-memory segment whenever a
-// statement opens a savepoint, so interleaving costs a segment per row
-// (measured: a third of a cold scan), while grouping builds one per batch.
-func (s *stmts) search(ctx context.Context, o *op) error {
-	if o.drop {
-		if o.old.tbl == "" {
-			return nil
-		}
-		_, err := s.delSearch.ExecContext(ctx, o.old.id)
-		return err
-	}
-	if o.searchID == 0 {
-		return nil
-	}
-	r := &o.p.rec
-	_, err := s.insSearch.ExecContext(ctx, o.searchID, r.Title, r.Summary, r.Body, r.Rule)
-	return err
 }
 
 // ledger writes the file's ledger entry and returns its id.
