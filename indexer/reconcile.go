@@ -148,10 +148,19 @@ func (ix *Index) loadLedger(ctx context.Context, prefix string) (map[string]*ent
 	}
 	// '0' sorts right after '/', so [lo, hi) is exactly the subtree.
 	hi := lo[:len(lo)-1] + "0"
-	rows, err := ix.db.QueryContext(ctx, `
+	q := `
 SELECT id, substr(filepath, ?3), size, mtime_ns, error IS NOT NULL,
 	CASE tbl WHEN 'learnings' THEN 1 WHEN 'heuristics' THEN 2 ELSE 0 END
-FROM files WHERE filepath >= ?1 AND filepath < ?2`, lo, hi, len(MemoryDir)+2)
+FROM files`
+	if prefix != "" {
+		// A subtree: through the filepath index. The whole ledger: a plain
+		// table scan, which is twice as fast as walking the index and
+		// looking each row up.
+		q += ` WHERE filepath >= ?1 AND filepath < ?2`
+	} else {
+		q += ` WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL`
+	}
+	rows, err := ix.db.QueryContext(ctx, q, lo, hi, len(MemoryDir)+2)
 	if err != nil {
 		return nil, fmt.Errorf("load ledger: %w", err)
 	}
@@ -304,6 +313,22 @@ func (ix *Index) walkTree(prefix string, visit func(rel string, size, mtime int6
 // reconcileTree brings the subtree under prefix in line: new and changed
 // files are read, vanished ones dropped.
 func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Progress) (Result, error) {
+	// Read the index through a memory map while comparing, rather than one
+	// pread per page: it halves the system calls of a no-op scan. The map
+	// is dropped before writing, so the pages a cold scan writes do not
+	// stay in the resident set.
+	if _, err := ix.db.ExecContext(ctx, `PRAGMA mmap_size = 268435456`); err != nil {
+		return Result{}, fmt.Errorf("map index: %w", err)
+	}
+	mapped := true
+	unmap := func() {
+		if mapped {
+			mapped = false
+			_, _ = ix.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = 0`)
+		}
+	}
+	defer unmap()
+
 	// The ledger loads while the tree is walked: one is SQLite, the other
 	// lstat calls, and each takes about half of a no-op scan.
 	var ledger map[string]*entry
@@ -325,9 +350,16 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		return Result{}, lerr
 	}
 	var res Result
+	agree := true
 	if prefix == "" {
-		// Rows deleted behind elfsync's back (by hand, by another tool)
-		// while the ledger still names them: re-read their files.
+		// Rows deleted or inserted behind elfsync's back (by hand, by
+		// another tool): re-read the files of lost rows, drop orphans.
+		var err error
+		if agree, err = ix.countsAgree(ctx); err != nil {
+			return res, err
+		}
+	}
+	if !agree {
 		lost, err := ix.lostRows(ctx)
 		if err != nil {
 			return res, err
@@ -372,8 +404,9 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		gone = append(gone, rel)
 	}
 	sort.Strings(gone)
+	unmap()
 	res, err = ix.apply(ctx, res, cands, gone, ledger, progress)
-	if err != nil || prefix != "" {
+	if err != nil || agree {
 		return res, err
 	}
 	n, err := ix.dropOrphanRows(ctx)
@@ -404,6 +437,22 @@ WHERE f.tbl = 'heuristics' AND NOT EXISTS (SELECT 1 FROM heuristics r WHERE r.fi
 		lost = append(lost, rel)
 	}
 	return lost, rows.Err()
+}
+
+// countsAgree reports whether each table has as many rows as the ledger
+// says it should. Counting is cheap; the joins that find which rows are
+// lost or orphaned run only when the counts disagree (a row deleted and
+// another inserted by hand between two scans would hide from this, and is
+// still caught by status, which compares paths).
+func (ix *Index) countsAgree(ctx context.Context) (bool, error) {
+	var ok bool
+	err := ix.db.QueryRowContext(ctx, `
+SELECT (SELECT count(*) FROM learnings) = (SELECT count(*) FROM files WHERE tbl = 'learnings')
+   AND (SELECT count(*) FROM heuristics) = (SELECT count(*) FROM files WHERE tbl = 'heuristics')`).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("count rows: %w", err)
+	}
+	return ok, nil
 }
 
 // dropOrphanRows deletes rows that no tracked file accounts for: rows
