@@ -122,6 +122,22 @@ func (e *cmdEnv) parseFlags(fs *flag.FlagSet, args []string) error {
 // errHelpShown ends a command successfully after --help.
 var errHelpShown = &exitError{Code: 0}
 
+// parseRoot parses the flags of a command that takes no arguments and
+// returns its ROOT.
+func (e *cmdEnv) parseRoot(fs *flag.FlagSet, args []string, rootFlag *string) (string, error) {
+	if err := e.parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() > 0 {
+		return "", &exitError{Code: 2, Err: fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Args())}
+	}
+	root, err := e.resolveRoot(*rootFlag)
+	if err != nil {
+		return "", &exitError{Code: 2, Err: err}
+	}
+	return root, nil
+}
+
 // resolveRoot returns the absolute ROOT: the flag, else $ELF_HOME, else
 // ~/.claude/emergent-learning.
 func (e *cmdEnv) resolveRoot(flagValue string) (string, error) {

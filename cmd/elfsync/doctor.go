@@ -31,12 +31,9 @@ of directories to watch, and whether a watcher runs.
 
 Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 	noGit := fs.Bool("no-git", false, "skip the git checks")
-	if err := e.parseFlags(fs, args); err != nil {
-		return err
-	}
-	root, err := e.resolveRoot(*rootFlag)
+	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {
-		return &exitError{Code: 2, Err: err}
+		return err
 	}
 	memDir := filepath.Join(root, indexer.MemoryDir)
 	var checks []check

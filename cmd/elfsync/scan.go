@@ -77,13 +77,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 	gf.register(fs, false)
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed, in bytes; larger ones are tracked as invalid")
-	if err := e.parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("scan takes no arguments, got %q", fs.Args())}
-	}
-	root, err := e.resolveRoot(*rootFlag)
+	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}

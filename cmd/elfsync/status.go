@@ -62,15 +62,9 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	noGit := fs.Bool("no-git", false, "leave git out of the report")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "the --max-size the index was built with")
-	if err := e.parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("status takes no arguments, got %q", fs.Args())}
-	}
-	root, err := e.resolveRoot(*rootFlag)
+	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {
-		return &exitError{Code: 2, Err: err}
+		return err
 	}
 	d, err := indexer.Check(ctx, root, *maxSize)
 	if err != nil {

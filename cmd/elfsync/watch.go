@@ -31,13 +31,7 @@ running pid.`)
 	interval := fs.Duration("scan-interval", 10*time.Minute, "full rescan every this long (±10% jitter); 0 turns the timer off")
 	settle := fs.Duration("settle", 25*time.Millisecond, "a path is indexed once it saw no event for this long")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed, in bytes; larger ones are tracked as invalid")
-	if err := e.parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("watch takes no arguments, got %q", fs.Args())}
-	}
-	root, err := e.resolveRoot(*rootFlag)
+	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}
