@@ -29,30 +29,8 @@ func importOld(t *testing.T) (old, root string) {
 	t.Helper()
 	dir := t.TempDir()
 	old, root = filepath.Join(dir, "old"), filepath.Join(dir, "new")
-	importCopyTree(t, impLegacyFixture, old)
+	copyTree(t, impLegacyFixture, old)
 	return old, root
-}
-
-func importCopyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // runImport runs `elfsync import args...` and returns its output and exit
