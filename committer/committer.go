@@ -42,8 +42,12 @@ const (
 type Config struct {
 	// Root is ROOT, an absolute path; the memory folder is Root/memory.
 	Root string
-	// Quiet is how long no path must change before pending paths are
-	// committed (default 2 s).
+	// Quiet is the quiet period (default 2 s): a pending path is committed
+	// once it has not changed for this long, together with everything else
+	// pending. A path that keeps changing waits (its intermediate states
+	// go in only with other paths' commits); a steady stream of new paths
+	// is committed about once per quiet period, not once per path, and no
+	// new path waits much longer than the quiet period for its commit.
 	Quiet time.Duration
 	// MaxWait bounds how long the first pending path waits for a commit
 	// while changes keep coming (default 30 s).
@@ -127,10 +131,10 @@ type Committer struct {
 	seq         atomic.Uint64
 	needRefresh atomic.Bool // the real index still needs a reset for memory/
 
-	mu      sync.Mutex // guards pending, first, last
-	pending map[string]struct{}
-	first   time.Time // when the oldest pending path arrived
-	last    time.Time // when the newest notification arrived
+	mu      sync.Mutex           // guards pending, first, last
+	pending map[string]time.Time // path → when it was last notified
+	first   time.Time            // when the oldest pending path arrived
+	last    time.Time            // when the newest notification arrived
 	kick    chan struct{}
 
 	stateMu sync.Mutex
@@ -165,7 +169,7 @@ func New(cfg Config) (*Committer, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With().Str("component", "committer").Logger(),
 		memDir:  filepath.Join(cfg.Root, "memory"),
-		pending: map[string]struct{}{},
+		pending: map[string]time.Time{},
 		kick:    make(chan struct{}, 1),
 		busyMin: busyBackoffMin,
 		busyMax: busyBackoffMax,
@@ -251,7 +255,7 @@ func (c *Committer) Notify(paths []string) {
 		if len(c.pending) == 0 {
 			c.first = now
 		}
-		c.pending[p] = struct{}{}
+		c.pending[p] = now
 		added = true
 	}
 	if added {
@@ -267,16 +271,16 @@ func (c *Committer) Notify(paths []string) {
 }
 
 // takePending empties the pending set and returns what it held.
-func (c *Committer) takePending() (map[string]struct{}, time.Time) {
+func (c *Committer) takePending() (map[string]time.Time, time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	snap, first := c.pending, c.first
-	c.pending = map[string]struct{}{}
+	c.pending = map[string]time.Time{}
 	return snap, first
 }
 
 // restorePending puts back paths whose commit failed.
-func (c *Committer) restorePending(snap map[string]struct{}, first time.Time) {
+func (c *Committer) restorePending(snap map[string]time.Time, first time.Time) {
 	if len(snap) == 0 {
 		return
 	}
@@ -285,8 +289,10 @@ func (c *Committer) restorePending(snap map[string]struct{}, first time.Time) {
 	if len(c.pending) == 0 || first.Before(c.first) {
 		c.first = first
 	}
-	for p := range snap {
-		c.pending[p] = struct{}{}
+	for p, t := range snap {
+		if cur, ok := c.pending[p]; !ok || t.After(cur) {
+			c.pending[p] = t
+		}
 	}
 	if c.last.IsZero() {
 		c.last = first
@@ -300,6 +306,20 @@ func (c *Committer) pendingInfo() (n int, first, last time.Time) {
 	return len(c.pending), c.first, c.last
 }
 
+// settledSince returns the earliest last-notification time among pending
+// paths: the path that has been quiet longest.
+func (c *Committer) settledSince() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var oldest time.Time
+	for _, t := range c.pending {
+		if oldest.IsZero() || t.Before(oldest) {
+			oldest = t
+		}
+	}
+	return oldest
+}
+
 // commitPending commits everything under memory/ that differs from HEAD,
 // once. Pending paths are cleared on success and kept on failure, and the
 // outcome is persisted for Status.
@@ -310,7 +330,9 @@ func (c *Committer) commitPending(ctx context.Context) (Result, error) {
 	snap, first := c.takePending()
 	c.commitMu.Lock()
 	defer c.attempts.Add(1)
+	start := time.Now()
 	res, subject, err := c.commit(ctx, c.repo.spec())
+	took := time.Since(start)
 	if err == nil && c.recordSuccess(res, subject) {
 		c.maintain(ctx)
 	}
@@ -324,7 +346,7 @@ func (c *Committer) commitPending(ctx context.Context) (Result, error) {
 	}
 	if res.Commit != "" {
 		c.log.Info().Str("commit", shortHash(res.Commit)).Str("subject", subject).
-			Int("paths", len(res.Paths)).Msg("committed")
+			Int("paths", len(res.Paths)).Dur("took", took).Msg("committed")
 	}
 	return res, nil
 }
@@ -382,8 +404,9 @@ func (c *Committer) refreshIndexLocked(ctx context.Context) error {
 }
 
 // Run commits pending paths in debounced batches until ctx is done: when
-// Quiet passed since the last notification, when MaxWait passed since the
-// first pending one, or at once when MaxBatch paths are pending. It starts
+// some pending path has been quiet for Quiet (see Config.Quiet), when
+// MaxWait passed since the first pending one, or at once when MaxBatch
+// paths are pending. It starts
 // with a commit of whatever differs from HEAD (what a crash left). While the
 // repository is busy it backs off and keeps the paths pending. When ctx is
 // done it makes a last commit (bounded to 30 s, without waiting for a busy
@@ -436,7 +459,7 @@ func (c *Committer) nextDue(force bool, w *waiter) (time.Time, bool) {
 	if w.waiting() {
 		return w.next, true
 	}
-	n, first, last := c.pendingInfo()
+	n, first, _ := c.pendingInfo()
 	now := time.Now()
 	switch {
 	case force:
@@ -446,7 +469,8 @@ func (c *Committer) nextDue(force bool, w *waiter) (time.Time, bool) {
 	case n >= c.cfg.MaxBatch:
 		return now, true
 	}
-	due := last.Add(c.cfg.Quiet)
+	// Due when some pending path has been quiet for the quiet period.
+	due := c.settledSince().Add(c.cfg.Quiet)
 	if m := first.Add(c.cfg.MaxWait); m.Before(due) {
 		due = m
 	}

@@ -459,6 +459,29 @@ func TestDebounce(t *testing.T) {
 			t.Errorf("subject = %q, want %q", got, want)
 		}
 	})
+	t.Run("steady trickle", func(t *testing.T) {
+		// A new path every quarter of the quiet period never lets the
+		// repository go quiet; each path is still committed about one
+		// quiet period after it arrived, not after the stream ends.
+		root := t.TempDir()
+		c, _ := newCommitter(t, root, testOpts{quiet: 200 * time.Millisecond, maxWait: time.Hour})
+		mem := filepath.Join(root, "memory")
+		runCommitter(t, c)
+		poll(t, 10*time.Second, "the start-up commit attempt", func() bool { return c.attempts.Load() >= 1 })
+		before := commitCount(t, mem)
+		for i := range 24 {
+			p := fmt.Sprintf("memory/observations/t%02d.md", i)
+			writeFile(t, root, p, note(p))
+			c.Notify([]string{p})
+			time.Sleep(50 * time.Millisecond) // pacing the writer
+		}
+		if got := commitCount(t, mem); got < before+2 {
+			t.Errorf("commits during a 1.2 s trickle = %d, want at least 2 (one per quiet period)", got-before)
+		}
+		if got := commitCount(t, mem); got > before+12 {
+			t.Errorf("commits during the trickle = %d, want about one per quiet period, not one per path", got-before)
+		}
+	})
 	t.Run("max batch", func(t *testing.T) {
 		root := t.TempDir()
 		c, _ := newCommitter(t, root, testOpts{quiet: time.Hour, maxWait: time.Hour, maxBatch: 10})
