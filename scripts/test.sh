@@ -36,6 +36,8 @@ if command -v shellcheck >/dev/null; then
 	echo "== shellcheck"
 	shellcheck scripts/*.sh .ci/run bench/*.sh 2>/dev/null || shellcheck scripts/*.sh .ci/run
 fi
+echo "== build (warms the cache the end-to-end tests build from)"
+go build ./...
 echo "== go test -race"
 short=-short
 [ "${ELFSYNC_FULL:-}" = 1 ] && short=
