@@ -313,22 +313,6 @@ func (ix *Index) walkTree(prefix string, visit func(rel string, size, mtime int6
 // reconcileTree brings the subtree under prefix in line: new and changed
 // files are read, vanished ones dropped.
 func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Progress) (Result, error) {
-	// Read the index through a memory map while comparing, rather than one
-	// pread per page: it halves the system calls of a no-op scan. The map
-	// is dropped before writing, so the pages a cold scan writes do not
-	// stay in the resident set.
-	if _, err := ix.db.ExecContext(ctx, `PRAGMA mmap_size = 268435456`); err != nil {
-		return Result{}, fmt.Errorf("map index: %w", err)
-	}
-	mapped := true
-	unmap := func() {
-		if mapped {
-			mapped = false
-			_, _ = ix.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = 0`)
-		}
-	}
-	defer unmap()
-
 	// The ledger loads while the tree is walked: one is SQLite, the other
 	// lstat calls, and each takes about half of a no-op scan.
 	var ledger map[string]*entry
@@ -404,7 +388,6 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		gone = append(gone, rel)
 	}
 	sort.Strings(gone)
-	unmap()
 	res, err = ix.apply(ctx, res, cands, gone, ledger, progress)
 	if err != nil || agree {
 		return res, err
