@@ -245,12 +245,16 @@ func (c *Committer) Notify(paths []string) {
 	c.mu.Lock()
 	for _, p := range paths {
 		p = path.Clean(filepath.ToSlash(p))
-		rel, ok := strings.CutPrefix(p, "memory/")
-		if !ok || rel == "" || rel == "." {
-			continue
-		}
-		if frontmatter.Ignored(rel) && rel != ".gitignore" {
-			continue
+		// "memory" itself means "something under memory/ changed": a full
+		// scan found changes that no event named.
+		if p != "memory" {
+			rel, ok := strings.CutPrefix(p, "memory/")
+			if !ok || rel == "" || rel == "." {
+				continue
+			}
+			if frontmatter.Ignored(rel) && rel != ".gitignore" {
+				continue
+			}
 		}
 		if len(c.pending) == 0 {
 			c.first = now

@@ -482,6 +482,18 @@ func TestDebounce(t *testing.T) {
 			t.Errorf("commits during the trickle = %d, want about one per quiet period, not one per path", got-before)
 		}
 	})
+	t.Run("whole folder", func(t *testing.T) {
+		// A full scan that found changes names the folder, not the paths.
+		root := t.TempDir()
+		c, _ := newCommitter(t, root, testOpts{quiet: 100 * time.Millisecond, maxWait: time.Hour})
+		mem := filepath.Join(root, "memory")
+		runCommitter(t, c)
+		poll(t, 10*time.Second, "the start-up commit attempt", func() bool { return c.attempts.Load() >= 1 })
+		before := commitCount(t, mem)
+		writeFile(t, root, "memory/failures/unnamed.md", note("unnamed"))
+		c.Notify([]string{"memory/"})
+		poll(t, 10*time.Second, "the commit of a path no one named", func() bool { return commitCount(t, mem) == before+1 })
+	})
 	t.Run("max batch", func(t *testing.T) {
 		root := t.TempDir()
 		c, _ := newCommitter(t, root, testOpts{quiet: time.Hour, maxWait: time.Hour, maxBatch: 10})

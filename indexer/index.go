@@ -47,9 +47,15 @@ type Index struct {
 	dbPath string
 	log    zerolog.Logger
 
-	mu     sync.Mutex  // serialises writes and reopening
-	db     *sql.DB     // the one writer connection
-	dbInfo os.FileInfo // identity of the file db has open, to notice a replaced or deleted index
+	mu sync.Mutex // serialises writes and reopening
+	db *sql.DB    // the one writer connection
+	// dbFile is the index file, open for as long as db is: its identity
+	// tells a replaced or deleted index, its header an overwritten one.
+	// It must stay open: closing any descriptor of a file drops all of
+	// the process's POSIX locks on it, SQLite's WAL read lock included,
+	// and then another process closing the database deletes the WAL
+	// that db still writes to.
+	dbFile *os.File
 }
 
 // Open opens (creating it if needed) the index of the memory folder under
@@ -98,26 +104,36 @@ func (ix *Index) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open index %s: %w", ix.dbPath, err)
 	}
-	info, err := os.Stat(ix.dbPath)
+	f, err := os.Open(ix.dbPath)
 	if err != nil {
 		db.Close()
 		return fmt.Errorf("open index %s: %w", ix.dbPath, err)
 	}
-	ix.db, ix.dbInfo = db, info
+	ix.db, ix.dbFile = db, f
 	return nil
+}
+
+// closeDB closes the connection, then the file: in that order, so the
+// connection's locks are never dropped under it.
+func (ix *Index) closeDB() error {
+	var err error
+	if ix.db != nil {
+		err = ix.db.Close()
+		ix.db = nil
+	}
+	if ix.dbFile != nil {
+		ix.dbFile.Close()
+		ix.dbFile = nil
+	}
+	return err
 }
 
 // sqliteHeader starts every SQLite database file.
 const sqliteHeader = "SQLite format 3\x00"
 
-// hasHeader reports whether the file at path starts like a SQLite database
-// (or cannot be read, which the next query reports better).
-func hasHeader(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return true
-	}
-	defer f.Close()
+// hasHeader reports whether f starts like a SQLite database (or cannot be
+// read, which the next query reports better).
+func hasHeader(f *os.File) bool {
 	buf := make([]byte, len(sqliteHeader))
 	n, _ := f.ReadAt(buf, 0)
 	return n == 0 || string(buf[:n]) == sqliteHeader
@@ -125,12 +141,7 @@ func hasHeader(path string) bool {
 
 // Close closes the database.
 func (ix *Index) Close() error {
-	if ix.db == nil {
-		return nil
-	}
-	err := ix.db.Close()
-	ix.db = nil
-	return err
+	return ix.closeDB()
 }
 
 // checkFile notices an index file that was deleted or replaced under the
@@ -139,8 +150,9 @@ func (ix *Index) Close() error {
 // scan.
 func (ix *Index) checkFile(ctx context.Context) (bool, error) {
 	info, err := os.Stat(ix.dbPath)
-	if err == nil && os.SameFile(info, ix.dbInfo) {
-		if hasHeader(ix.dbPath) {
+	held, herr := ix.dbFile.Stat()
+	if err == nil && herr == nil && os.SameFile(info, held) {
+		if hasHeader(ix.dbFile) {
 			return false, nil
 		}
 		// Overwritten in place: the connection's page cache would go on
@@ -148,13 +160,9 @@ func (ix *Index) checkFile(ctx context.Context) (bool, error) {
 		return true, ix.reset(ctx, errors.New("index file overwritten: no SQLite header"))
 	}
 	ix.log.Warn().Str("path", ix.dbPath).Msg("index file deleted or replaced: reopening and rebuilding from the files")
-	ix.db.Close()
-	ix.db = nil
-	if err == nil {
-		// Replaced by something else: if it is not a usable index, open
-		// sets it aside.
-		return true, ix.open(ctx)
-	}
+	ix.closeDB()
+	// If something else took its place and is not a usable index, open
+	// sets it aside.
 	return true, ix.open(ctx)
 }
 
@@ -162,10 +170,7 @@ func (ix *Index) checkFile(ctx context.Context) (bool, error) {
 // fresh one.
 func (ix *Index) reset(ctx context.Context, cause error) error {
 	ix.log.Error().Err(cause).Msg("index corrupt: setting it aside and rebuilding from the files")
-	if ix.db != nil {
-		ix.db.Close()
-		ix.db = nil
-	}
+	ix.closeDB()
 	aside, err := setAside(ix.dbPath, ix.opts.Now())
 	if err != nil {
 		return err
