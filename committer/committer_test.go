@@ -459,29 +459,6 @@ func TestDebounce(t *testing.T) {
 			t.Errorf("subject = %q, want %q", got, want)
 		}
 	})
-	t.Run("steady trickle", func(t *testing.T) {
-		// A new path every quarter of the quiet period never lets the
-		// repository go quiet; each path is still committed about one
-		// quiet period after it arrived, not after the stream ends.
-		root := t.TempDir()
-		c, _ := newCommitter(t, root, testOpts{quiet: 200 * time.Millisecond, maxWait: time.Hour})
-		mem := filepath.Join(root, "memory")
-		runCommitter(t, c)
-		poll(t, 10*time.Second, "the start-up commit attempt", func() bool { return c.attempts.Load() >= 1 })
-		before := commitCount(t, mem)
-		for i := range 24 {
-			p := fmt.Sprintf("memory/observations/t%02d.md", i)
-			writeFile(t, root, p, note(p))
-			c.Notify([]string{p})
-			time.Sleep(50 * time.Millisecond) // pacing the writer
-		}
-		if got := commitCount(t, mem); got < before+2 {
-			t.Errorf("commits during a 1.2 s trickle = %d, want at least 2 (one per quiet period)", got-before)
-		}
-		if got := commitCount(t, mem); got > before+12 {
-			t.Errorf("commits during the trickle = %d, want about one per quiet period, not one per path", got-before)
-		}
-	})
 	t.Run("whole folder", func(t *testing.T) {
 		// A full scan that found changes names the folder, not the paths.
 		root := t.TempDir()
@@ -676,5 +653,35 @@ func TestMaintenanceSchedule(t *testing.T) {
 	}
 	if s := c.readState(); s.CommitsSinceMaintenance != 1 || logs.count("git maintenance done") != 1 {
 		t.Errorf("state = %+v, maintenance runs %d", s, logs.count("git maintenance done"))
+	}
+}
+
+// TestDueWhenAPathHasBeenQuiet checks the schedule itself, without timing:
+// under a steady trickle the repository never goes quiet, yet a commit is
+// due one quiet period after the oldest pending path last changed, not one
+// quiet period after the newest (which would wait for MaxWait).
+func TestDueWhenAPathHasBeenQuiet(t *testing.T) {
+	root := t.TempDir()
+	c, _ := newCommitter(t, root, testOpts{quiet: 2 * time.Second, maxWait: 30 * time.Second})
+	t0 := time.Now()
+	c.mu.Lock()
+	c.pending = map[string]time.Time{
+		"memory/observations/a.md": t0,
+		"memory/observations/b.md": t0.Add(1 * time.Second),
+		"memory/observations/c.md": t0.Add(1900 * time.Millisecond),
+	}
+	c.first, c.last = t0, t0.Add(1900*time.Millisecond)
+	c.mu.Unlock()
+	due, ok := c.nextDue(false, c.newWaiter())
+	if want := t0.Add(2 * time.Second); !ok || !due.Equal(want) {
+		t.Errorf("due = %v (ok %v), want %v: the oldest path's quiet period", due.Sub(t0), ok, want.Sub(t0))
+	}
+	// A path that keeps changing is not quiet: its latest change counts.
+	c.mu.Lock()
+	c.pending = map[string]time.Time{"memory/failures/hot.md": t0.Add(1500 * time.Millisecond)}
+	c.mu.Unlock()
+	due, _ = c.nextDue(false, c.newWaiter())
+	if want := t0.Add(3500 * time.Millisecond); !due.Equal(want) {
+		t.Errorf("due = %v for a path that changed at 1.5 s, want %v", due.Sub(t0), want.Sub(t0))
 	}
 }
