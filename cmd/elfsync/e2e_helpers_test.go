@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -63,23 +62,15 @@ type result struct {
 	stdout, stderr string
 }
 
-// elfsync runs the binary to completion.
+// elfsync runs the binary to completion (see runElfsync) and fails the
+// test if it could not be started.
 func elfsync(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Env = env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("elfsync %v: %v", args, err)
+	r := runElfsync(env, args...)
+	if r.code == -1 {
+		t.Fatalf("elfsync %v: %s", args, r.stderr)
 	}
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	return r
 }
 
 // watchProc is a running `elfsync watch`.
