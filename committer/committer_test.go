@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -683,5 +684,20 @@ func TestDueWhenAPathHasBeenQuiet(t *testing.T) {
 	due, _ = c.nextDue(false, c.newWaiter())
 	if want := t0.Add(3500 * time.Millisecond); !due.Equal(want) {
 		t.Errorf("due = %v for a path that changed at 1.5 s, want %v", due.Sub(t0), want.Sub(t0))
+	}
+}
+
+func TestGitignoreIsAnOrdinaryFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permission bits")
+	}
+	root := t.TempDir()
+	newCommitter(t, root, testOpts{})
+	info, err := os.Stat(filepath.Join(root, "memory", ".gitignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != 0o644 {
+		t.Errorf(".gitignore mode = %v, want -rw-r--r--", got)
 	}
 }

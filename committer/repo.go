@@ -192,7 +192,12 @@ func writeFileAtomic(p string, data []byte) error {
 		return fmt.Errorf("write %s: %w", p, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	// CreateTemp makes the file private (0600); .gitignore and the state
+	// file are ordinary files of the repository.
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
