@@ -162,7 +162,7 @@ func TestStressGitLockContention(t *testing.T) {
 	}
 	// Hold the lock for the stated time, as a person's `git commit` with
 	// the editor open would.
-	time.Sleep(time.Until(lockedAt.Add(hold)))
+	time.Sleep(time.Until(lockedAt.Add(hold))) // holding the lock, not synchronisation
 	select {
 	case <-w.done:
 		t.Fatalf("watch exited while git's lock was held: %v\n%s", w.err, tail(w.log(), 60))
@@ -412,24 +412,29 @@ func cliReader(cli, dbPath string, st *readerStats, stop, writersDone <-chan str
 			}
 			got = append(got, line)
 		}
-		var n [3]int
-		var q int
-		if len(got) != 2 || !scanInts(got[0], "n|", n[:]) || !scanInts(got[1], "q|", []int{q}) {
-			st.errs = append(st.errs, fmt.Sprintf("round %d: unexpected answer %q", round, got))
-			continue
+		st.answer(round, got, &last, writersDone)
+	}
+}
+
+// answer checks one round of readerQuery's answer: both lines present and
+// no count lower than the round before (rows are only ever added here).
+func (st *readerStats) answer(round int, got []string, last *[3]int, writersDone <-chan struct{}) {
+	var n [3]int
+	if len(got) != 2 || !scanInts(got[0], "n|", n[:]) || !scanInts(got[1], "q|", make([]int, 1)) {
+		st.errs = append(st.errs, fmt.Sprintf("round %d: unexpected answer %q", round, got))
+		return
+	}
+	for i := range n {
+		if n[i] < last[i] {
+			st.errs = append(st.errs, fmt.Sprintf("round %d: count %d went down from %d to %d", round, i, last[i], n[i]))
 		}
-		for i := range n {
-			if n[i] < last[i] {
-				st.errs = append(st.errs, fmt.Sprintf("round %d: count %d went down from %d to %d", round, i, last[i], n[i]))
-			}
-		}
-		last = n
-		st.iters++
-		select {
-		case <-writersDone:
-		default:
-			st.duringWrites++
-		}
+	}
+	*last = n
+	st.iters++
+	select {
+	case <-writersDone:
+	default:
+		st.duringWrites++
 	}
 }
 
@@ -459,24 +464,7 @@ func oneShotReader(cli, dbPath string, st *readerStats, stop, writersDone <-chan
 			st.errs = append(st.errs, fmt.Sprintf("round %d: %v: %s", round, err, strings.TrimSpace(errb.String())))
 			continue
 		}
-		got := strings.Split(strings.TrimSpace(string(out)), "\n")
-		var n [3]int
-		if len(got) != 2 || !scanInts(got[0], "n|", n[:]) || !scanInts(got[1], "q|", make([]int, 1)) {
-			st.errs = append(st.errs, fmt.Sprintf("round %d: unexpected answer %q", round, got))
-			continue
-		}
-		for i := range n {
-			if n[i] < last[i] {
-				st.errs = append(st.errs, fmt.Sprintf("round %d: count %d went down from %d to %d", round, i, last[i], n[i]))
-			}
-		}
-		last = n
-		st.iters++
-		select {
-		case <-writersDone:
-		default:
-			st.duringWrites++
-		}
+		st.answer(round, strings.Split(strings.TrimSpace(string(out)), "\n"), &last, writersDone)
 	}
 }
 
