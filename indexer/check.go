@@ -73,7 +73,10 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
 			return d, err
 		}
-		r, err := db.QueryContext(ctx, `SELECT filepath FROM learnings UNION ALL SELECT filepath FROM heuristics`)
+		r, err := db.QueryContext(ctx, `
+SELECT filepath FROM learnings WHERE elf_key IS NOT NULL
+UNION ALL SELECT filepath FROM heuristics WHERE elf_key IS NOT NULL
+UNION ALL SELECT filepath FROM decisions WHERE elf_key IS NOT NULL`)
 		if err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
 		}

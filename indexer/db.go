@@ -27,7 +27,9 @@ func writerDSN(path string) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "foreign_keys(ON)")
+	// No foreign_keys: the framework's tables declare references (cycles
+	// to heuristics) that its own tools never enforce; enforcing them here
+	// would make deleting a heuristic row fail.
 	// Statement journals (every upsert of an existing row needs one) in
 	// memory, not in temporary files.
 	q.Add("_pragma", "temp_store(MEMORY)")
@@ -44,24 +46,42 @@ func readerDSN(path string) string {
 }
 
 // openWriter opens path with a single connection and checks that it is an
-// SQLite database this version can use, migrating it forward. An error
-// wrapping errUnusable means the file must be set aside.
-func openWriter(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", writerDSN(path))
+// SQLite database this version can use, migrating it forward. A framework
+// database is adopted in place after a backup copy (adopted is then true).
+// An error wrapping errUnusable means the file must be set aside.
+func openWriter(ctx context.Context, path string, now time.Time) (db *sql.DB, adopted bool, err error) {
+	db, err = sql.Open("sqlite", writerDSN(path))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	if err := migrate(ctx, db); err != nil {
+	kind, err := classify(ctx, db)
+	if err == nil && kind == kindFramework {
+		err = backup(ctx, db, path, now)
+	}
+	if err == nil {
+		adopted, err = migrate(ctx, db)
+	}
+	if err != nil {
 		db.Close()
 		if isCorrupt(err) {
-			return nil, fmt.Errorf("%w: %v", errUnusable, err)
+			return nil, false, fmt.Errorf("%w: %v", errUnusable, err)
 		}
-		return nil, err
+		return nil, false, err
 	}
-	return db, nil
+	return db, adopted, nil
+}
+
+// backup copies a database about to be adopted to index.db.bak-<time>
+// beside it, consistent even while other processes write (VACUUM INTO).
+func backup(ctx context.Context, db *sql.DB, path string, now time.Time) error {
+	dst := fmt.Sprintf("%s.bak-%s", path, now.UTC().Format("20060102T150405.000000000"))
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+		return fmt.Errorf("back up %s before adopting it: %w", path, err)
+	}
+	return nil
 }
 
 // errUnusable marks an index file that is corrupt, foreign or newer than

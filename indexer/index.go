@@ -56,6 +56,9 @@ type Index struct {
 	// and then another process closing the database deletes the WAL
 	// that db still writes to.
 	dbFile *os.File
+	// claimed collects, during one reconcile, the records that took over
+	// a row another tool wrote; see export.
+	claimed []claim
 }
 
 // Open opens (creating it if needed) the index of the memory folder under
@@ -91,15 +94,20 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 func (ix *Index) DBPath() string { return ix.dbPath }
 
 // open opens the writer connection, setting aside an unusable file once.
+// A set-aside file that holds framework tables is salvaged: every table it
+// can still read is copied into the new index.
 func (ix *Index) open(ctx context.Context) error {
-	db, err := openWriter(ctx, ix.dbPath)
+	db, _, err := openWriter(ctx, ix.dbPath, ix.opts.Now())
 	if errors.Is(err, errUnusable) {
 		aside, aerr := setAside(ix.dbPath, ix.opts.Now())
 		if aerr != nil {
 			return aerr
 		}
 		ix.log.Warn().Err(err).Str("set_aside", aside).Msg("index unusable: set aside, rebuilding from the files")
-		db, err = openWriter(ctx, ix.dbPath)
+		db, _, err = openWriter(ctx, ix.dbPath, ix.opts.Now())
+		if err == nil {
+			ix.salvage(ctx, db, aside)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("open index %s: %w", ix.dbPath, err)

@@ -79,7 +79,7 @@ func (e *cmdEnv) usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else ~/.claude/emergent-learning).")
+	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else $ELF_BASE_PATH, else ~/.claude/emergent-learning).")
 	fmt.Fprintln(w, "Run 'elfsync <command> --help' for its flags.")
 }
 
@@ -139,11 +139,14 @@ func (e *cmdEnv) parseRoot(fs *flag.FlagSet, args []string, rootFlag *string) (s
 }
 
 // resolveRoot returns the absolute ROOT: the flag, else $ELF_HOME, else
-// ~/.claude/emergent-learning.
+// the framework's own $ELF_BASE_PATH, else ~/.claude/emergent-learning.
 func (e *cmdEnv) resolveRoot(flagValue string) (string, error) {
 	root := flagValue
 	if root == "" {
 		root = e.getenv("ELF_HOME")
+	}
+	if root == "" {
+		root = e.getenv("ELF_BASE_PATH")
 	}
 	if root == "" {
 		home, err := os.UserHomeDir()

@@ -662,116 +662,17 @@ type legacySection struct {
 	explanation string
 }
 
-var (
-	impHeurHeadingRE = regexp.MustCompile(`^##\s+H-?(\d+)\s*[:.)\-–—]\s*(.*?)\s*$`)
-	impDomainH1RE    = regexp.MustCompile(`(?i)^#\s+heuristics?\s*[:\-–—]\s*(.*?)\s*$`)
-	impBoldLineRE    = regexp.MustCompile(`^\*\*([A-Za-z][A-Za-z _-]{0,39}?)\s*(:?)\*\*\s*(:?)\s*(.*?)\s*$`)
-)
-
-// parseHeuristicFile reads an old memory/heuristics/<domain>.md: the
-// domain of its "# Heuristics: <domain>" heading ("" when there is none)
-// and its "## H-<n>: <rule>" sections. In a section, "**Confidence**:",
-// "**Source**:" and "**Created**:" lines set those fields; the remaining
-// text up to a "---" line or the next heading is the explanation.
+// parseHeuristicFile reads an old memory/heuristics/<domain>.md with
+// frontmatter.ParseSections: its domain and its "## H-<n>: <rule>"
+// sections.
 func parseHeuristicFile(text string) (string, []legacySection) {
-	text = strings.TrimPrefix(strings.ReplaceAll(text, "\r\n", "\n"), "\uFEFF")
-	var domain string
-	var secs []legacySection
-	var cur *legacySection
-	var expl []string
-	inSection := false
-	closeSec := func() {
-		if cur != nil {
-			cur.explanation = strings.TrimSpace(strings.Join(expl, "\n"))
-			secs = append(secs, *cur)
-		}
-		cur, expl, inSection = nil, nil, false
+	domain, secs := frontmatter.ParseSections([]byte(text))
+	out := make([]legacySection, len(secs))
+	for i, s := range secs {
+		out[i] = legacySection{id: s.ID, hasID: s.HasID, rule: s.Rule, confidence: s.Confidence,
+			source: s.Source, created: s.Created, explanation: s.Explanation}
 	}
-	fence := false
-	for _, l := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
-			fence = !fence
-		}
-		if !fence && strings.HasPrefix(t, "#") {
-			if m := impHeurHeadingRE.FindStringSubmatch(t); m != nil && m[2] != "" {
-				closeSec()
-				id, err := strconv.ParseInt(m[1], 10, 64)
-				cur = &legacySection{id: id, hasID: err == nil, rule: m[2]}
-				inSection = true
-				continue
-			}
-			if m := impDomainH1RE.FindStringSubmatch(t); m != nil && domain == "" {
-				domain = strings.Trim(m[1], "*_` ")
-			}
-			if strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "## ") {
-				closeSec()
-				continue
-			}
-		}
-		if !inSection {
-			continue
-		}
-		if !fence && len(t) >= 3 && strings.Trim(t, "-") == "" {
-			closeSec()
-			continue
-		}
-		if m := impBoldLineRE.FindStringSubmatch(t); !fence && m != nil && (m[2] != "" || m[3] != "") {
-			value, known := m[4], true
-			switch strings.ToLower(strings.NewReplacer(" ", "_", "-", "_").Replace(m[1])) {
-			case "confidence":
-				if c, ok := impParseConfidence(value); ok {
-					cur.confidence = &c
-				}
-			case "source", "source_type":
-				cur.source = value
-			case "created", "date":
-				if ts, ok := impParseTime(value); ok {
-					cur.created = ts
-				}
-			default:
-				known = false // a bold phrase of the explanation
-			}
-			if known {
-				continue
-			}
-		}
-		expl = append(expl, strings.TrimRight(l, " \t"))
-	}
-	closeSec()
-	return domain, secs
-}
-
-func impParseConfidence(s string) (float64, bool) {
-	s = strings.TrimSpace(s)
-	switch strings.ToLower(s) {
-	case "low":
-		return 0.3, true
-	case "medium":
-		return 0.6, true
-	case "high":
-		return 0.9, true
-	}
-	pct := strings.HasSuffix(s, "%")
-	c, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-	if err != nil {
-		return 0, false
-	}
-	if pct {
-		c /= 100
-	}
-	return c, c >= 0 && c <= 1
-}
-
-var impTimeLayouts = []string{"2006-01-02", "2006-01-02 15:04:05", "2006-01-02T15:04:05", time.RFC3339, "2006-01-02 15:04"}
-
-func impParseTime(s string) (time.Time, bool) {
-	for _, layout := range impTimeLayouts {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
+	return domain, out
 }
 
 func impNormRule(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }

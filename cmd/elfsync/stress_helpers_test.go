@@ -329,7 +329,7 @@ func newIDHistory() *idHistory {
 // the files), which DESIGN.md accepts, since invariant 5 asks for the
 // invariants to hold of the rebuilt index, not for the old ids.
 func (h *idHistory) reset() {
-	h.byID = map[string]map[int64]string{"learnings": {}, "heuristics": {}}
+	h.byID = map[string]map[int64]string{"learnings": {}, "heuristics": {}, "decisions": {}}
 	h.byPath = map[string]int64{}
 	h.resets++
 }
@@ -463,6 +463,13 @@ func readRows(t *testing.T, db *sql.DB) (map[string]dbRow, []dbRow) {
 			d.typ = frontmatter.TypeHeuristic
 			return r.Scan(&d.id, fp, &d.rule, &d.titleHeuristic, &d.explanation, &d.domain, &d.tags)
 		})
+	// Decision records live in the framework's decisions table, which
+	// has no tags or severity.
+	q("decisions", `SELECT id, filepath, title, context, coalesce(domain, '') FROM decisions WHERE elf_key IS NOT NULL`,
+		func(r *sql.Rows, d *dbRow, fp *string) error {
+			d.typ = frontmatter.TypeDecision
+			return r.Scan(&d.id, fp, &d.title, &d.summary, &d.domain)
+		})
 	return rows, all
 }
 
@@ -545,8 +552,11 @@ func assertInvariants(t *testing.T, env []string, root string, ids *idHistory) i
 		}
 		want, got := p.rec, row
 		wantTable := "learnings"
-		if want.Type == frontmatter.TypeHeuristic {
+		switch want.Type {
+		case frontmatter.TypeHeuristic:
 			wantTable = "heuristics"
+		case frontmatter.TypeDecision:
+			wantTable = "decisions"
 		}
 		var diffs []string
 		diff := func(field string, got, want any) {
@@ -556,12 +566,18 @@ func assertInvariants(t *testing.T, env []string, root string, ids *idHistory) i
 		}
 		diff("table", got.table, wantTable)
 		diff("domain", got.domain, want.Domain)
-		diff("tags", got.tags, want.TagString())
-		if wantTable == "heuristics" {
+		if wantTable != "decisions" {
+			diff("tags", got.tags, want.TagString())
+		}
+		switch wantTable {
+		case "decisions":
+			diff("title", got.title, want.Title)
+			diff("summary", got.summary, want.Summary)
+		case "heuristics":
 			diff("rule", got.rule, want.Rule)
 			diff("title", got.titleHeuristic, want.Title)
 			diff("explanation", got.explanation, want.Explanation)
-		} else {
+		default:
 			diff("type", got.typ, want.Type)
 			diff("title", got.title, want.Title)
 			diff("summary", got.summary, want.Summary)
@@ -658,7 +674,7 @@ func assertInvariants(t *testing.T, env []string, root string, ids *idHistory) i
 	c.Commits = commitCount(t, env, root)
 
 	// Invariant 4.
-	seen := map[string]map[int64]string{"learnings": {}, "heuristics": {}}
+	seen := map[string]map[int64]string{"learnings": {}, "heuristics": {}, "decisions": {}}
 	for fp, row := range rows {
 		if !row.id.Valid || row.id.Int64 == 0 {
 			lim.errorf("inv4 id", "invariant 4: %s row of %s has id %v", row.table, fp, row.id)
