@@ -340,3 +340,82 @@ func SetSectionFields(data []byte, id int64, fields []SectionField) ([]byte, err
 	}
 	return []byte(strings.Join(lines, nl)), nil
 }
+
+// sectionBounds returns the line range [start, end) of section "## H-<id>"
+// in lines: from its heading to the next heading of level 1 or 2, keeping
+// the "---" separator that closes it.
+func sectionBounds(lines []string, id int64) (int, int, bool) {
+	start := -1
+	fence := false
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+			fence = !fence
+		}
+		if fence {
+			continue
+		}
+		if start >= 0 && (strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "## ")) {
+			return start, i, true
+		}
+		if m := sectionHeadingRE.FindStringSubmatch(t); start < 0 && m != nil {
+			if n, err := strconv.ParseInt(m[1], 10, 64); err == nil && n == id {
+				start = i
+			}
+		}
+	}
+	if start < 0 {
+		return 0, 0, false
+	}
+	return start, len(lines), true
+}
+
+// RemoveSection removes section "## H-<id>" (heading to the next
+// heading, its "---" separator included) from a domain file, keeping
+// everything else byte for byte. A file without that section is returned
+// as it is.
+func RemoveSection(data []byte, id int64) ([]byte, error) {
+	nl := "\n"
+	if bytes.Contains(data, []byte("\r\n")) {
+		nl = "\r\n"
+	}
+	lines := strings.Split(string(data), nl)
+	start, end, ok := sectionBounds(lines, id)
+	if !ok {
+		return data, nil
+	}
+	return []byte(strings.Join(append(lines[:start:start], lines[end:]...), nl)), nil
+}
+
+// SetSectionRule rewrites the heading of section "## H-<id>" with a new
+// rule. The rule must be one line of text.
+func SetSectionRule(data []byte, id int64, rule string) ([]byte, error) {
+	rule = strings.TrimSpace(rule)
+	if rule == "" || strings.ContainsAny(rule, "\r\n") || !isValidText(rule) {
+		return nil, fmt.Errorf("section H-%d: a rule must be one line of text", id)
+	}
+	for _, r := range rule {
+		if r < 0x20 || r == 0x7f {
+			return nil, fmt.Errorf("section H-%d: the rule holds a control character", id)
+		}
+	}
+	nl := "\n"
+	if bytes.Contains(data, []byte("\r\n")) {
+		nl = "\r\n"
+	}
+	lines := strings.Split(string(data), nl)
+	start, _, ok := sectionBounds(lines, id)
+	if !ok {
+		return nil, fmt.Errorf("no section H-%d", id)
+	}
+	lines[start] = "## H-" + strconv.FormatInt(id, 10) + ": " + rule
+	out := []byte(strings.Join(lines, nl))
+	// The new heading must read back as the same section with that rule.
+	_, secs := ParseSections(out)
+	for _, s := range secs {
+		if s.ID == id && s.Rule == rule {
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("section H-%d: the rule %q does not read back", id, rule)
+}

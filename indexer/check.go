@@ -93,6 +93,19 @@ UNION ALL SELECT filepath FROM decisions WHERE elf_key IS NOT NULL`)
 		if err := r.Err(); err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
 		}
+		// Rows another process changed whose change is not written back
+		// into the file yet differ from their files.
+		pending, err := db.QueryContext(ctx, `
+SELECT DISTINCT r.filepath FROM elf_changes c JOIN learnings r ON c.tbl = 'learnings' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL
+UNION SELECT DISTINCT r.filepath FROM elf_changes c JOIN heuristics r ON c.tbl = 'heuristics' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL`)
+		if err != nil {
+			return d, fmt.Errorf("read pending changes: %w", err)
+		}
+		stale, err := scanPaths(pending)
+		if err != nil {
+			return d, err
+		}
+		d.StaleRows = append(d.StaleRows, stale...)
 		invalid, err := queryInvalid(ctx, db)
 		if err != nil {
 			return d, err

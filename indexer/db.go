@@ -123,6 +123,22 @@ func setAside(path string, now time.Time) (string, error) {
 	return aside, nil
 }
 
+// writeTx is withTx for elfsync's writes to the record tables: it marks
+// the transaction as elfsync's (meta.writer, read by the change-log
+// triggers) so its own changes are not written back into the files.
+func writeTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	return withTx(ctx, db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = '1' WHERE key = 'writer'`); err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE meta SET value = '0' WHERE key = 'writer'`)
+		return err
+	})
+}
+
 // withTx runs fn in one transaction. The named return makes sure a failed
 // COMMIT is reported, not dropped.
 func withTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) (err error) {

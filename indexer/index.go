@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/frontmatter"
 )
 
@@ -35,6 +36,9 @@ type Options struct {
 	Workers int
 	// Logger receives state changes (Info) and trouble (Warn, Error).
 	Logger zerolog.Logger
+	// Grace is how long a row a tool inserted without a file waits for
+	// its file before write-back writes one; 0 means indexer.Grace.
+	Grace time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -59,6 +63,14 @@ type Index struct {
 	// claimed collects, during one reconcile, the records that took over
 	// a row another tool wrote; see export.
 	claimed []claim
+	// restoreIDs are the ids of rows a mass delete removed, by elf_key:
+	// restored from their files, they get them back.
+	restoreIDs map[string]int64
+	// refused remembers rows write-back refused, to log each once.
+	refused map[string]bool
+	// rebuild is set when write-back found the index replaced: the next
+	// reconcile is a rebuild.
+	rebuild bool
 }
 
 // Open opens (creating it if needed) the index of the memory folder under
@@ -75,10 +87,16 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Grace <= 0 {
+		opts.Grace = Grace
+	}
 	ix := &Index{
 		opts:   opts,
 		memDir: filepath.Join(opts.Root, MemoryDir),
 		log:    opts.Logger.With().Str("component", "indexer").Logger(),
+
+		restoreIDs: map[string]int64{},
+		refused:    map[string]bool{},
 	}
 	ix.dbPath = filepath.Join(ix.memDir, DBName)
 	if err := os.MkdirAll(ix.memDir, 0o755); err != nil {
@@ -186,6 +204,9 @@ func (ix *Index) reset(ctx context.Context, cause error) error {
 	ix.log.Warn().Str("set_aside", aside).Msg("corrupt index set aside")
 	return ix.open(ctx)
 }
+
+// HostID returns this machine's counter tally key (see edit.HostID).
+func (ix *Index) HostID() (string, error) { return edit.HostID(ix.memDir) }
 
 // MemoryDir returns the memory folder's absolute path.
 func (ix *Index) MemoryDir() string { return ix.memDir }

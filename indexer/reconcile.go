@@ -96,8 +96,14 @@ const racyWindow = time.Second
 // batchSize is how many changed files go in one transaction.
 const batchSize = 2000
 
-// Scan reconciles the whole memory folder with the index.
+// Scan reconciles the whole memory folder with the index, after writing
+// other processes' changes to the rows back into the files.
 func (ix *Index) Scan(ctx context.Context, progress Progress) (Result, error) {
+	if host, err := ix.HostID(); err != nil {
+		ix.log.Warn().Err(err).Msg("no host id: database changes are written back at the next start")
+	} else if _, err := ix.WriteBack(ctx, host); err != nil && !isCorrupt(err) {
+		ix.log.Warn().Err(err).Msg("write-back failed; retried at the next scan")
+	}
 	res, err := ix.guard(ctx, func() (Result, error) { return ix.reconcileTree(ctx, "", progress) })
 	if err != nil {
 		return res, err
@@ -129,6 +135,9 @@ func (ix *Index) guard(ctx context.Context, op func() (Result, error)) (Result, 
 	reopened, err := ix.checkFile(ctx)
 	if err != nil {
 		return Result{}, err
+	}
+	if ix.rebuild {
+		reopened, ix.rebuild = true, false
 	}
 	if !reopened {
 		res, err := op()
@@ -542,7 +551,7 @@ SELECT (SELECT count(*) FROM learnings WHERE elf_key IS NOT NULL) = (SELECT coal
 // rows have no file. Rows without elf_key are the framework's: kept.
 func (ix *Index) dropOrphanRows(ctx context.Context) (int, error) {
 	n := 0
-	err := withTx(ctx, ix.db, func(tx *sql.Tx) error {
+	err := writeTx(ctx, ix.db, func(tx *sql.Tx) error {
 		for _, t := range []string{"learnings", "heuristics", "decisions"} {
 			r, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE elf_key IS NOT NULL AND NOT EXISTS
 				(SELECT 1 FROM files f WHERE f.tbl = ?1 AND f.filepath = `+t+`.filepath)`, t)

@@ -499,6 +499,48 @@ CREATE TRIGGER search_docs_au AFTER UPDATE OF title, summary, body, rule ON sear
 END;
 
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('writer', '0');
+
+-- Writes by other processes to learnings and heuristics, for write-back
+-- into the files. elfsync's own transactions set meta.writer to '1' while
+-- they run (and back to '0' before they commit, so no other connection
+-- ever sees '1'): their changes are not logged. Plain SQL only, so the
+-- triggers run in every connection, the framework's included.
+CREATE TABLE elf_changes (
+	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+	tbl     TEXT NOT NULL,
+	op      TEXT NOT NULL,
+	row_id  INTEGER NOT NULL,
+	elf_key TEXT,
+	cols    TEXT, -- an update's changed columns, comma-terminated
+	at      REAL NOT NULL DEFAULT (julianday('now'))
+);
+CREATE TRIGGER elf_learnings_insert AFTER INSERT ON learnings
+WHEN (SELECT value FROM meta WHERE key = 'writer') IS NOT '1' BEGIN
+	INSERT INTO elf_changes (tbl, op, row_id, elf_key) VALUES ('learnings', 'insert', new.id, new.elf_key);
+END;
+CREATE TRIGGER elf_learnings_update AFTER UPDATE ON learnings
+WHEN (SELECT value FROM meta WHERE key = 'writer') IS NOT '1' BEGIN
+	INSERT INTO elf_changes (tbl, op, row_id, elf_key, cols) VALUES ('learnings', 'update', new.id, old.elf_key,
+		(CASE WHEN old.type IS NOT new.type THEN 'type,' ELSE '' END) || (CASE WHEN old.title IS NOT new.title THEN 'title,' ELSE '' END) || (CASE WHEN old.summary IS NOT new.summary THEN 'summary,' ELSE '' END) || (CASE WHEN old.tags IS NOT new.tags THEN 'tags,' ELSE '' END) || (CASE WHEN old.domain IS NOT new.domain THEN 'domain,' ELSE '' END) || (CASE WHEN old.severity IS NOT new.severity THEN 'severity,' ELSE '' END));
+END;
+CREATE TRIGGER elf_learnings_delete AFTER DELETE ON learnings
+WHEN (SELECT value FROM meta WHERE key = 'writer') IS NOT '1' BEGIN
+	INSERT INTO elf_changes (tbl, op, row_id, elf_key) VALUES ('learnings', 'delete', old.id, old.elf_key);
+END;
+CREATE TRIGGER elf_heuristics_insert AFTER INSERT ON heuristics
+WHEN (SELECT value FROM meta WHERE key = 'writer') IS NOT '1' BEGIN
+	INSERT INTO elf_changes (tbl, op, row_id, elf_key) VALUES ('heuristics', 'insert', new.id, new.elf_key);
+END;
+CREATE TRIGGER elf_heuristics_update AFTER UPDATE ON heuristics
+WHEN (SELECT value FROM meta WHERE key = 'writer') IS NOT '1' BEGIN
+	INSERT INTO elf_changes (tbl, op, row_id, elf_key, cols) VALUES ('heuristics', 'update', new.id, old.elf_key,
+		(CASE WHEN old.rule IS NOT new.rule THEN 'rule,' ELSE '' END) || (CASE WHEN old.explanation IS NOT new.explanation THEN 'explanation,' ELSE '' END) || (CASE WHEN old.domain IS NOT new.domain THEN 'domain,' ELSE '' END) || (CASE WHEN old.tags IS NOT new.tags THEN 'tags,' ELSE '' END) || (CASE WHEN old.source_type IS NOT new.source_type THEN 'source_type,' ELSE '' END) || (CASE WHEN old.confidence IS NOT new.confidence THEN 'confidence,' ELSE '' END) || (CASE WHEN old.is_golden IS NOT new.is_golden THEN 'is_golden,' ELSE '' END) || (CASE WHEN old.times_validated IS NOT new.times_validated THEN 'times_validated,' ELSE '' END) || (CASE WHEN old.times_violated IS NOT new.times_violated THEN 'times_violated,' ELSE '' END) || (CASE WHEN old.project_path IS NOT new.project_path THEN 'project_path,' ELSE '' END) || (CASE WHEN old.title IS NOT new.title THEN 'title,' ELSE '' END));
+END;
+CREATE TRIGGER elf_heuristics_delete AFTER DELETE ON heuristics
+WHEN (SELECT value FROM meta WHERE key = 'writer') IS NOT '1' BEGIN
+	INSERT INTO elf_changes (tbl, op, row_id, elf_key) VALUES ('heuristics', 'delete', old.id, old.elf_key);
+END;
 `
 
 // v1Search is the full-text table of the first schema, dropped on upgrade.

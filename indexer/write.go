@@ -16,6 +16,10 @@ import (
 // as the framework's own rows have them.
 const sqlTime = "2006-01-02 15:04:05"
 
+// A row another process changed whose change is not yet written back into
+// the file (it is in elf_changes) is not overwritten from the file: the
+// write-back brings the file in line first.
+//
 // Rows are keyed by elf_key: the record's file, or "<file>#H-<n>" for a
 // section of a domain file. An upsert keeps the row's id. Values the file
 // does not state (confidence, is_golden, the counters) keep what the row
@@ -34,6 +38,7 @@ ON CONFLICT(elf_key) DO UPDATE SET
 	type = excluded.type, filepath = excluded.filepath, title = excluded.title, summary = excluded.summary,
 	tags = excluded.tags, domain = excluded.domain, severity = excluded.severity,
 	created_at = excluded.created_at, updated_at = excluded.updated_at, extra = excluded.extra
+WHERE NOT EXISTS (SELECT 1 FROM elf_changes c WHERE c.tbl = 'learnings' AND c.row_id = learnings.id)
 RETURNING id`
 
 	upsertHeuristic = `
@@ -52,6 +57,7 @@ ON CONFLICT(elf_key) DO UPDATE SET
 	created_at = excluded.created_at, updated_at = excluded.updated_at,
 	title = excluded.title, tags = excluded.tags, extra = excluded.extra,
 	project_path = coalesce(excluded.project_path, heuristics.project_path)
+WHERE NOT EXISTS (SELECT 1 FROM elf_changes c WHERE c.tbl = 'heuristics' AND c.row_id = heuristics.id)
 RETURNING id`
 
 	upsertDecision = `
@@ -228,7 +234,7 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 	// A file that vanished and a new file with the same content in the
 	// same batch is a move: the new file's row takes the old one's id.
 	moved := map[string]int64{}
-	err := withTx(ctx, db, func(tx *sql.Tx) error {
+	err := writeTx(ctx, db, func(tx *sql.Tx) error {
 		s, err := prepare(ctx, tx, w)
 		if err != nil {
 			return err
@@ -442,6 +448,10 @@ func extraID(extra string) int64 {
 // elfsync had for the record, if any, gives way to it.
 func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 	q := tableSQL[r.tbl]
+	if id, ok := s.w.ix.restoreIDs[r.key]; ok && r.wantID == 0 {
+		r.wantID = id
+		delete(s.w.ix.restoreIDs, r.key)
+	}
 	var claimed int64
 	if !r.section {
 		if err := s.tx.QueryRowContext(ctx, q.claimPath, rootRel(rel)).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -514,6 +524,10 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 		}
 		err = s.learning.QueryRowContext(ctx, rec.Type, fp, rec.Title, null(rec.Summary), null(rec.TagString()),
 			null(rec.Domain), sev, timeText(rec.Created), timeText(rec.Updated), null(rec.Extra), r.key, wantID).Scan(&r.rowID)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		// The update was skipped: the row has a change to write back.
+		err = s.tx.QueryRowContext(ctx, `SELECT id FROM `+safeTable(r.tbl)+` WHERE elf_key = ?`, r.key).Scan(&r.rowID)
 	}
 	if err != nil {
 		return err
