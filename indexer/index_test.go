@@ -205,14 +205,11 @@ func TestEditKeepsIdAndCounters(t *testing.T) {
 		"heuristics/h.md": strings.Replace(heuristicNote, "Always set", "Always, always set", 1),
 		"failures/a.md":   strings.Replace(failureNote, "Lock: held", "Lock: still held", 1),
 	})
-	// The counters set in the database are written back into the edited
-	// file first (which indexes it), then the scan reads the rest.
+	// The edit drops the counter keys SetHeuristicCounters wrote: the row
+	// keeps its counters (a file that does not state them changes nothing).
 	res := scan(t, ix)
-	if res.Updated < 1 || res.Updated+res.Unchanged != 2 {
+	if res.Updated != 2 {
 		t.Fatalf("scan = %+v, want 2 updated", res)
-	}
-	if data, _ := os.ReadFile(filepath.Join(root, MemoryDir, "heuristics", "h.md")); !strings.Contains(string(data), "times_validated: 7") {
-		t.Errorf("the counters did not reach the file:\n%s", data)
 	}
 	var id2 int64
 	var rule string

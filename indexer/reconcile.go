@@ -99,10 +99,12 @@ const batchSize = 2000
 // Scan reconciles the whole memory folder with the index, after writing
 // other processes' changes to the rows back into the files.
 func (ix *Index) Scan(ctx context.Context, progress Progress) (Result, error) {
-	if host, err := ix.HostID(); err != nil {
-		ix.log.Warn().Err(err).Msg("no host id: database changes are written back at the next start")
-	} else if _, err := ix.WriteBack(ctx, host); err != nil && !isCorrupt(err) {
-		ix.log.Warn().Err(err).Msg("write-back failed; retried at the next scan")
+	if has, err := ix.HasChanges(ctx); err == nil && has {
+		if host, err := ix.HostID(); err != nil {
+			ix.log.Warn().Err(err).Msg("no host id: database changes are written back at the next scan")
+		} else if _, err := ix.WriteBack(ctx, host); err != nil && !isCorrupt(err) {
+			ix.log.Warn().Err(err).Msg("write-back failed; retried at the next scan")
+		}
 	}
 	res, err := ix.guard(ctx, func() (Result, error) { return ix.reconcileTree(ctx, "", progress) })
 	if err != nil {

@@ -180,7 +180,17 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				return res, err
 			}
 			if row.key == "" {
-				// A framework row no file claimed yet.
+				// A framework row no file claimed yet. If its file is
+				// there (the framework wrote it, then INSERTed, after
+				// elfsync indexed it), the file claims it now.
+				if rel, ok := ix.existingFile(row.filepath); ok {
+					if _, err := ix.db.ExecContext(ctx, `UPDATE files SET hash = '' WHERE filepath = ?`, rootRel(rel)); err != nil {
+						return res, err
+					}
+					touch(rel)
+					done = append(done, c.seq)
+					continue
+				}
 				rel, wait, err := ix.placeUnclaimed(ctx, row, now-c.at < grace)
 				switch {
 				case err != nil:
@@ -540,6 +550,20 @@ func (ix *Index) removeRecord(ctx context.Context, ed *edit.Editor, c change) er
 	}
 	ix.log.Info().Str("path", rel).Int64("id", c.rowID).Msg("row deleted in the database: file removed")
 	return nil
+}
+
+// existingFile returns the memory-relative path of a row's filepath when
+// it names a record file that exists inside memory/.
+func (ix *Index) existingFile(fp string) (string, bool) {
+	if !strings.HasPrefix(fp, MemoryDir+"/") {
+		return "", false
+	}
+	rel, abs, err := edit.Resolve(ix.memDir, strings.TrimPrefix(fp, MemoryDir+"/"))
+	if err != nil {
+		return "", false
+	}
+	info, err := os.Lstat(abs)
+	return rel, err == nil && info.Mode().IsRegular()
 }
 
 // placeUnclaimed gives a framework-inserted row without a file one, once

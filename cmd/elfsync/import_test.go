@@ -57,7 +57,9 @@ func importTree(t *testing.T, dir string, skipIndex bool) map[string]string {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
-		if skipIndex && strings.HasPrefix(filepath.Base(rel), "index.db") {
+		// The index and elfsync's per-machine state (memory/.elfsync:
+		// the write lock of file edits, the host id) are not memories.
+		if skipIndex && (strings.HasPrefix(filepath.Base(rel), "index.db") || strings.Contains(rel, "/.elfsync/")) {
 			return nil
 		}
 		data, err := os.ReadFile(p)

@@ -13,6 +13,7 @@ import (
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/watcher"
+	"github.com/emergent-learning/elfsync/writeback"
 )
 
 func cmdWatch(ctx context.Context, e *cmdEnv, args []string) error {
@@ -88,6 +89,7 @@ type service struct {
 	cm       *committer.Committer // nil with --no-git
 	watcher  *watcher.Watcher
 	interval time.Duration
+	wbdone   chan error // the write-back loop's end
 }
 
 // retryScan is how soon a failed index update is retried with a full scan.
@@ -117,6 +119,14 @@ func (s *service) run(ctx context.Context, hup <-chan os.Signal) error {
 	} else {
 		close(cdone)
 	}
+
+	// Direct database writes of the framework's tools into the files.
+	var notify func([]string)
+	if s.cm != nil {
+		notify = s.cm.Notify
+	}
+	s.wbdone = make(chan error, 1)
+	go func() { s.wbdone <- writeback.New(s.ix, notify, s.log, 0).Run(ctx) }()
 
 	timer := time.NewTimer(s.nextScan())
 	defer timer.Stop()
@@ -216,6 +226,9 @@ func (s *service) logResult(what string, res indexer.Result, n int) {
 // are indexed, then waits for the committer's final flush.
 func (s *service) shutdown(cdone <-chan error) error {
 	s.log.Info().Msg("stopping: flushing pending work")
+	if s.wbdone != nil {
+		<-s.wbdone // its last write-back, before the final scan
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if res, err := s.ix.Scan(ctx, nil); err != nil {
