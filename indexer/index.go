@@ -39,6 +39,9 @@ type Options struct {
 	// Grace is how long a row a tool inserted without a file waits for
 	// its file before write-back writes one; 0 means indexer.Grace.
 	Grace time.Duration
+	// WantIDs gives the id a new row of a file (root-relative path) should
+	// get when it is free: import passes the old index's ids.
+	WantIDs map[string]int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -105,7 +108,31 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	if err := ix.open(ctx); err != nil {
 		return nil, err
 	}
+	if err := ix.reserveWantIDs(ctx); err != nil {
+		ix.Close()
+		return nil, err
+	}
 	return ix, nil
+}
+
+// reserveWantIDs moves learnings' AUTOINCREMENT counter past every wanted
+// id, so rows of other files never take one first.
+func (ix *Index) reserveWantIDs(ctx context.Context) error {
+	var top int64
+	for _, id := range ix.opts.WantIDs {
+		top = max(top, id)
+	}
+	if top == 0 {
+		return nil
+	}
+	return writeTx(ctx, ix.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'learnings'`, top); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) SELECT 'learnings', ?1
+			WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'learnings')`, top)
+		return err
+	})
 }
 
 // DBPath returns the index file's path.

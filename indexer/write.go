@@ -260,7 +260,7 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		var bulk []*op
 		for i := range w.ops {
 			o := &w.ops[i]
-			if bulkOK && isBulk(o) && moved[o.p.hash] == 0 {
+			if bulkOK && isBulk(o) && moved[o.p.hash] == 0 && w.ix.opts.WantIDs[rootRel(o.rel)] == 0 {
 				bulk = append(bulk, o)
 				continue
 			}
@@ -448,6 +448,9 @@ func extraID(extra string) int64 {
 // elfsync had for the record, if any, gives way to it.
 func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 	q := tableSQL[r.tbl]
+	if id := s.w.ix.opts.WantIDs[r.key]; id > 0 && r.wantID == 0 {
+		r.wantID = id
+	}
 	if id, ok := s.w.ix.restoreIDs[r.key]; ok && r.wantID == 0 {
 		r.wantID = id
 		delete(s.w.ix.restoreIDs, r.key)

@@ -211,6 +211,7 @@ type importer struct {
 	log            zerolog.Logger
 	now            func() time.Time
 	rep            *importReport
+	wantIDs        map[string]int64 // root-relative path → old row id
 }
 
 func newImporter(root, from string, rewrite, dryRun bool, maxSize int64, log zerolog.Logger, now func() time.Time) (*importer, error) {
@@ -344,6 +345,13 @@ func (im *importer) run(ctx context.Context) *importReport {
 	}()
 
 	old := im.readOldDB(ctx)
+	// Copied files keep the ids their old rows had (when free).
+	im.wantIDs = map[string]int64{}
+	for _, row := range old.Learnings {
+		if rel := im.legacyMemRel(row.Filepath); rel != "" && row.ID > 0 {
+			im.wantIDs[impRootRel(rel)] = row.ID
+		}
+	}
 	copies, heurFiles := im.walkOld()
 	items := copies
 	items = append(items, im.heuristicItems(heurFiles, old)...)
@@ -1205,7 +1213,7 @@ func (im *importer) scan(ctx context.Context) (*indexer.Index, bool) {
 	if !impIsDir(im.newMem) {
 		return nil, false // nothing was imported
 	}
-	ix, err := indexer.Open(ctx, indexer.Options{Root: im.root, MaxSize: im.maxSize, Logger: im.log, Now: im.now})
+	ix, err := indexer.Open(ctx, indexer.Options{Root: im.root, MaxSize: im.maxSize, Logger: im.log, Now: im.now, WantIDs: im.wantIDs})
 	if err != nil {
 		im.rep.add(importAction{Action: actError, Detail: "open the new index: " + err.Error()})
 		return nil, false

@@ -659,3 +659,43 @@ func TestImportLegacyMemRel(t *testing.T) {
 }
 
 func impPtr(f float64) *float64 { return &f }
+
+// import keeps the old index's ids: a heuristic's through legacy_id, a
+// copied file's through its old row's filepath.
+func TestImportKeepsLegacyIDs(t *testing.T) {
+	old, root := importOld(t)
+	if _, errOut, code := runImport(t, "--root", root, "--from", old); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	ids := map[string]map[string]int64{} // database → record → id
+	for _, db := range []struct {
+		name, path string
+	}{{"old", filepath.Join(old, "memory", "index.db")}, {"new", filepath.Join(root, "memory", "index.db")}} {
+		conn, err := sql.Open("sqlite", "file:"+db.path+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		rows, err := conn.Query(`SELECT id, 'h:' || rule FROM heuristics UNION ALL SELECT id, 'l:' || filepath FROM learnings WHERE filepath LIKE 'memory/%'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			var what string
+			rows.Scan(&id, &what)
+			got[what] = id
+		}
+		rows.Close()
+		conn.Close()
+		ids[db.name] = got
+	}
+	if len(ids["old"]) == 0 {
+		t.Fatal("no old rows read")
+	}
+	for what, id := range ids["old"] {
+		if got := ids["new"][what]; got != id {
+			t.Errorf("%s: id %d in the old index, %d in the new", what, id, got)
+		}
+	}
+}
