@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // field is one key: value pair of a file, from its frontmatter or from a
@@ -267,24 +269,6 @@ func (fl field) text() (string, error) {
 	return strings.TrimSpace(n.Value), nil
 }
 
-// typeWords maps the spellings Parse accepts for a type, in `type:` and as a
-// top-level folder, to the type.
-var typeWords = map[string]string{
-	"failure": TypeFailure, "failures": TypeFailure,
-	"success": TypeSuccess, "successes": TypeSuccess,
-	"heuristic": TypeHeuristic, "heuristics": TypeHeuristic,
-	"observation": TypeObservation, "observations": TypeObservation,
-	"experiment": TypeExperiment, "experiments": TypeExperiment,
-	"decision": TypeDecision, "decisions": TypeDecision,
-}
-
-func typeWord(s string) string {
-	if t, ok := typeWords[s]; ok {
-		return t
-	}
-	return typeWords[strings.ToLower(strings.TrimSpace(s))]
-}
-
 // cleanPath returns a memory-relative path without "./" or "/" in front.
 func cleanPath(p string) string {
 	if p == "" {
@@ -298,15 +282,6 @@ func cleanPath(p string) string {
 		return ""
 	}
 	return p
-}
-
-// typeFromPath returns the type named by the file's top-level folder.
-func typeFromPath(p string) string {
-	i := strings.IndexByte(p, '/')
-	if i <= 0 {
-		return ""
-	}
-	return typeWord(p[:i])
 }
 
 // baseName returns the file name without a ".md" extension.
@@ -464,10 +439,10 @@ func build(in Input, f fields, s bodyScan, body string) (Record, error) {
 
 	if fl, ok := f.take("type"); ok {
 		v, err := fl.text()
-		if r.Type = typeWord(v); err != nil || r.Type == "" {
+		if r.Type = layout.TypeWord(v); err != nil || r.Type == "" {
 			return Record{}, badField(fl, "failure, success, heuristic, observation, experiment or decision")
 		}
-	} else if r.Type = typeFromPath(p); r.Type == "" {
+	} else if r.Type = layout.TypeOfPath(p); r.Type == "" {
 		return Record{}, ErrNoType
 	}
 
