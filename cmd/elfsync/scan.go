@@ -51,8 +51,8 @@ func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
 	}
 }
 
-func (g *gitFlags) committer(root string, log zerolog.Logger, describe func(string) string) (*committer.Committer, error) {
-	return committer.New(committer.Config{
+func (g *gitFlags) committer(ctx context.Context, root string, log zerolog.Logger, describe func(string) string) (*committer.Committer, error) {
+	return committer.Open(ctx, committer.Config{
 		Root:     root,
 		Quiet:    g.quiet,
 		MaxWait:  g.maxWait,
@@ -135,7 +135,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 // commitAll commits everything pending under memory/, waiting at most wait
 // for another git process's lock.
 func commitAll(ctx context.Context, root string, log zerolog.Logger, ix *indexer.Index, wait time.Duration) (*commitSummary, error) {
-	cm, err := (&gitFlags{}).committer(root, log, func(p string) string { return ix.Title(ctx, p) })
+	cm, err := (&gitFlags{}).committer(ctx, root, log, func(p string) string { return ix.Title(ctx, p) })
 	if err != nil {
 		return nil, err
 	}
