@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		e.usage(e.stderr)
-		return &exitError{Code: 2}
+		return errFlags
 	}
 	name := args[0]
 	switch name {
@@ -67,7 +67,7 @@ func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
 		}
 	}
 	e.usage(e.stderr)
-	return &exitError{Code: 2, Err: fmt.Errorf("unknown command %q", name)}
+	return usagef("unknown command %q", name)
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -111,16 +111,13 @@ func (e *cmdEnv) parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(e.stdout)
 			fs.Usage()
-			return errHelpShown
+			return errHelp
 		}
 		fs.Usage()
-		return &exitError{Code: 2}
+		return errFlags
 	}
 	return nil
 }
-
-// errHelpShown ends a command successfully after --help.
-var errHelpShown = &exitError{Code: 0}
 
 // parseRoot parses the flags of a command that takes no arguments and
 // returns its ROOT.
@@ -129,11 +126,11 @@ func (e *cmdEnv) parseRoot(fs *flag.FlagSet, args []string, rootFlag *string) (s
 		return "", err
 	}
 	if fs.NArg() > 0 {
-		return "", &exitError{Code: 2, Err: fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Args())}
+		return "", usagef("%s takes no arguments, got %q", fs.Name(), fs.Args())
 	}
 	root, err := e.resolveRoot(*rootFlag)
 	if err != nil {
-		return "", &exitError{Code: 2, Err: err}
+		return "", mark(errUsage, err)
 	}
 	return root, nil
 }

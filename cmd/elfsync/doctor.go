@@ -159,7 +159,7 @@ func (e *cmdEnv) report(checks []check) error {
 	}
 	if problems > 0 {
 		fmt.Fprintf(e.stdout, "%d problem(s) found\n", problems)
-		return &exitError{Code: 1}
+		return errNotInSync
 	}
 	fmt.Fprintln(e.stdout, "no problems found")
 	return nil

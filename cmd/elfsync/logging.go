@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -25,7 +24,7 @@ func (l *logFlags) register(fs *flag.FlagSet) {
 func (l *logFlags) logger(w io.Writer) (zerolog.Logger, error) {
 	level, err := zerolog.ParseLevel(l.level)
 	if err != nil || l.level == "" {
-		return zerolog.Nop(), &exitError{Code: 2, Err: fmt.Errorf("--log-level %q: want debug, info, warn or error", l.level)}
+		return zerolog.Nop(), usagef("--log-level %q: want debug, info, warn or error", l.level)
 	}
 	var out io.Writer
 	switch l.format {
@@ -40,7 +39,7 @@ func (l *logFlags) logger(w io.Writer) (zerolog.Logger, error) {
 			out = w
 		}
 	default:
-		return zerolog.Nop(), &exitError{Code: 2, Err: fmt.Errorf("--log-format %q: want auto, console or json", l.format)}
+		return zerolog.Nop(), usagef("--log-format %q: want auto, console or json", l.format)
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger(), nil
 }

@@ -93,7 +93,7 @@ func cmdRecord(_ context.Context, e *cmdEnv, args []string) error {
 			fmt.Fprintf(e.stdout, "Usage: elfsync record %s [flags]\n\nRun 'elfsync record <type> --help' for the flags of each.\n", recordTypes())
 			return nil
 		}
-		return &exitError{Code: 2, Err: fmt.Errorf("record: name a type first: elfsync record %s [flags]", recordTypes())}
+		return usagef("record: name a type first: elfsync record %s [flags]", recordTypes())
 	}
 	var kind recordKind
 	for _, k := range recordKinds {
@@ -102,7 +102,7 @@ func cmdRecord(_ context.Context, e *cmdEnv, args []string) error {
 		}
 	}
 	if kind.typ == "" {
-		return &exitError{Code: 2, Err: fmt.Errorf("record: unknown type %q (want %s)", args[0], recordTypes())}
+		return usagef("record: unknown type %q (want %s)", args[0], recordTypes())
 	}
 
 	fields := learningFields
@@ -128,7 +128,7 @@ time, for tests.`, kind.typ, kind.folder, kind.env, kind.env, strings.ToUpper(fi
 		return err
 	}
 	if set.NArg() > 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("record %s: unexpected argument %q", kind.typ, set.Arg(0))}
+		return usagef("record %s: unexpected argument %q", kind.typ, set.Arg(0))
 	}
 	given := make(map[string]bool)
 	set.Visit(func(f *flag.Flag) { given[f.Name] = true })

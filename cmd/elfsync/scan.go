@@ -127,7 +127,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 		printScan(e, sum)
 	}
 	if gitErr != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("git not brought in line: %w", gitErr)}
+		return fmt.Errorf("git not brought in line: %w", gitErr)
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 	}
 	d, err := indexer.Check(ctx, root, *maxSize)
 	if err != nil {
-		return &exitError{Code: 2, Err: fmt.Errorf("status: %w", err)}
+		return mark(errCannotCheck, fmt.Errorf("status: %w", err))
 	}
 	rep := statusReport{
 		Files: d.Files, Rows: d.Rows,
@@ -87,7 +87,7 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 	if !*noGit {
 		gs, err := gitStatus(ctx, root)
 		if err != nil {
-			return &exitError{Code: 2, Err: fmt.Errorf("status: git: %w", err)}
+			return mark(errCannotCheck, fmt.Errorf("status: git: %w", err))
 		}
 		if gs.Uncommitted != nil {
 			rep.Uncommitted = gs.Uncommitted
@@ -114,7 +114,7 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 		printStatus(e, rep)
 	}
 	if !rep.InSync {
-		return &exitError{Code: 1}
+		return errNotInSync
 	}
 	return nil
 }
