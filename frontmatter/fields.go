@@ -314,16 +314,23 @@ func dateFromName(p string) (time.Time, bool) {
 
 var severityWords = map[string]int{"low": 2, "medium": 3, "high": 4, "critical": 5}
 
+// SeverityValue reads a severity as Parse does: 1-5, or low, medium, high,
+// critical (any case) for 2, 3, 4, 5. ok is false for anything else.
+func SeverityValue(s string) (n int, ok bool) {
+	if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= 5 {
+		return n, true
+	}
+	n, ok = severityWords[strings.ToLower(s)]
+	return n, ok
+}
+
 func severity(fl field) (int, error) {
 	const want = "1-5 or low, medium, high, critical"
 	s, err := fl.text()
 	if err != nil {
 		return 0, badField(fl, want)
 	}
-	if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= 5 {
-		return n, nil
-	}
-	if n, ok := severityWords[strings.ToLower(s)]; ok {
+	if n, ok := SeverityValue(s); ok {
 		return n, nil
 	}
 	return 0, badField(fl, want)
@@ -333,20 +340,30 @@ func severity(fl field) (int, error) {
 // written by people rather than scripts.
 var confidenceWords = map[string]float64{"low": 0.3, "medium": 0.6, "high": 0.9}
 
+// ConfidenceValue reads a confidence as Parse does: a number from 0 to 1,
+// or low, medium, high (any case) for 0.3, 0.6, 0.9. ok is false for
+// anything else, NaN included.
+func ConfidenceValue(s string) (c float64, ok bool) {
+	if c, ok := confidenceWords[strings.ToLower(s)]; ok {
+		return c, true
+	}
+	c, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(c >= 0 && c <= 1) { // also refuses NaN
+		return 0, false
+	}
+	return c, true
+}
+
 func confidence(fl field) (float64, error) {
 	const want = "a number from 0 to 1 or low, medium, high"
 	s, err := fl.text()
 	if err != nil {
 		return 0, badField(fl, want)
 	}
-	if c, ok := confidenceWords[strings.ToLower(s)]; ok {
+	if c, ok := ConfidenceValue(s); ok {
 		return c, nil
 	}
-	c, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(c >= 0 && c <= 1) { // also refuses NaN
-		return 0, badField(fl, want)
-	}
-	return c, nil
+	return 0, badField(fl, want)
 }
 
 func isGolden(fl field) (bool, error) {
