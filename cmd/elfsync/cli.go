@@ -38,7 +38,7 @@ func commands() []command {
 		{"watch", "run the background service: scan, then watch, index and commit until stopped", cmdWatch},
 		{"scan", "reconcile once: index every change, drop rows of vanished files, commit", cmdScan},
 		{"status", "show drift between files, index and git (exit 0 in sync, 1 drift, 2 error)", cmdStatus},
-		{"record", "write a new memory file atomically ("+layout.Types("|")+")", cmdRecord},
+		{"record", "write a new memory file atomically (" + layout.Types("|") + ")", cmdRecord},
 		{"import", "bring an old framework memory folder into the new format", cmdImport},
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
 	}
