@@ -2,15 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // check is one doctor finding.
@@ -35,7 +37,7 @@ Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 	if err != nil {
 		return err
 	}
-	memDir := filepath.Join(root, indexer.MemoryDir)
+	memDir := filepath.Join(root, layout.MemoryDir)
 	var checks []check
 	add := func(c check) { checks = append(checks, c) }
 
@@ -89,26 +91,26 @@ Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 }
 
 func gitChecks(ctx context.Context, root string) []check {
-	if _, err := exec.LookPath("git"); err != nil {
+	gs, err := committer.ReadStatus(ctx, root)
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
 		return []check{{name: "git", info: "git is not installed", fix: "install git, or run with --no-git"}}
-	}
-	gs, err := gitStatus(ctx, root)
-	if err != nil {
+	case errors.Is(err, committer.ErrNoRepository):
+		return []check{{name: "git", info: "no git repository yet", fix: "run `elfsync scan` or start `elfsync watch`: either creates one"}}
+	case err != nil:
 		return []check{{name: "git", info: err.Error(), fix: "fix the repository (see the error), then run `elfsync scan`"}}
 	}
-	var cs []check
-	if gs.Repo == "" {
-		return []check{{name: "git", info: gs.LastError, fix: "run `elfsync scan`"}}
+	cs := []check{
+		{name: "git repository", ok: true, info: gs.Repo},
+		{name: "git uncommitted", ok: len(gs.Uncommitted) == 0,
+			info: fmt.Sprintf("%d paths under memory/ differ from HEAD", len(gs.Uncommitted)),
+			fix:  "start `elfsync watch` or run `elfsync scan`"},
 	}
-	cs = append(cs, check{name: "git repository", ok: true, info: gs.Repo})
-	cs = append(cs, check{name: "git uncommitted", ok: len(gs.Uncommitted) == 0,
-		info: fmt.Sprintf("%d paths under memory/ differ from HEAD", len(gs.Uncommitted)),
-		fix:  "start `elfsync watch` or run `elfsync scan`"})
 	if gs.LockHeld {
-		lock := filepath.Join(gitDir(ctx, gs.Repo), "index.lock")
+		lock := filepath.Join(gs.GitDir, "index.lock")
 		age := ""
-		if info, err := os.Stat(lock); err == nil {
-			age = fmt.Sprintf(", %s old", time.Since(info.ModTime()).Round(time.Second))
+		if !gs.LockSince.IsZero() {
+			age = fmt.Sprintf(", %s old", time.Since(gs.LockSince).Round(time.Second))
 		}
 		cs = append(cs, check{name: "git lock", info: lock + " exists" + age,
 			fix: "if no git command is running (check `ps aux | grep git`), the lock is stale: remove it with `rm " + lock + "`; elfsync never removes a lock it did not create"})
@@ -123,24 +125,11 @@ func gitChecks(ctx context.Context, root string) []check {
 		cs = append(cs, check{name: "git last error", info: gs.LastError + " at " + gs.LastErrorTime.Local().Format(time.DateTime),
 			fix: "see the error; elfsync retries on its own"})
 	}
-	email, _ := exec.CommandContext(ctx, "git", "-C", gs.Repo, "config", "user.email").Output()
-	cs = append(cs, check{name: "git identity", ok: true, info: identityInfo(strings.TrimSpace(string(email)))})
-	return cs
-}
-
-func identityInfo(email string) string {
-	if email == "" {
-		return "no user.email: elfsync commits as 'elfsync <elfsync@localhost>' (set `git config --global user.email` to use yours)"
+	identity := "commits as " + gs.Email
+	if gs.Email == "" {
+		identity = "no user.email: elfsync commits as 'elfsync <elfsync@localhost>' (set `git config --global user.email` to use yours)"
 	}
-	return "commits as " + email
-}
-
-func gitDir(ctx context.Context, top string) string {
-	out, err := exec.CommandContext(ctx, "git", "-C", top, "rev-parse", "--absolute-git-dir").Output()
-	if err != nil {
-		return filepath.Join(top, ".git")
-	}
-	return strings.TrimSpace(string(out))
+	return append(cs, check{name: "git identity", ok: true, info: identity})
 }
 
 // report prints the checks and maps them to the exit status.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // The single-instance lock of `elfsync watch` is an OS file lock (flock on
@@ -18,9 +18,6 @@ import (
 // blocks a restart. The file holds the owner's pid and start time so a
 // second instance and `status` can name it. It matches the index.db*
 // pattern of memory/.gitignore and the watcher ignores it.
-
-// lockName is the instance lock's file name inside memory/.
-const lockName = indexer.DBName + ".lock"
 
 // errAlreadyRunning means another watcher holds the root.
 var errAlreadyRunning = errors.New("another elfsync watch is running for this root")
@@ -33,7 +30,7 @@ type instanceLock struct {
 // acquireInstance takes the watch lock of root or returns an error naming
 // the running instance's pid.
 func acquireInstance(root string) (*instanceLock, error) {
-	path := filepath.Join(root, indexer.MemoryDir, lockName)
+	path := filepath.Join(root, layout.MemoryDir, layout.InstanceLockFile)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
@@ -85,7 +82,7 @@ type instanceInfo struct {
 // readInstance reports whether a watcher holds root's lock, without taking
 // it for longer than a probe.
 func readInstance(root string) instanceInfo {
-	path := filepath.Join(root, indexer.MemoryDir, lockName)
+	path := filepath.Join(root, layout.MemoryDir, layout.InstanceLockFile)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return instanceInfo{}

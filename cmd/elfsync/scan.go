@@ -163,13 +163,6 @@ func printScan(e *cmdEnv, s scanSummary) {
 	case s.Committed.Commit == "":
 		fmt.Fprintln(e.stdout, "committed: nothing to commit")
 	default:
-		fmt.Fprintf(e.stdout, "committed %d paths in %s\n", s.Committed.Paths, shortHash(s.Committed.Commit))
+		fmt.Fprintf(e.stdout, "committed %d paths in %s\n", s.Committed.Paths, committer.ShortHash(s.Committed.Commit))
 	}
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

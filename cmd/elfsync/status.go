@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
@@ -29,6 +27,7 @@ type statusReport struct {
 	GitLockHeld  bool                `json:"git_lock_held"`
 	GitOperation string              `json:"git_operation,omitempty"`
 	Git          bool                `json:"git"`
+	NoRepository bool                `json:"no_repository,omitempty"`
 	Watcher      watcherReport       `json:"watcher"`
 }
 
@@ -85,7 +84,10 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 		rep.Watcher.Since = &inst.Started
 	}
 	if !*noGit {
-		gs, err := gitStatus(ctx, root)
+		gs, err := committer.ReadStatus(ctx, root)
+		if errors.Is(err, committer.ErrNoRepository) {
+			err, rep.NoRepository = nil, true
+		}
 		if err != nil {
 			return mark(errCannotCheck, fmt.Errorf("status: git: %w", err))
 		}
@@ -150,9 +152,12 @@ func printStatus(e *cmdEnv, r statusReport) {
 	}
 	if r.Git {
 		list("uncommitted", r.Uncommitted)
-		if r.LastCommit != nil {
-			fmt.Fprintf(w, "last commit: %s %s (%s)\n", shortHash(r.LastCommit.Hash), r.LastCommit.Subject, r.LastCommit.Time.Local().Format(time.DateTime))
-		} else {
+		switch {
+		case r.NoRepository:
+			fmt.Fprintln(w, "last commit: none (no git repository yet: the first `elfsync scan` or `elfsync watch` creates one)")
+		case r.LastCommit != nil:
+			fmt.Fprintf(w, "last commit: %s %s (%s)\n", committer.ShortHash(r.LastCommit.Hash), r.LastCommit.Subject, r.LastCommit.Time.Local().Format(time.DateTime))
+		default:
 			fmt.Fprintln(w, "last commit: none")
 		}
 		if r.GitLockHeld {
@@ -173,18 +178,4 @@ func printStatus(e *cmdEnv, r statusReport) {
 	if r.Watcher.LastScan != nil {
 		fmt.Fprintf(w, "last full scan: %s\n", r.Watcher.LastScan.Local().Format(time.DateTime))
 	}
-}
-
-// gitStatus reads the git side of status without changing anything: no
-// repository is created and no lock taken. A memory folder with no
-// repository yet has every file uncommitted.
-func gitStatus(ctx context.Context, root string) (committer.Status, error) {
-	cm, err := committer.New(committer.Config{Root: root, ReadOnly: true, Logger: zerolog.Nop()})
-	if errors.Is(err, committer.ErrNoRepository) {
-		return committer.Status{LastError: "no git repository yet: the first `elfsync scan` or `elfsync watch` creates one"}, nil
-	}
-	if err != nil {
-		return committer.Status{}, err
-	}
-	return cm.Status(ctx)
 }
