@@ -53,7 +53,7 @@ func TestScanSampleThenStatus(t *testing.T) {
 	os.Remove(filepath.Join(root, "memory", "decisions", "20261125_use-wal.md"))
 	st = elfsync(t, env, "status", "--root", root, "--json")
 	rep = statusReport{}
-	json.Unmarshal([]byte(st.stdout), &rep)
+	decodeJSON(t, st.stdout, &rep)
 	if st.code != 1 || rep.InSync || len(rep.MissingRows) != 1 || len(rep.OrphanRows) != 1 || len(rep.Uncommitted) != 2 {
 		t.Errorf("status after drift: exit %d %+v", st.code, rep)
 	}
@@ -195,7 +195,8 @@ func TestWatchSecondInstanceRefused(t *testing.T) {
 	}
 	st := elfsync(t, env, "status", "--root", root, "--json", "--no-git")
 	var rep statusReport
-	json.Unmarshal([]byte(st.stdout), &rep)
+	decodeJSON(t, st.stdout, &rep)
+	checkShape(t, "status.shape.json", st.stdout)
 	if !rep.Watcher.Running || rep.Watcher.PID != w.cmd.Process.Pid || rep.Watcher.LastScan == nil {
 		t.Errorf("status watcher = %+v, want running pid %d with a last scan", rep.Watcher, w.cmd.Process.Pid)
 	}
