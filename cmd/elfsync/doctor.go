@@ -12,6 +12,7 @@ import (
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/layout"
 )
 
@@ -81,7 +82,7 @@ Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 		checks = append(checks, gitChecks(ctx, root)...)
 	}
 	checks = append(checks, watchLimitChecks(memDir)...)
-	inst := readInstance(root)
+	inst := instance.Read(root)
 	if inst.Running {
 		add(check{name: "watcher", ok: true, info: fmt.Sprintf("running (pid %d)", inst.PID)})
 	} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/instance"
 )
 
 // statusReport is what `elfsync status --json` prints (DESIGN.md).
@@ -78,7 +79,7 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 		t := d.LastScan
 		rep.Watcher.LastScan = &t
 	}
-	inst := readInstance(root)
+	inst := instance.Read(root)
 	rep.Watcher.Running, rep.Watcher.PID = inst.Running, inst.PID
 	if inst.Running && !inst.Started.IsZero() {
 		rep.Watcher.Since = &inst.Started

@@ -8,6 +8,7 @@ import (
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/watcher"
 )
 
@@ -35,11 +36,11 @@ running pid.`)
 	if err != nil {
 		return err
 	}
-	lock, err := acquireInstance(root)
+	lock, err := instance.Acquire(root)
 	if err != nil {
 		return err
 	}
-	defer lock.release()
+	defer lock.Release()
 
 	ctx, rescan, stop := signalContext(ctx, e.stderr)
 	defer stop()
