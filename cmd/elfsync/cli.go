@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,6 +36,7 @@ type command struct {
 // commands lists every subcommand in the order --help shows them.
 func commands() []command {
 	return []command{
+		{"init", "create a root (memory/, the index, a git repository); other commands refuse a missing root", cmdInit},
 		{"watch", "run the background service: scan, then watch, index and commit until stopped", cmdWatch},
 		{"scan", "reconcile once: index every change, drop rows of vanished files, commit", cmdScan},
 		{"status", "show drift between files, index and git (exit 0 in sync, 1 drift, 2 error)", cmdStatus},
@@ -122,19 +124,53 @@ func (e *cmdEnv) parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 // parseRoot parses the flags of a command that takes no arguments and
-// returns its ROOT.
+// returns its ROOT, which must exist (see existingRoot).
 func (e *cmdEnv) parseRoot(fs *flag.FlagSet, args []string, rootFlag *string) (string, error) {
+	root, err := e.parseAnyRoot(fs, args, rootFlag)
+	if err != nil {
+		return "", err
+	}
+	return root, existingRoot(root)
+}
+
+// parseAnyRoot is parseRoot for the commands that accept a root that does
+// not exist yet (init creates it, doctor reports it).
+func (e *cmdEnv) parseAnyRoot(fs *flag.FlagSet, args []string, rootFlag *string) (string, error) {
 	if err := e.parseFlags(fs, args); err != nil {
 		return "", err
 	}
 	if fs.NArg() > 0 {
-		return "", usagef("%s takes no arguments, got %q", fs.Name(), fs.Args())
+		return "", usagef("%s takes no arguments, got %q", strings.TrimPrefix(fs.Name(), "elfsync "), fs.Args())
 	}
 	root, err := e.resolveRoot(*rootFlag)
 	if err != nil {
 		return "", mark(errUsage, err)
 	}
 	return root, nil
+}
+
+// existingRoot refuses a root that does not exist, naming the command that
+// creates it: a mistyped --root or $ELF_HOME must not become a new, empty
+// memory that a service then watches forever.
+func existingRoot(root string) error {
+	info, err := os.Stat(root)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return mark(errNoRoot, fmt.Errorf("root %s does not exist; to create it, run: elfsync init --root %s", root, shellQuote(root)))
+	case err != nil:
+		return mark(errNoRoot, fmt.Errorf("root %s: %w", root, err))
+	case !info.IsDir():
+		return mark(errNoRoot, fmt.Errorf("root %s is a file, not a folder", root))
+	}
+	return nil
+}
+
+// shellQuote returns s as one shell word.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:@%=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // resolveRoot returns the absolute ROOT: the flag, else $ELF_HOME, else
@@ -166,4 +202,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// count returns "1 file" or "n files".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

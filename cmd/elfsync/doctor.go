@@ -18,7 +18,7 @@ runs. Invalid files are listed as warnings.
 
 Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 	noGit := fs.Bool("no-git", false, "skip the git checks")
-	root, err := e.parseRoot(fs, args, rootFlag)
+	root, err := e.parseAnyRoot(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}

@@ -72,8 +72,15 @@ time, for tests.`, typ, layout.Folder(typ), env, env, strings.ToUpper(fields[0].
 			return fmt.Errorf("ELF_NOW %q is not an RFC 3339 time", v)
 		}
 	}
+	// The values are checked before the root, as the scripts do.
+	if _, err := record.Build(typ, in, now); err != nil {
+		return err
+	}
 	root, err := e.resolveRoot(*rootFlag)
 	if err != nil {
+		return err
+	}
+	if err := existingRoot(root); err != nil {
 		return err
 	}
 	path, err := record.Write(filepath.Join(root, layout.MemoryDir), typ, in, now)

@@ -128,7 +128,7 @@ func printStatus(e *cmdEnv, r statusReport) {
 	if !r.InSync {
 		state = "DRIFT"
 	}
-	fmt.Fprintf(w, "%s: %d files, %d rows\n", state, r.Files, r.Rows)
+	fmt.Fprintf(w, "%s: %s, %s\n", state, count(r.Files, "file"), count(r.Rows, "row"))
 	list := func(label string, paths []string) {
 		if len(paths) == 0 {
 			return
