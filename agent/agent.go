@@ -82,6 +82,10 @@ type Config struct {
 	// final commit is made; they are stopped last (a push after the last
 	// commit).
 	Followers []Runner
+	// OnScan, if set, is called with true before each full scan and with
+	// false after it, from the loop goroutine: while a scan runs, drift
+	// that `elfsync status` sees may be work in progress.
+	OnScan func(scanning bool)
 	// FlushTimeout bounds the shutdown's final index and commit (default
 	// one minute).
 	FlushTimeout time.Duration
@@ -303,6 +307,10 @@ func (a *Agent) sync(ctx context.Context, paths []string) {
 }
 
 func (a *Agent) fullScan(ctx context.Context, reason string) {
+	if a.cfg.OnScan != nil {
+		a.cfg.OnScan(true)
+		defer a.cfg.OnScan(false)
+	}
 	start := time.Now()
 	res, err := a.cfg.Index.Scan(ctx, nil)
 	if err != nil {

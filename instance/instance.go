@@ -1,12 +1,14 @@
 package instance
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emergent-learning/elfsync/layout"
@@ -17,7 +19,9 @@ var ErrRunning = errors.New("another elfsync watch is running for this root")
 
 // Lock is a held single-instance lock.
 type Lock struct {
-	f *os.File
+	f    *os.File
+	mu   sync.Mutex
+	info Info // what the file says
 }
 
 // Path returns the lock file of root.
@@ -47,15 +51,40 @@ func Acquire(root string) (*Lock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	content := fmt.Sprintf("%d %s\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339))
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt([]byte(content), 0)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write lock %s: %w", path, err)
-		}
+	l := &Lock{f: f, info: Info{PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}}
+	if err := l.write(); err != nil {
+		l.Release()
+		return nil, fmt.Errorf("write lock %s: %w", path, err)
 	}
-	return &Lock{f: f}, nil
+	return l, nil
+}
+
+// Publish records what the running watcher wants other commands to know
+// (its deadlines, whether it is busy with a full scan) in the lock file.
+func (l *Lock) Publish(st State) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	st.Published = time.Now().UTC()
+	l.info.State = st
+	return l.write()
+}
+
+// write puts l.info into the file: the whole content first, then the
+// length, so a reader sees the old or the new content, or (rarely) a torn
+// one that does not parse and is taken for "no state".
+func (l *Lock) write() error {
+	b, err := json.Marshal(l.info)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if _, err := l.f.WriteAt(b, 0); err != nil {
+		return err
+	}
+	return l.f.Truncate(int64(len(b)))
 }
 
 // Release drops the lock. The file stays; its content is ignored unless
@@ -64,17 +93,31 @@ func (l *Lock) Release() {
 	if l == nil || l.f == nil {
 		return
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	_ = l.f.Truncate(0)
 	_ = unlockFile(l.f)
 	_ = l.f.Close()
 	l.f = nil
 }
 
-// Info says whether a watcher runs for a root.
+// Info says whether a watcher runs for a root, and what it published.
 type Info struct {
-	Running bool
-	PID     int
-	Started time.Time
+	Running bool      `json:"-"`
+	PID     int       `json:"pid"`
+	Started time.Time `json:"started"`
+	State
+}
+
+// State is what a running watcher publishes for `elfsync status`: how long
+// it may take to index and to commit a change it has seen, and whether it
+// is in a full scan (during which any drift may be work in progress).
+type State struct {
+	IndexDeadline  time.Duration `json:"index_deadline,omitempty"`
+	CommitDeadline time.Duration `json:"commit_deadline,omitempty"`
+	Scanning       bool          `json:"scanning,omitempty"`
+	// Published is when the watcher last wrote this state.
+	Published time.Time `json:"published,omitzero"`
 }
 
 // Read reports whether a watcher holds root's lock, without taking it for
@@ -91,8 +134,14 @@ func Read(root string) Info {
 		_ = unlockFile(f)
 		return Info{}
 	}
-	info := Info{Running: true}
+	var info Info
 	b, _ := os.ReadFile(path)
+	if json.Unmarshal(b, &info) == nil {
+		info.Running = true
+		return info
+	}
+	// An older elfsync wrote "PID TIME"; a torn write reads as no state.
+	info = Info{Running: true}
 	fields := strings.Fields(string(b))
 	if len(fields) >= 1 {
 		info.PID, _ = strconv.Atoi(fields[0])

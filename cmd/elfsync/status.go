@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/emergent-learning/elfsync/committer"
@@ -23,6 +26,7 @@ type statusReport struct {
 	StaleRows    []string            `json:"stale_rows"`
 	Invalid      []indexer.FileError `json:"invalid"`
 	Uncommitted  []string            `json:"uncommitted"`
+	Pending      []string            `json:"pending"` // drift a running watcher is still within its deadlines for
 	LastCommit   *lastCommit         `json:"last_commit"`
 	LastGitError *gitErrorReport     `json:"last_git_error"`
 	GitLockHeld  bool                `json:"git_lock_held"`
@@ -30,6 +34,8 @@ type statusReport struct {
 	Git          bool                `json:"git"`
 	NoRepository bool                `json:"no_repository,omitempty"`
 	Watcher      watcherReport       `json:"watcher"`
+
+	onlyPending bool // all drift is pending: exit 0
 }
 
 type lastCommit struct {
@@ -57,23 +63,61 @@ and stale rows), invalid files with their errors, paths under memory/ not
 yet committed, the last commit and git error, and whether a watcher runs.
 It changes nothing.
 
-Exit status: 0 in sync; 1 drift (rows or commits behind the files);
-2 error. Invalid files are reported but are not drift.`)
+Drift that a running watcher has not caught up with yet, within the
+deadlines it publishes (its settle time for the index, its quiet period and
+--max-wait for git), is pending, not drift: it is listed under pending and
+status exits 0. --wait blocks until everything is in sync (or the time is
+up) and then reports.
+
+Exit status: 0 in sync, or only pending work; 1 drift (rows or commits
+behind the files); 2 error. Invalid files are reported but are not drift.`)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	noGit := fs.Bool("no-git", false, "leave git out of the report")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "the --max-size the index was built with")
+	wait := fs.Duration("wait", 0, "wait up to this long (e.g. 30s) for everything to be in sync, then report")
 	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}
-	d, err := indexer.Check(ctx, root, *maxSize)
+	deadline := time.Now().Add(*wait)
+	rep, err := readStatus(ctx, root, *maxSize, !*noGit)
+	for err == nil && !rep.InSync && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		rep, err = readStatus(ctx, root, *maxSize, !*noGit)
+	}
 	if err != nil {
-		return mark(errCannotCheck, fmt.Errorf("status: %w", err))
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printStatus(e, rep)
+	}
+	if !rep.InSync && !rep.onlyPending {
+		return errNotInSync
+	}
+	return nil
+}
+
+// readStatus gathers the report: the index's drift, git's side, the
+// watcher, and which drift the watcher is still within its deadlines for.
+func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (statusReport, error) {
+	d, err := indexer.Check(ctx, root, maxSize)
+	if err != nil {
+		return statusReport{}, mark(errCannotCheck, fmt.Errorf("status: %w", err))
 	}
 	rep := statusReport{
 		Files: d.Files, Rows: d.Rows,
 		MissingRows: d.MissingRows, OrphanRows: d.OrphanRows, StaleRows: d.StaleRows,
-		Invalid: d.Invalid, Uncommitted: []string{}, Git: !*noGit,
+		Invalid: d.Invalid, Uncommitted: []string{}, Pending: []string{}, Git: withGit,
 	}
 	if !d.LastScan.IsZero() {
 		t := d.LastScan
@@ -84,13 +128,13 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 	if inst.Running && !inst.Started.IsZero() {
 		rep.Watcher.Since = &inst.Started
 	}
-	if !*noGit {
+	if withGit {
 		gs, err := committer.ReadStatus(ctx, root)
 		if errors.Is(err, committer.ErrNoRepository) {
 			err, rep.NoRepository = nil, true
 		}
 		if err != nil {
-			return mark(errCannotCheck, fmt.Errorf("status: git: %w", err))
+			return rep, mark(errCannotCheck, fmt.Errorf("status: git: %w", err))
 		}
 		if gs.Uncommitted != nil {
 			rep.Uncommitted = gs.Uncommitted
@@ -107,25 +151,66 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 	if rep.Git && rep.LastCommit == nil && d.Files > 0 {
 		rep.InSync = false // nothing committed yet
 	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
+	if !rep.InSync && inst.Running {
+		rep.Pending, rep.onlyPending = pending(root, rep, inst.State, time.Now())
+	}
+	return rep, nil
+}
+
+// pending returns the drifting paths that the running watcher is still
+// within its deadlines for, and whether that is all the drift: a path
+// changed (its own mtime, or its folder's for one that is gone) less than
+// the index deadline ago for a row, or the commit deadline ago for git; or
+// the watcher is in a full scan.
+func pending(root string, rep statusReport, st instance.State, now time.Time) ([]string, bool) {
+	out := []string{}
+	all := true
+	check := func(paths []string, deadline time.Duration) {
+		for _, p := range paths {
+			if st.Scanning || now.Sub(changedAt(filepath.Join(root, filepath.FromSlash(p)))) < deadline {
+				out = append(out, p)
+			} else {
+				all = false
+			}
 		}
-	} else {
-		printStatus(e, rep)
 	}
-	if !rep.InSync {
-		return errNotInSync
+	check(rep.MissingRows, st.IndexDeadline)
+	check(rep.StaleRows, st.IndexDeadline)
+	check(rep.OrphanRows, st.IndexDeadline)
+	check(rep.Uncommitted, st.CommitDeadline)
+	if rep.Git && rep.LastCommit == nil && !st.Scanning {
+		all = false // nothing committed yet, and nothing on its way
 	}
-	return nil
+	slices.Sort(out)
+	return slices.Compact(out), all
+}
+
+// changedAt returns when path last changed: its mtime, or, once it is gone,
+// that of the nearest folder above it that exists (removing or renaming an
+// entry updates its folder's mtime).
+func changedAt(path string) time.Time {
+	for p := path; ; p = filepath.Dir(p) {
+		if info, err := os.Lstat(p); err == nil {
+			if p == path {
+				if dir, err := os.Lstat(filepath.Dir(p)); err == nil && dir.ModTime().After(info.ModTime()) {
+					return dir.ModTime()
+				}
+			}
+			return info.ModTime()
+		}
+		if filepath.Dir(p) == p {
+			return time.Time{}
+		}
+	}
 }
 
 func printStatus(e *cmdEnv, r statusReport) {
 	w := e.stdout
 	state := "in sync"
-	if !r.InSync {
+	switch {
+	case r.onlyPending:
+		state = "pending"
+	case !r.InSync:
 		state = "DRIFT"
 	}
 	fmt.Fprintf(w, "%s: %s, %s\n", state, count(r.Files, "file"), count(r.Rows, "row"))
@@ -141,6 +226,10 @@ func printStatus(e *cmdEnv, r statusReport) {
 			}
 			fmt.Fprintf(w, "  %s\n", p)
 		}
+	}
+	list("pending, the running watcher is on it", r.Pending)
+	if r.onlyPending {
+		r.MissingRows, r.OrphanRows, r.StaleRows, r.Uncommitted = nil, nil, nil, nil
 	}
 	list("files without a row", r.MissingRows)
 	list("rows without a file", r.OrphanRows)
