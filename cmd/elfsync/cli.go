@@ -9,10 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/layout"
 )
 
@@ -52,17 +56,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
+	args = globalFlagsLast(args)
 	if len(args) == 0 {
 		e.usage(e.stderr)
 		return errFlags
 	}
 	name := args[0]
 	switch name {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
+		e.usage(e.stdout)
+		return nil
+	case "help":
+		if len(args) > 1 && args[1] != "help" {
+			return e.dispatch(ctx, []string{args[1], "--help"})
+		}
 		e.usage(e.stdout)
 		return nil
 	case "-version", "--version", "version":
-		fmt.Fprintln(e.stdout, "elfsync", version)
+		fmt.Fprintln(e.stdout, versionLine())
 		return nil
 	}
 	for _, c := range commands() {
@@ -74,8 +85,67 @@ func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
 	return usagef("unknown command %q", name)
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// globalValueFlags are the flags every command (or every long-running one)
+// takes that have a value; they may come before the command name.
+var globalValueFlags = map[string]bool{"root": true, "log-level": true, "log-format": true, "log-file": true}
+
+// globalFlagsLast moves flags given before the command name to the end,
+// where the command's own flag set parses them: `elfsync --root X status`
+// is `elfsync status --root X`.
+func globalFlagsLast(args []string) []string {
+	i := 0
+	for i < len(args) && len(args[i]) > 1 && args[i][0] == '-' && args[i] != "--" {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if name == "h" || name == "help" || name == "version" {
+			break
+		}
+		i++
+		if globalValueFlags[name] && !hasValue && i < len(args) {
+			i++
+		}
+	}
+	if i == 0 || i == len(args) {
+		return args
+	}
+	return slices.Concat(args[i:], args[:i])
+}
+
+// version is set at build time with -ldflags "-X main.version=..."; else
+// the module version from the build information is used.
+var version = ""
+
+// versionLine describes this binary: its version, the commit it was built
+// from (and whether the tree had changes), and the Go toolchain. A build
+// without version control information (-buildvcs=false, a tarball) says so
+// rather than guessing.
+func versionLine() string {
+	v, rev, dirty := version, "", false
+	info, ok := debug.ReadBuildInfo()
+	if ok {
+		if v == "" && info.Main.Version != "" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	commit := "commit unknown: built without version control information"
+	if rev != "" {
+		commit = "commit " + committer.ShortHash(rev)
+		if dirty {
+			commit += ", with uncommitted changes"
+		}
+	}
+	return fmt.Sprintf("elfsync %s (%s; %s %s/%s)", v, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
 
 func (e *cmdEnv) usage(w io.Writer) {
 	fmt.Fprintln(w, "elfsync keeps a folder of markdown memories in sync with a SQLite index and git.")
@@ -83,8 +153,10 @@ func (e *cmdEnv) usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else ~/.claude/emergent-learning).")
-	fmt.Fprintln(w, "Run 'elfsync <command> --help' for its flags.")
+	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else ~/.claude/emergent-learning),")
+	fmt.Fprintln(w, "before or after the command name.")
+	fmt.Fprintln(w, "Run 'elfsync help <command>' or 'elfsync <command> --help' for its flags;")
+	fmt.Fprintln(w, "'elfsync --version' for the version and the commit it was built from.")
 }
 
 // newFlagSet returns a flag set whose --help prints the command's synopsis,
@@ -97,7 +169,7 @@ func (e *cmdEnv) newFlagSet(name, synopsis, description string) (*flag.FlagSet, 
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: elfsync %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
-		fs.PrintDefaults()
+		printFlags(w, fs)
 	}
 	return fs, root
 }
@@ -210,4 +282,19 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// printFlags lists fs's flags the way the help texts write them: --name.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" && def != "0s" {
+			usage += fmt.Sprintf(" (default %s)", def)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // statusReport is what `elfsync status --json` prints (DESIGN.md).
@@ -110,6 +112,9 @@ behind the files); 2 error. Invalid files are reported but are not drift.`)
 // readStatus gathers the report: the index's drift, git's side, the
 // watcher, and which drift the watcher is still within its deadlines for.
 func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (statusReport, error) {
+	if _, err := os.Stat(filepath.Join(root, layout.MemoryDir)); errors.Is(err, fs.ErrNotExist) {
+		return statusReport{}, mark(errNoRoot, fmt.Errorf("root %s has no memory folder yet; to create it, run: elfsync init --root %s", root, shellQuote(root)))
+	}
 	d, err := indexer.Check(ctx, root, maxSize)
 	if err != nil {
 		return statusReport{}, mark(errCannotCheck, fmt.Errorf("status: %w", err))
