@@ -5,58 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
-	"github.com/emergent-learning/elfsync/indexer"
-	"github.com/emergent-learning/elfsync/instance"
-	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/status"
 )
-
-// statusReport is what `elfsync status --json` prints (DESIGN.md).
-type statusReport struct {
-	InSync       bool                `json:"in_sync"`
-	Files        int                 `json:"files"`
-	Rows         int                 `json:"rows"`
-	MissingRows  []string            `json:"missing_rows"`
-	OrphanRows   []string            `json:"orphan_rows"`
-	StaleRows    []string            `json:"stale_rows"`
-	Invalid      []indexer.FileError `json:"invalid"`
-	Uncommitted  []string            `json:"uncommitted"`
-	Pending      []string            `json:"pending"` // drift a running watcher is still within its deadlines for
-	LastCommit   *lastCommit         `json:"last_commit"`
-	LastGitError *gitErrorReport     `json:"last_git_error"`
-	GitLockHeld  bool                `json:"git_lock_held"`
-	GitOperation string              `json:"git_operation,omitempty"`
-	Git          bool                `json:"git"`
-	NoRepository bool                `json:"no_repository,omitempty"`
-	Watcher      watcherReport       `json:"watcher"`
-
-	onlyPending bool // all drift is pending: exit 0
-}
-
-type lastCommit struct {
-	Hash    string    `json:"hash"`
-	Subject string    `json:"subject"`
-	Time    time.Time `json:"time"`
-}
-
-type gitErrorReport struct {
-	Error string    `json:"error"`
-	Time  time.Time `json:"time"`
-}
-
-type watcherReport struct {
-	Running  bool       `json:"running"`
-	PID      int        `json:"pid,omitempty"`
-	Since    *time.Time `json:"since,omitempty"`
-	LastScan *time.Time `json:"last_scan"`
-}
 
 func cmdStatus(ctx context.Context, e *cmdEnv, args []string) error {
 	fs, rootFlag := e.newFlagSet("status", "[flags]", `
@@ -103,117 +57,29 @@ behind the files); 2 error. Invalid files are reported but are not drift.`)
 	} else {
 		printStatus(e, rep)
 	}
-	if !rep.InSync && !rep.onlyPending {
+	if !rep.InSync && !rep.OnlyPending {
 		return errNotInSync
 	}
 	return nil
 }
 
-// readStatus gathers the report: the index's drift, git's side, the
-// watcher, and which drift the watcher is still within its deadlines for.
-func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (statusReport, error) {
-	if _, err := os.Stat(filepath.Join(root, layout.MemoryDir)); errors.Is(err, fs.ErrNotExist) {
-		return statusReport{}, mark(errNoRoot, fmt.Errorf("root %s has no memory folder yet; to create it, run: elfsync init --root %s", root, shellQuote(root)))
-	}
-	d, err := indexer.Check(ctx, root, maxSize)
-	if err != nil {
-		return statusReport{}, mark(errCannotCheck, fmt.Errorf("status: %w", err))
-	}
-	rep := statusReport{
-		Files: d.Files, Rows: d.Rows,
-		MissingRows: d.MissingRows, OrphanRows: d.OrphanRows, StaleRows: d.StaleRows,
-		Invalid: d.Invalid, Uncommitted: []string{}, Pending: []string{}, Git: withGit,
-	}
-	if !d.LastScan.IsZero() {
-		t := d.LastScan
-		rep.Watcher.LastScan = &t
-	}
-	inst := instance.Read(root)
-	rep.Watcher.Running, rep.Watcher.PID = inst.Running, inst.PID
-	if inst.Running && !inst.Started.IsZero() {
-		rep.Watcher.Since = &inst.Started
-	}
-	if withGit {
-		gs, err := committer.ReadStatus(ctx, root)
-		if errors.Is(err, committer.ErrNoRepository) {
-			err, rep.NoRepository = nil, true
-		}
-		if err != nil {
-			return rep, mark(errCannotCheck, fmt.Errorf("status: git: %w", err))
-		}
-		if gs.Uncommitted != nil {
-			rep.Uncommitted = gs.Uncommitted
-		}
-		if gs.LastCommit.Hash != "" {
-			rep.LastCommit = &lastCommit{Hash: gs.LastCommit.Hash, Subject: gs.LastCommit.Subject, Time: gs.LastCommit.Time}
-		}
-		if gs.LastError != "" {
-			rep.LastGitError = &gitErrorReport{Error: gs.LastError, Time: gs.LastErrorTime}
-		}
-		rep.GitLockHeld, rep.GitOperation = gs.LockHeld, gs.Operation
-	}
-	rep.InSync = d.InSync() && len(rep.Uncommitted) == 0
-	if rep.Git && rep.LastCommit == nil && d.Files > 0 {
-		rep.InSync = false // nothing committed yet
-	}
-	if !rep.InSync && inst.Running {
-		rep.Pending, rep.onlyPending = pending(root, rep, inst.State, time.Now())
+// readStatus is status.Read with its errors marked for exitCode.
+func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (status.Report, error) {
+	rep, err := status.Read(ctx, root, maxSize, withGit)
+	switch {
+	case errors.Is(err, status.ErrNoMemory):
+		return rep, mark(errNoRoot, fmt.Errorf("root %s has no memory folder yet; to create it, run: elfsync init --root %s", root, shellQuote(root)))
+	case err != nil:
+		return rep, mark(errCannotCheck, err)
 	}
 	return rep, nil
 }
 
-// pending returns the drifting paths that the running watcher is still
-// within its deadlines for, and whether that is all the drift: a path
-// changed (its own mtime, or its folder's for one that is gone) less than
-// the index deadline ago for a row, or the commit deadline ago for git; or
-// the watcher is in a full scan.
-func pending(root string, rep statusReport, st instance.State, now time.Time) ([]string, bool) {
-	out := []string{}
-	all := true
-	check := func(paths []string, deadline time.Duration) {
-		for _, p := range paths {
-			if st.Scanning || now.Sub(changedAt(filepath.Join(root, filepath.FromSlash(p)))) < deadline {
-				out = append(out, p)
-			} else {
-				all = false
-			}
-		}
-	}
-	check(rep.MissingRows, st.IndexDeadline)
-	check(rep.StaleRows, st.IndexDeadline)
-	check(rep.OrphanRows, st.IndexDeadline)
-	check(rep.Uncommitted, st.CommitDeadline)
-	if rep.Git && rep.LastCommit == nil && !st.Scanning {
-		all = false // nothing committed yet, and nothing on its way
-	}
-	slices.Sort(out)
-	return slices.Compact(out), all
-}
-
-// changedAt returns when path last changed: its mtime, or, once it is gone,
-// that of the nearest folder above it that exists (removing or renaming an
-// entry updates its folder's mtime).
-func changedAt(path string) time.Time {
-	for p := path; ; p = filepath.Dir(p) {
-		if info, err := os.Lstat(p); err == nil {
-			if p == path {
-				if dir, err := os.Lstat(filepath.Dir(p)); err == nil && dir.ModTime().After(info.ModTime()) {
-					return dir.ModTime()
-				}
-			}
-			return info.ModTime()
-		}
-		if filepath.Dir(p) == p {
-			return time.Time{}
-		}
-	}
-}
-
-func printStatus(e *cmdEnv, r statusReport) {
+func printStatus(e *cmdEnv, r status.Report) {
 	w := e.stdout
 	state := "in sync"
 	switch {
-	case r.onlyPending:
+	case r.OnlyPending:
 		state = "pending"
 	case !r.InSync:
 		state = "DRIFT"
@@ -233,7 +99,7 @@ func printStatus(e *cmdEnv, r statusReport) {
 		}
 	}
 	list("pending, the running watcher is on it", r.Pending)
-	if r.onlyPending {
+	if r.OnlyPending {
 		r.MissingRows, r.OrphanRows, r.StaleRows, r.Uncommitted = nil, nil, nil, nil
 	}
 	list("files without a row", r.MissingRows)
