@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -53,5 +55,19 @@ func TestCommandLine(t *testing.T) {
 	}
 	if r := elfsync(t, env, "status", "--root", root, "extra"); r.code != 2 || r.stderr != "elfsync: status takes no arguments, got [\"extra\"]\n" {
 		t.Errorf("stray argument: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestLogFile(t *testing.T) {
+	env := gitEnv(t)
+	root := t.TempDir()
+	logf := filepath.Join(t.TempDir(), "logs", "elfsync.log")
+	r := elfsync(t, env, "scan", "--root", root, "--log-file", logf, "--log-level", "debug")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("scan --log-file: exit %d, stderr %q (want the log in the file)", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(logf)
+	if err != nil || !strings.Contains(string(b), `"level":`) {
+		t.Errorf("log file %s: %v\n%s", logf, err, b)
 	}
 }
