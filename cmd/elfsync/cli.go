@@ -47,6 +47,8 @@ func commands() []command {
 		{"record", "write a new memory file atomically (" + layout.Types("|") + ")", cmdRecord},
 		{"import", "bring an old framework memory folder into the new format", cmdImport},
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
+		{"reload", "ask the root's running watcher for a full rescan (SIGHUP to its pid)", cmdReload},
+		{"stop", "stop the root's running watcher, waiting for its final flush", cmdStop},
 	}
 }
 

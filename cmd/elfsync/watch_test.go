@@ -86,3 +86,31 @@ func TestWatchSignalRightAfterWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadAndStop: reload and stop reach the root's own watcher by the
+// pid its lock records.
+func TestReloadAndStop(t *testing.T) {
+	env := gitEnv(t)
+	root := t.TempDir()
+	w := startWatch(t, env, root)
+	r := elfsync(t, env, "reload", "--root", root)
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprint(w.cmd.Process.Pid)) {
+		t.Fatalf("reload: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	w.waitLog("full scan", "SIGHUP")
+	r = elfsync(t, env, "stop", "--root", root)
+	if r.code != 0 || !strings.Contains(r.stdout, "stopped the watcher") {
+		t.Fatalf("stop: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	select {
+	case <-w.done:
+	case <-time.After(time.Minute):
+		t.Fatal("watch still running after stop returned")
+	}
+	if code := w.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("watch exit %d after stop, want 0", code)
+	}
+	if r := elfsync(t, env, "reload", "--root", root); r.code != 1 || !strings.Contains(r.stderr, "no elfsync watch is running for "+root) {
+		t.Errorf("reload with no watcher: exit %d %q", r.code, r.stderr)
+	}
+}
