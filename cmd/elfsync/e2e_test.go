@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/status"
 )
 
@@ -23,7 +24,7 @@ func TestScanSampleThenStatus(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("scan exit %d: %s", r.code, r.stderr)
 	}
-	var sum scanSummary
+	var sum agent.Summary
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("scan --json: %v\n%s", err, r.stdout)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/layout"
@@ -38,27 +39,24 @@ root that exists is safe: it adds what is missing and indexes what is there.`)
 		return fmt.Errorf("init: %w", err)
 	}
 	defer ix.Close()
-	res, err := ix.Scan(ctx, nil)
+	var git func() (agent.GitOnce, error)
+	if !gf.noGit {
+		git = func() (agent.GitOnce, error) { return gf.committer(ctx, root, log, ix.Title) }
+	}
+	sum, err := agent.Once(ctx, ix, git, gf.gitWait, nil)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	git := "git off (--no-git)"
-	if !gf.noGit {
-		sum, err := commitAll(ctx, root, log, ix, gf.gitWait)
-		if err != nil {
-			return fmt.Errorf("init: git: %w", err)
-		}
-		git = "a git repository"
-		if sum.Paths > 0 {
-			git += fmt.Sprintf(" (%d paths committed)", sum.Paths)
-		}
+	vcs := "git off (--no-git)"
+	if sum.Committed != nil {
+		vcs = "a git repository"
 	}
 	what := "created"
 	if statErr == nil {
 		what = "already there; checked"
 	}
 	fmt.Fprintf(e.stdout, "%s %s: memory/ with a folder per type, the index (%s) and %s\n",
-		what, root, count(res.Added+res.Unchanged+res.Updated, "record"), git)
+		what, root, count(sum.Added+sum.Unchanged+sum.Updated, "record"), vcs)
 	fmt.Fprintf(e.stdout, "next: elfsync watch --root %s   (or install the service: see README)\n", shellQuote(root))
 	return nil
 }

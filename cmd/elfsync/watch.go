@@ -76,7 +76,7 @@ running pid.`)
 		}
 	}
 	if !gf.noGit {
-		cm, err := gf.committer(ctx, root, log, func(p string) string { return ix.Title(context.Background(), p) })
+		cm, err := gf.committer(ctx, root, log, ix.Title)
 		if err != nil {
 			return err
 		}
