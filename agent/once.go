@@ -20,7 +20,7 @@ type Summary struct {
 	Invalid   []indexer.FileError `json:"invalid"`
 	Rebuilt   bool                `json:"rebuilt"`
 	Committed *Committed          `json:"committed"` // nil without git
-	Seconds   float64             `json:"seconds"` // set by the caller: the whole command's time
+	Seconds   float64             `json:"seconds"`   // set by the caller: the whole command's time
 }
 
 // Committed is the commit a run made.
