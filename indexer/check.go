@@ -106,6 +106,18 @@ UNION SELECT DISTINCT r.filepath FROM elf_changes c JOIN heuristics r ON c.tbl =
 			return d, err
 		}
 		d.StaleRows = append(d.StaleRows, stale...)
+		// Rows whose change was refused (unsafe to write into a file).
+		refused, err := db.QueryContext(ctx, `
+SELECT coalesce(r.filepath, 'learnings#' || r.id) FROM elf_refused x JOIN learnings r ON x.tbl = 'learnings' AND r.id = x.row_id
+UNION SELECT coalesce(r.filepath, 'heuristics#' || r.id) FROM elf_refused x JOIN heuristics r ON x.tbl = 'heuristics' AND r.id = x.row_id`)
+		if err != nil {
+			return d, fmt.Errorf("read refused rows: %w", err)
+		}
+		bad, err := scanPaths(refused)
+		if err != nil {
+			return d, err
+		}
+		d.StaleRows = append(d.StaleRows, bad...)
 		invalid, err := queryInvalid(ctx, db)
 		if err != nil {
 			return d, err

@@ -515,6 +515,15 @@ CREATE TABLE elf_changes (
 	cols    TEXT, -- an update's changed columns, comma-terminated
 	at      REAL NOT NULL DEFAULT (julianday('now'))
 );
+-- Rows whose change could not be written into a file (an unsafe path,
+-- text a file cannot hold): kept as they are, reported by status until a
+-- later write of the row succeeds.
+CREATE TABLE elf_refused (
+	tbl    TEXT NOT NULL,
+	row_id INTEGER NOT NULL,
+	reason TEXT,
+	PRIMARY KEY (tbl, row_id)
+) WITHOUT ROWID;
 CREATE TRIGGER elf_learnings_insert AFTER INSERT ON learnings
 WHEN (SELECT value FROM meta WHERE key = 'writer') IS NOT '1' BEGIN
 	INSERT INTO elf_changes (tbl, op, row_id, elf_key) VALUES ('learnings', 'insert', new.id, new.elf_key);

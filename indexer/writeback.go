@@ -110,6 +110,7 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 	grace := ix.opts.Grace.Hours() / 24
 	ed := edit.New(ix.memDir, ix.opts.MaxSize)
 	var done []int64
+	refusedNow := map[string]bool{} // rows refused in this round
 	touched := map[string]bool{}
 	touch := func(rel string) {
 		if rel != "" {
@@ -164,7 +165,8 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				continue
 			}
 			if err := ix.removeRecord(ctx, ed, c); err != nil {
-				ix.refuse(c, err)
+				ix.refuse(ctx, c, err)
+				refusedNow[c.tbl+"\x00"+strconv.FormatInt(c.rowID, 10)] = true
 				res.Refused++
 			} else {
 				touch(rel)
@@ -194,7 +196,8 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				rel, wait, err := ix.placeUnclaimed(ctx, row, now-c.at < grace)
 				switch {
 				case err != nil:
-					ix.refuse(c, err)
+					ix.refuse(ctx, c, err)
+					refusedNow[id] = true
 					res.Refused++
 				case wait:
 					res.Pending++
@@ -216,7 +219,8 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				row.changed = "*"
 			}
 			if err := ix.writeRow(ed, host, row); err != nil {
-				ix.refuse(c, err)
+				ix.refuse(ctx, c, err)
+				refusedNow[id] = true
 				res.Refused++
 			}
 			touch(keyFile(row.key))
@@ -227,6 +231,16 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 	}
 	if err := ix.forget(ctx, done); err != nil {
 		return res, err
+	}
+	// A row handled without refusal is no longer refused.
+	for id := range handled {
+		if refusedNow[id] {
+			continue
+		}
+		tbl, rowID, _ := strings.Cut(id, "\x00")
+		if _, err := ix.db.ExecContext(ctx, `DELETE FROM elf_refused WHERE tbl = ? AND row_id = ?`, tbl, rowID); err != nil {
+			return res, err
+		}
 	}
 	paths := make([]string, 0, len(touched))
 	for rel := range touched {
@@ -287,8 +301,13 @@ func (ix *Index) forget(ctx context.Context, seqs []int64) error {
 	return nil
 }
 
-// refuse logs a row that cannot be written back, once per row and reason.
-func (ix *Index) refuse(c change, err error) {
+// refuse records a row that cannot be written back (status reports it)
+// and logs it, once per row and reason.
+func (ix *Index) refuse(ctx context.Context, c change, err error) {
+	if _, xerr := ix.db.ExecContext(ctx, `INSERT OR REPLACE INTO elf_refused (tbl, row_id, reason) VALUES (?, ?, ?)`,
+		c.tbl, c.rowID, err.Error()); xerr != nil {
+		ix.log.Warn().Err(xerr).Msg("record a refused row")
+	}
 	k := fmt.Sprintf("%s/%d/%v", c.tbl, c.rowID, err)
 	if ix.refused[k] {
 		return

@@ -192,6 +192,38 @@ func TestFrameworkCompatibility(t *testing.T) {
 		return autoPath != "" && os.IsNotExist(err)
 	})
 
+	// Hostile writes: text that would break a file, paths out of memory/.
+	// Refused or written safely; nothing else is held up.
+	writeFile(t, root, "failures/target.md", note("Target"))
+	writeFile(t, root, "failures/tricky.md", note("Tricky"))
+	var tid, kid int64
+	waitFor(t, 10*time.Second, "target.md and tricky.md indexed", func() bool {
+		tid = one(t, db, `SELECT id FROM learnings WHERE filepath = 'memory/failures/target.md'`)
+		kid = one(t, db, `SELECT id FROM learnings WHERE filepath = 'memory/failures/tricky.md'`)
+		return tid > 0 && kid > 0
+	})
+	runPy(t, py, root,
+		stmt{`UPDATE learnings SET title = ? WHERE id = ?`, "Target\n---\ntype: heuristic", tid},
+		stmt{`UPDATE learnings SET summary = ? WHERE id = ?`, "&anchor *alias {a: b} --- # not a comment", kid},
+		stmt{`INSERT INTO learnings (type, filepath, title) VALUES ('failure', ?, 'escape')`, "memory/../../escape.md"},
+		stmt{`INSERT INTO learnings (type, filepath, title) VALUES ('failure', ?, 'index')`, "memory/index.db"})
+	within("a safe edit among hostile ones reaches the file", func() bool {
+		return fileHas(root, "failures/tricky.md", "&anchor *alias {a: b} --- # not a comment")
+	})
+	if !fileHas(root, "failures/target.md", `title: "Target"`) || fileHas(root, "failures/target.md", "type: heuristic") {
+		t.Error("a title with a newline and --- was written into the file")
+	}
+	if _, err := os.Stat(filepath.Join(root, "escape.md")); err == nil {
+		t.Error("a row wrote a file outside memory/")
+	}
+	waitFor(t, 10*time.Second, "status flags the refused rows", func() bool {
+		rep, _, _ := statusJSON(t, env, root)
+		return len(rep.StaleRows) == 3
+	})
+	// Repaired in the database: no longer refused.
+	runPy(t, py, root, stmt{`UPDATE learnings SET title = 'Target' WHERE id = ?`, tid},
+		stmt{`DELETE FROM learnings WHERE title IN ('escape', 'index')`})
+
 	// 100 counter increments from 10 concurrent processes, each its own
 	// transaction.
 	var wg sync.WaitGroup
