@@ -275,3 +275,73 @@ func TestFrameworkCompatibility(t *testing.T) {
 		t.Errorf("rebuilt: heuristic %d lost its values", hid)
 	}
 }
+
+// TestStressFrameworkWriter runs record-failure.sh writers and, at the
+// same time, a framework-style writer in other processes: the learning-loop
+// hook's statements (counter bumps of a heuristic, metrics rows, an
+// auto-captured failure outside memory/). The invariants hold, the
+// framework's rows are all there, and the counter is exact in the row and
+// the file.
+func TestStressFrameworkWriter(t *testing.T) {
+	py := python(t)
+	env := gitEnv(t)
+	root := t.TempDir()
+	writeFile(t, root, "heuristics/bump.md", "---\ndomain: stress\nrule: Bump me\nconfidence: 0.5\n---\n")
+	w := startWatch(t, env, root)
+	db := openDB(t, root)
+	var hid int64
+	waitFor(t, 10*time.Second, "bump.md indexed", func() bool {
+		hid = one(t, db, `SELECT id FROM heuristics WHERE filepath = 'memory/heuristics/bump.md'`)
+		return hid > 0
+	})
+	const writers, hooks, bumps = 20, 5, 10
+	specs := make([]writerSpec, writers)
+	for i := range specs {
+		specs[i] = failureSpec(t, root, "stress framework", i)
+	}
+	var wg sync.WaitGroup
+	for i := range hooks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var st []stmt
+			for j := range bumps {
+				st = append(st,
+					stmt{`UPDATE heuristics SET times_validated = times_validated + 1, confidence = MIN(1.0, confidence + 0.01), updated_at = ? WHERE id IN (?)`, "2026-11-29T12:00:00", hid},
+					stmt{`INSERT INTO metrics (metric_type, metric_name, metric_value, tags, context) VALUES ('heuristic_validated', 'validation', 1, ?, 'success')`, fmt.Sprintf("heuristic_id:%d", hid)})
+				if j == 0 {
+					st = append(st, stmt{`INSERT INTO learnings (type, filepath, title, summary, domain, severity, created_at) VALUES ('failure', ?, ?, 'r', 'general', 3, ?)`,
+						fmt.Sprintf("auto-failures/failure_hook%d.md", i), fmt.Sprintf("Auto-captured: hook %d", i), "2026-11-29T12:00:00"})
+				}
+			}
+			if _, err := pyExec(py, root, []string{"each"}, st); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	res := runWriters(t, env, concurrent(specs))
+	wg.Wait()
+	written := checkWriters(t, root, "failures", res)
+	waitFor(t, 30*time.Second, "the counter in the file", func() bool {
+		return fileHas(root, "heuristics/bump.md", fmt.Sprintf("times_validated: %d\n", hooks*bumps))
+	})
+	waitConverged(t, env, root, w, 60*time.Second)
+	ids := newIDHistory()
+	ids.frameworkWriter = true
+	c := assertInvariants(t, env, root, ids)
+	if written != writers || c.Rows != writers+1 {
+		t.Errorf("%d writers wrote, %d rows; want %d and %d", written, c.Rows, writers, writers+1)
+	}
+	if n := one(t, db, `SELECT times_validated FROM heuristics WHERE id = ?`, hid); n != hooks*bumps {
+		t.Errorf("row: times_validated %d, want %d", n, hooks*bumps)
+	}
+	if n := one(t, db, `SELECT count(*) FROM metrics WHERE metric_type = 'heuristic_validated'`); n != hooks*bumps {
+		t.Errorf("metrics: %d rows, want %d (the framework's table must be untouched)", n, hooks*bumps)
+	}
+	if n := one(t, db, `SELECT count(*) FROM learnings WHERE filepath LIKE 'auto-failures/%' AND elf_key IS NULL`); n != hooks {
+		t.Errorf("%d auto-captured rows kept as the framework's, want %d", n, hooks)
+	}
+	if code := w.stop(); code != 0 {
+		t.Errorf("watch exit %d after SIGTERM", code)
+	}
+}

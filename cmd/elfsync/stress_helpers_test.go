@@ -317,6 +317,9 @@ type idHistory struct {
 	byID   map[string]map[int64]string // table → id → root-relative path
 	byPath map[string]int64            // table + "\x00" + path → id
 	resets int
+	// frameworkWriter: the scenario runs a framework-style writer, which
+	// fills the framework's tables; it checks them itself.
+	frameworkWriter bool
 }
 
 func newIDHistory() *idHistory {
@@ -454,12 +457,12 @@ func readRows(t *testing.T, db *sql.DB) (map[string]dbRow, []dbRow) {
 		}
 	}
 	q("learnings", `SELECT id, filepath, type, title, coalesce(summary, ''), coalesce(domain, ''),
-		coalesce(tags, ''), coalesce(severity, 0) FROM learnings`,
+		coalesce(tags, ''), coalesce(severity, 0) FROM learnings WHERE elf_key IS NOT NULL`,
 		func(r *sql.Rows, d *dbRow, fp *string) error {
 			return r.Scan(&d.id, fp, &d.typ, &d.title, &d.summary, &d.domain, &d.tags, &d.severity)
 		})
 	q("heuristics", `SELECT id, filepath, rule, coalesce(title, ''), coalesce(explanation, ''),
-		coalesce(domain, ''), coalesce(tags, '') FROM heuristics`,
+		coalesce(domain, ''), coalesce(tags, '') FROM heuristics WHERE elf_key IS NOT NULL`,
 		func(r *sql.Rows, d *dbRow, fp *string) error {
 			d.typ = frontmatter.TypeHeuristic
 			return r.Scan(&d.id, fp, &d.rule, &d.titleHeuristic, &d.explanation, &d.domain, &d.tags)
@@ -688,6 +691,19 @@ func assertInvariants(t *testing.T, env []string, root string, ids *idHistory) i
 		if ids != nil {
 			if v := ids.observe(row.table, row.id.Int64, fp); v != "" {
 				lim.errorf("inv4 history", "invariant 4: %s", v)
+			}
+		}
+	}
+	// Invariant 6: the framework's tables are as the framework left them.
+	// A scenario without a framework writer leaves them with the seed rows
+	// of its init_db.sql only; one with a writer checks its rows itself.
+	if ids == nil || !ids.frameworkWriter {
+		for table, want := range map[string]int{"metrics": 0, "violations": 0, "building_queries": 0, "schema_version": 1, "db_operations": 1} {
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM "` + table + `"`).Scan(&n); err != nil {
+				lim.errorf("inv6", "invariant 6: table %s: %v", table, err)
+			} else if n != want {
+				lim.errorf("inv6", "invariant 6: table %s has %d rows, want %d", table, n, want)
 			}
 		}
 	}
