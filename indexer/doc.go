@@ -29,17 +29,35 @@
 // (salvage.go). A framework database found at the root is adopted in place
 // after a backup copy (index.db.bak-<time>).
 //
+// # Write-back
+//
+// Writes of other processes to learnings and heuristics are logged by
+// plain-SQL triggers in elf_changes (elfsync's own transactions mark
+// themselves in meta.writer and are not logged) and WriteBack turns them
+// into file edits (writeback.go): UPDATEs into the file's fields or the
+// section's lines (counters into this host's tally), DELETEs into removed
+// files or sections (more than MassDelete at once: restored instead), and
+// INSERTs without a file into new files after Options.Grace. Refused rows
+// are kept in elf_refused and reported by Check as stale. Ids survive a
+// move: a vanished file's id waits a minute (by content hash) for the same
+// content under another name.
+//
 // # Full-text search
 //
 // search is an external-content FTS5 table over search_docs, readable by
 // every SQLite since 3.9 (and by .dump and Python's iterdump). To map a hit
 // to its row:
 //
-//	SELECT d.tbl, d.row_id, d.elf_key, bm25(search) AS rank
+//	SELECT bm25(search) AS rank, l.*, h.*
 //	FROM search JOIN search_docs d ON d.id = search.rowid
+//	LEFT JOIN learnings l ON d.tbl = 'learnings' AND l.id = d.row_id
+//	LEFT JOIN heuristics h ON d.tbl = 'heuristics' AND h.id = d.row_id
 //	WHERE search MATCH ?
-//	-- then learnings/heuristics/decisions WHERE elf_key = d.elf_key
-//	-- (d.row_id is the row's id as of the last write; elf_key is the key)
+//
+// d.row_id is rewritten with every write of the record (a claim, a merge,
+// a restore), so it is the row's id; d.elf_key equals the row's elf_key
+// for a join that does not trust it. d.tbl is 'decisions' for decision
+// records.
 //
 // The database is opened in WAL mode with a busy timeout so other processes
 // can read and write while it writes. Its schema is versioned with PRAGMA

@@ -72,6 +72,9 @@ type Index struct {
 	restoreIDs map[string]int64
 	// refused remembers rows write-back refused, to log each once.
 	refused map[string]bool
+	// tombs keep the ids of vanished files' rows for a while, by content
+	// hash, so a file moved in two watcher batches keeps its id.
+	tombs map[string]tomb
 	// rebuild is set when write-back found the index replaced: the next
 	// reconcile is a rebuild.
 	rebuild bool
@@ -100,6 +103,7 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 		log:    opts.Logger.With().Str("component", "indexer").Logger(),
 
 		restoreIDs: map[string]int64{},
+		tombs:      map[string]tomb{},
 		refused:    map[string]bool{},
 	}
 	ix.dbPath = filepath.Join(ix.memDir, DBName)

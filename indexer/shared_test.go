@@ -315,3 +315,28 @@ func TestUnusableIndexTablesSalvaged(t *testing.T) {
 		t.Errorf("%d learnings, want 1", n)
 	}
 }
+
+// A move seen in two halves (the watcher reports the old path in one batch
+// and the new one in the next) keeps the id too.
+func TestMoveInTwoBatchesKeepsID(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"failures/f.md": failureNote})
+	ix := openIndex(t, root)
+	scan(t, ix)
+	r := reader(t, root)
+	var id int64
+	r.QueryRow(`SELECT id FROM learnings`).Scan(&id)
+	mem := filepath.Join(root, MemoryDir)
+	if err := os.Rename(filepath.Join(mem, "failures", "f.md"), filepath.Join(mem, "failures", "g.md")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Sync(context.Background(), []string{"failures/f.md"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Sync(context.Background(), []string{"failures/g.md"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, r, `SELECT count(*) FROM learnings WHERE id = ? AND filepath = 'memory/failures/g.md'`, id); n != 1 {
+		t.Error("the file moved in two batches lost its id")
+	}
+}

@@ -231,9 +231,19 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 	}
 	var delta Result
 	nclaimed := len(w.claimed)
-	// A file that vanished and a new file with the same content in the
-	// same batch is a move: the new file's row takes the old one's id.
+	// A file that vanished and a new file with the same content is a move:
+	// the new file's row takes the old one's id. In one batch, or within
+	// tombTTL across batches (a watcher may see the two halves of a rename
+	// apart).
 	moved := map[string]int64{}
+	now := w.ix.opts.Now()
+	for h, tb := range w.ix.tombs {
+		if now.Sub(tb.at) > tombTTL {
+			delete(w.ix.tombs, h)
+			continue
+		}
+		moved[h] = tb.id
+	}
 	err := writeTx(ctx, db, func(tx *sql.Tx) error {
 		s, err := prepare(ctx, tx, w)
 		if err != nil {
@@ -281,9 +291,24 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		w.claimed = w.claimed[:nclaimed]
 		return err
 	}
+	for i := range w.ops {
+		if o := &w.ops[i]; o.drop && o.old.hash != "" && moved[o.old.hash] > 0 {
+			w.ix.tombs[o.old.hash] = tomb{id: moved[o.old.hash], at: now}
+		}
+	}
 	*res = addResults(*res, delta)
 	w.ops = w.ops[:0]
 	return nil
+}
+
+// tombTTL is how long the id of a vanished file waits for its content to
+// reappear under another name.
+const tombTTL = time.Minute
+
+// tomb is the id of a vanished file's row, by the file's content hash.
+type tomb struct {
+	id int64
+	at time.Time
 }
 
 // noUnclaimed reports whether no framework-written learnings row inside
