@@ -345,3 +345,27 @@ func TestStressFrameworkWriter(t *testing.T) {
 		t.Errorf("watch exit %d after SIGTERM", code)
 	}
 }
+
+// The framework's own root variable, ELF_BASE_PATH, is honoured after
+// ELF_HOME.
+func TestFrameworkRootVariable(t *testing.T) {
+	env := gitEnv(t)
+	root := t.TempDir()
+	writeFile(t, root, "failures/a.md", note("A"))
+	r := elfsync(t, append(env, "ELF_BASE_PATH="+root), "scan", "--no-git")
+	if r.code != 0 {
+		t.Fatalf("scan with ELF_BASE_PATH: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "memory", "index.db")); err != nil {
+		t.Errorf("ELF_BASE_PATH was not used as the root: %v", err)
+	}
+	other := t.TempDir()
+	os.MkdirAll(filepath.Join(other, "memory"), 0o755)
+	r = elfsync(t, append(env, "ELF_BASE_PATH="+root, "ELF_HOME="+other), "scan", "--no-git")
+	if r.code != 0 {
+		t.Fatalf("scan: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(other, "memory", "index.db")); err != nil {
+		t.Errorf("ELF_HOME did not win over ELF_BASE_PATH: %v", err)
+	}
+}
