@@ -340,3 +340,29 @@ func TestMoveInTwoBatchesKeepsID(t *testing.T) {
 		t.Error("the file moved in two batches lost its id")
 	}
 }
+
+// A rebuild keeps the ids of domain-file sections even when one-file
+// heuristics are indexed in the same batch; a renamed domain file keeps
+// them too.
+func TestSectionIDsSurviveRebuildAndRename(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{"heuristics/git.md": domainFile + sectionText("3", "Three") + sectionText("4", "Four")}
+	for i := range 5 {
+		files["heuristics/one-"+strconv.Itoa(i)+".md"] = strings.Replace(heuristicNote, "Always set busy_timeout", "Rule "+strconv.Itoa(i), 1)
+	}
+	writeTree(t, root, files)
+	ix := openIndex(t, root)
+	scan(t, ix)
+	r := reader(t, root)
+	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE (id = 3 AND rule = 'Three') OR (id = 4 AND rule = 'Four')`); n != 2 {
+		t.Errorf("%d of 2 sections have their ids", n)
+	}
+	mem := filepath.Join(root, MemoryDir)
+	if err := os.Rename(filepath.Join(mem, "heuristics", "git.md"), filepath.Join(mem, "heuristics", "git2.md")); err != nil {
+		t.Fatal(err)
+	}
+	scan(t, ix)
+	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE ((id = 3 AND rule = 'Three') OR (id = 4 AND rule = 'Four')) AND filepath = 'memory/heuristics/git2.md'`); n != 2 {
+		t.Errorf("%d of 2 sections kept their ids through a rename", n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -267,6 +268,10 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		if err != nil {
 			return err
 		}
+		// Drops first (they free the ids of moved records), then records
+		// that want an id (a domain file's sections, a frontmatter id), so
+		// a new row of another file never takes it, then the rest.
+		sort.SliceStable(w.ops, func(i, j int) bool { return opRank(&w.ops[i]) < opRank(&w.ops[j]) })
 		var bulk []*op
 		for i := range w.ops {
 			o := &w.ops[i]
@@ -309,6 +314,18 @@ const tombTTL = time.Minute
 type tomb struct {
 	id int64
 	at time.Time
+}
+
+// opRank orders the ops of a flush: drops, then records that want an id,
+// then the rest.
+func opRank(o *op) int {
+	switch {
+	case o.drop:
+		return 0
+	case !o.p.touch && (o.p.sections || extraID(o.p.rec.Extra) > 0):
+		return 1
+	}
+	return 2
 }
 
 // noUnclaimed reports whether no framework-written learnings row inside
