@@ -227,3 +227,30 @@ func TestWriteBackConcurrentIncrements(t *testing.T) {
 		t.Errorf("file:\n%s", h)
 	}
 }
+
+// A framework failure file (bold fields, no frontmatter) edited in the
+// database gets frontmatter holding its fields and the change; the text
+// stays.
+func TestWriteBackIntoBoldFieldFile(t *testing.T) {
+	root := t.TempDir()
+	bold := "# Push rejected\n\n**Domain**: git\n**Severity**: 3\n**Tags**: git, remote\n**Date**: 2026-11-29\n\n## Summary\n\nThe remote moved.\n"
+	writeTree(t, root, map[string]string{"failures/20261129_push-rejected.md": bold})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	exec1(t, db, `UPDATE learnings SET severity = 5 WHERE filepath = 'memory/failures/20261129_push-rejected.md'`)
+	if res := writeBack(t, ix); res.Refused != 0 {
+		t.Fatalf("write-back = %+v", res)
+	}
+	got := readFile(t, root, "failures/20261129_push-rejected.md")
+	if !strings.HasSuffix(got, bold) || !strings.Contains(got, "severity: 5") {
+		t.Errorf("file:\n%s", got)
+	}
+	r := reader(t, root)
+	if n := count(t, r, `SELECT count(*) FROM learnings WHERE severity = 5 AND domain = 'git' AND tags = 'git,remote' AND title = 'Push rejected' AND summary = 'The remote moved.'`); n != 1 {
+		t.Error("the row lost a field")
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
+		t.Errorf("scan after = %+v, want a no-op", res)
+	}
+}
