@@ -26,7 +26,8 @@ type Drift struct {
 	Rows        int         `json:"rows"`         // rows in learnings and heuristics
 	MissingRows []string    `json:"missing_rows"` // files with no row that the index has not judged invalid
 	OrphanRows  []string    `json:"orphan_rows"`  // rows with no file
-	StaleRows   []string    `json:"stale_rows"`   // rows whose file changed since it was indexed
+	StaleRows   []string    `json:"stale_rows"`   // rows that differ from their file (file edited, row changed by a tool, row refused)
+	ForeignRows int         `json:"foreign_rows"` // the framework's own rows (no elfsync key: outside memory/, or waiting for their file); not drift
 	Invalid     []FileError `json:"invalid"`      // files that do not parse (reported, not drift)
 	LastScan    time.Time   `json:"-"`
 	IndexExists bool        `json:"-"`
@@ -92,6 +93,10 @@ UNION ALL SELECT filepath FROM decisions WHERE elf_key IS NOT NULL`)
 		r.Close()
 		if err := r.Err(); err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM learnings WHERE elf_key IS NULL)
+			+ (SELECT count(*) FROM heuristics WHERE elf_key IS NULL)`).Scan(&d.ForeignRows); err != nil {
+			return d, fmt.Errorf("count foreign rows: %w", err)
 		}
 		// Rows another process changed whose change is not written back
 		// into the file yet differ from their files.

@@ -252,8 +252,8 @@ func TestFrameworkCompatibility(t *testing.T) {
 			committed(t, env, root, autoPath, "") && committed(t, env, root, "golden-rules.md", "Golden")
 	})
 	rep, out, ok := statusJSON(t, env, root)
-	if !ok || !rep.InSync || len(rep.Invalid) != 0 {
-		t.Errorf("status: %+v\n%s", rep, out.stdout)
+	if !ok || !rep.InSync || len(rep.Invalid) != 0 || rep.ForeignRows != 1 {
+		t.Errorf("status (want in sync, 1 foreign row: the auto-captured failure): %+v\n%s", rep, out.stdout)
 	}
 	if code := w.stop(); code != 0 {
 		t.Errorf("watch exit %d", code)
