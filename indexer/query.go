@@ -46,7 +46,7 @@ func (ix *Index) Title(ctx context.Context, filepath string) string {
 	var title string
 	err := ix.db.QueryRowContext(ctx, `
 SELECT title FROM learnings WHERE elf_key = ?1
-UNION ALL SELECT coalesce(title, rule) FROM heuristics WHERE filepath = ?1 AND elf_key IS NOT NULL
+UNION ALL SELECT coalesce(title, rule) FROM heuristics WHERE elf_key = ?1 OR (elf_key > ?1 || '#' AND elf_key < ?1 || '$')
 UNION ALL SELECT title FROM decisions WHERE elf_key = ?1
 LIMIT 1`, filepath).Scan(&title)
 	if err != nil {

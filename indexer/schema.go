@@ -452,8 +452,10 @@ const elfsyncTables = `
 CREATE UNIQUE INDEX elf_learnings_key ON learnings(elf_key);
 CREATE UNIQUE INDEX elf_heuristics_key ON heuristics(elf_key);
 CREATE UNIQUE INDEX elf_decisions_key ON decisions(elf_key);
-CREATE INDEX elf_learnings_filepath ON learnings(filepath);
-CREATE INDEX elf_heuristics_filepath ON heuristics(filepath);
+-- Only the framework's rows (no elf_key) are looked up by filepath, to be
+-- claimed by their file: a partial index stays tiny.
+CREATE INDEX elf_learnings_unclaimed ON learnings(filepath) WHERE elf_key IS NULL;
+CREATE INDEX elf_heuristics_unclaimed ON heuristics(filepath) WHERE elf_key IS NULL;
 
 -- The ledger: every record file elfsync tracks, valid or not. tbl names the
 -- table that holds its rows (NULL while it has none), nrec how many records
