@@ -202,6 +202,7 @@ type stmts struct {
 	learning, heuristic, decision, search             *sql.Stmt
 	insLedger, updLedger, touch, delLedger, delSearch *sql.Stmt
 	w                                                 *writer
+	unkeyed                                           map[string]bool // tables holding rows without elf_key
 }
 
 func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
@@ -267,6 +268,16 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		bulkOK, err := noUnclaimed(ctx, tx)
 		if err != nil {
 			return err
+		}
+		// Tables without a single framework row waiting for its file need
+		// no claim lookups (a fresh index's cold scan).
+		s.unkeyed = map[string]bool{}
+		for _, t := range []string{"learnings", "heuristics", "decisions"} {
+			var any bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+t+` WHERE elf_key IS NULL)`).Scan(&any); err != nil {
+				return err
+			}
+			s.unkeyed[t] = any
 		}
 		// Drops first (they free the ids of moved records), then records
 		// that want an id (a domain file's sections, a frontmatter id), so
@@ -498,17 +509,19 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 		delete(s.w.ix.restoreIDs, r.key)
 	}
 	var claimed int64
-	if !r.section {
+	if !s.unkeyed[r.tbl] {
+		// Nothing to claim in this table.
+	} else if !r.section {
 		if err := s.tx.QueryRowContext(ctx, q.claimPath, rootRel(rel)).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 	}
-	if claimed == 0 && r.wantID > 0 {
+	if claimed == 0 && r.wantID > 0 && s.unkeyed[r.tbl] {
 		if err := s.tx.QueryRowContext(ctx, q.claimID, r.wantID).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 	}
-	if claimed == 0 && r.section && r.wantID == 0 {
+	if claimed == 0 && r.section && r.wantID == 0 && s.unkeyed[r.tbl] {
 		if err := s.tx.QueryRowContext(ctx, claimRule, r.rec.Rule, r.rec.Domain).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
