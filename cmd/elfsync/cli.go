@@ -46,6 +46,7 @@ func commands() []command {
 		{"status", "show drift between files, index and git (exit 0 in sync, 1 drift, 2 error)", cmdStatus},
 		{"record", "write a new memory file atomically (" + layout.Types("|") + ")", cmdRecord},
 		{"import", "bring an old framework memory folder into the new format", cmdImport},
+		{"list", "list records (path, type, domain, title) by --type and --domain", cmdList},
 		{"check", "parse files as elfsync would: what each one says, or why it is invalid", cmdCheck},
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
 		{"reload", "ask the root's running watcher for a full rescan (SIGHUP to its pid)", cmdReload},
