@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/record"
 )
 
 func cmdCheck(_ context.Context, e *cmdEnv, args []string) error {
@@ -40,7 +40,7 @@ Exit status: 0 every file is valid; 1 some file is invalid.`)
 			rel = filepath.Base(abs) // outside the memory folder: no folder type
 		}
 		rel = filepath.ToSlash(rel)
-		r, err := parseFile(abs, rel, *maxSize)
+		r, err := record.Read(abs, rel, *maxSize)
 		if err != nil {
 			bad++
 			fmt.Fprintf(e.stdout, "%s: invalid: %v\n", name, err)
@@ -74,28 +74,6 @@ Exit status: 0 every file is valid; 1 some file is invalid.`)
 		return mark(errNotInSync, nil)
 	}
 	return nil
-}
-
-// parseFile reads and parses one file as the indexer does.
-func parseFile(abs, rel string, maxSize int64) (frontmatter.Record, error) {
-	info, err := os.Lstat(abs)
-	if err != nil {
-		return frontmatter.Record{}, err
-	}
-	if !info.Mode().IsRegular() {
-		return frontmatter.Record{}, fmt.Errorf("not a regular file (%s): elfsync indexes regular files only", info.Mode().Type())
-	}
-	f, err := os.Open(abs)
-	if err != nil {
-		return frontmatter.Record{}, err
-	}
-	defer f.Close()
-	data := make([]byte, min(info.Size(), maxSize+1))
-	n, err := f.ReadAt(data, 0)
-	if err != nil && n < len(data) {
-		return frontmatter.Record{}, err
-	}
-	return frontmatter.Parse(frontmatter.Input{Path: rel, Data: data[:n], ModTime: info.ModTime(), Size: info.Size(), MaxSize: maxSize})
 }
 
 // oneLine returns s on one line, cut to at most n characters.

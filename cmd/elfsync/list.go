@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strings"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/record"
 )
 
 func cmdList(ctx context.Context, e *cmdEnv, args []string) error {
@@ -27,24 +27,8 @@ status and elfsync check show why).`)
 	if *typ != "" && want == "" {
 		return usagef("list: unknown type %q (want %s)", *typ, layout.Types(", "))
 	}
-	mem := filepath.Join(root, layout.MemoryDir)
 	invalid := 0
-	err = filepath.WalkDir(mem, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(mem, p)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if rel != "." && layout.Ignored(rel) {
-				return fs.SkipDir
-			}
-			return ctx.Err()
-		}
-		if !layout.IsRecord(rel) {
-			return nil
-		}
-		r, err := parseFile(p, rel, frontmatter.DefaultMaxSize)
+	err = record.Walk(ctx, filepath.Join(root, layout.MemoryDir), frontmatter.DefaultMaxSize, func(rel string, r frontmatter.Record, err error) error {
 		switch {
 		case err != nil:
 			invalid++
