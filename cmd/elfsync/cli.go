@@ -9,15 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/version"
 )
 
 // cmdEnv is what a command may use of the outside world. Tests build one
@@ -77,7 +75,7 @@ func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
 		e.usage(e.stdout)
 		return nil
 	case "-version", "--version", "version":
-		fmt.Fprintln(e.stdout, versionLine())
+		fmt.Fprintln(e.stdout, version.String())
 		return nil
 	}
 	for _, c := range commands() {
@@ -112,43 +110,6 @@ func globalFlagsLast(args []string) []string {
 		return args
 	}
 	return slices.Concat(args[i:], args[:i])
-}
-
-// version is set at build time with -ldflags "-X main.version=..."; else
-// the module version from the build information is used.
-var version = ""
-
-// versionLine describes this binary: its version, the commit it was built
-// from (and whether the tree had changes), and the Go toolchain. A build
-// without version control information (-buildvcs=false, a tarball) says so
-// rather than guessing.
-func versionLine() string {
-	v, rev, dirty := version, "", false
-	info, ok := debug.ReadBuildInfo()
-	if ok {
-		if v == "" && info.Main.Version != "" {
-			v = info.Main.Version
-		}
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-	commit := "commit unknown: built without version control information"
-	if rev != "" {
-		commit = "commit " + committer.ShortHash(rev)
-		if dirty {
-			commit += ", with uncommitted changes"
-		}
-	}
-	return fmt.Sprintf("elfsync %s (%s; %s %s/%s)", v, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 func (e *cmdEnv) usage(w io.Writer) {
