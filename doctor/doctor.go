@@ -81,16 +81,24 @@ func checkFolders(root, memDir string) (Check, bool) {
 	return Check{}, true
 }
 
-// writable probes whether elfsync can create files in memDir: the index,
-// its journal and the instance lock all live there.
-func writable(memDir string) Check {
-	f, err := os.CreateTemp(memDir, ".elfsync-doctor-*.tmp")
+// Writable probes whether elfsync can create files in dir (a dot-file it
+// ignores, created and removed): the index, its journal and the instance
+// lock all live in the memory folder, and permission bits alone cannot
+// tell (ACLs, read-only mounts, another owner).
+func Writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".elfsync-doctor-*.tmp")
 	if err != nil {
-		return Check{Name: "memory folder", Info: memDir + " is not writable: " + err.Error(),
-			Fix: "give the user that runs elfsync write permission on it (the index and its journal live there), e.g. chmod u+w " + memDir}
+		return fmt.Errorf("%s is not writable: %w", dir, err)
 	}
 	f.Close()
-	os.Remove(f.Name())
+	return os.Remove(f.Name())
+}
+
+func writable(memDir string) Check {
+	if err := Writable(memDir); err != nil {
+		return Check{Name: "memory folder", Info: err.Error(),
+			Fix: "give the user that runs elfsync write permission on it (the index and its journal live there), e.g. chmod u+w " + memDir}
+	}
 	return Check{Name: "memory folder", OK: true, Info: memDir}
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
-	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/watcher"
 )
@@ -45,7 +44,7 @@ running pid.`)
 	ctx, rescan, stop := signalContext(ctx, e.stderr)
 	defer stop()
 
-	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
+	ix, err := openIndex(ctx, root, *maxSize, log)
 	if err != nil {
 		return err
 	}
