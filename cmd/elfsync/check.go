@@ -46,7 +46,7 @@ Exit status: 0 every file is valid; 1 some file is invalid.`)
 			fmt.Fprintf(e.stdout, "%s: invalid: %v\n", name, err)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s: ok, a %s\n", name, r.Type)
+		fmt.Fprintf(e.stdout, "%s: ok (%s)\n", name, r.Type)
 		field := func(k, v string) {
 			if v != "" {
 				fmt.Fprintf(e.stdout, "  %-12s %s\n", k+":", v)

@@ -80,7 +80,7 @@ func TestCheck(t *testing.T) {
 	good := filepath.Join(root, "memory", "failures", "good.md")
 	bad := filepath.Join(root, "memory", "failures", "bad.md")
 	r := elfsync(t, env, "check", "--root", root, good)
-	if r.code != 0 || !strings.HasPrefix(r.stdout, good+": ok, a failure\n") || !strings.Contains(r.stdout, "  title:       good\n") {
+	if r.code != 0 || !strings.HasPrefix(r.stdout, good+": ok (failure)\n") || !strings.Contains(r.stdout, "  title:       good\n") {
 		t.Errorf("check good: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = elfsync(t, env, "check", "--root", root, good, bad)

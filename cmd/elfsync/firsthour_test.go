@@ -97,7 +97,7 @@ func TestFirstHour(t *testing.T) {
 	}
 
 	// check: a good file and a bad one (outside memory/, so doctor stays clean).
-	if r := run("check", moved); r.code != 0 || !strings.Contains(r.stdout, ": ok, a heuristic\n") {
+	if r := run("check", moved); r.code != 0 || !strings.Contains(r.stdout, ": ok (heuristic)\n") {
 		t.Errorf("check good: exit %d\n%s", r.code, r.stdout)
 	}
 	bad := filepath.Join(t.TempDir(), "draft.md")
