@@ -40,6 +40,21 @@ running pid.`)
 		return err
 	}
 	defer lock.Release()
+	// What `elfsync status` may count as pending rather than drift: a
+	// change is indexed within the settle time and the watcher's longest
+	// delay, committed within the quiet period or --max-wait; the margins
+	// cover the work itself.
+	state := instance.State{
+		IndexDeadline:  *settle + watcher.DefaultMaxDelay + 2*time.Second,
+		CommitDeadline: gf.quiet + gf.maxWait + 5*time.Second,
+	}
+	publish := func(scanning bool) {
+		state.Scanning = scanning
+		if err := lock.Publish(state); err != nil {
+			log.Warn().Err(err).Msg("publish state for elfsync status")
+		}
+	}
+	publish(true) // starting up counts as a scan
 
 	ctx, rescan, stop := signalContext(ctx, e.stderr)
 	defer stop()
@@ -58,21 +73,8 @@ running pid.`)
 		}),
 		ScanInterval: *interval,
 		Rescan:       rescan,
+		OnScan:       publish,
 		Logger:       log,
-	}
-	// What `elfsync status` may count as pending rather than drift: a
-	// change is indexed within the settle time and the watcher's longest
-	// delay, committed within the quiet period or --max-wait; the margins
-	// cover the work itself.
-	state := instance.State{
-		IndexDeadline:  *settle + watcher.DefaultMaxDelay + 2*time.Second,
-		CommitDeadline: gf.quiet + gf.maxWait + 5*time.Second,
-	}
-	cfg.OnScan = func(scanning bool) {
-		state.Scanning = scanning
-		if err := lock.Publish(state); err != nil {
-			log.Warn().Err(err).Msg("publish state for elfsync status")
-		}
 	}
 	if !gf.noGit {
 		cm, err := gf.committer(ctx, root, log, ix.Title)
