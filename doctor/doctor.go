@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,31 @@ type Check struct {
 
 // Problem reports whether c needs fixing.
 func (c Check) Problem() bool { return !c.OK && !c.Warn }
+
+// Write prints the checks for people, one line each with the fix under a
+// problem, then a summary line, and returns the number of problems.
+func Write(w io.Writer, checks []Check) (problems int) {
+	for _, c := range checks {
+		mark := "ok  "
+		switch {
+		case c.Warn:
+			mark = "warn"
+		case !c.OK:
+			mark = "FAIL"
+			problems++
+		}
+		fmt.Fprintf(w, "%s %-16s %s\n", mark, c.Name, c.Info)
+		if !c.OK && c.Fix != "" {
+			fmt.Fprintf(w, "     %-16s → %s\n", "", c.Fix)
+		}
+	}
+	if problems > 0 {
+		fmt.Fprintf(w, "%d problem(s) found\n", problems)
+	} else {
+		fmt.Fprintln(w, "no problems found")
+	}
+	return problems
+}
 
 // Options tune Run.
 type Options struct {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/emergent-learning/elfsync/doctor"
 )
@@ -22,25 +21,8 @@ Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 	if err != nil {
 		return err
 	}
-	problems := 0
-	for _, c := range doctor.Run(ctx, root, doctor.Options{NoGit: *noGit}) {
-		mark := "ok  "
-		switch {
-		case c.Warn:
-			mark = "warn"
-		case !c.OK:
-			mark = "FAIL"
-			problems++
-		}
-		fmt.Fprintf(e.stdout, "%s %-16s %s\n", mark, c.Name, c.Info)
-		if !c.OK && c.Fix != "" {
-			fmt.Fprintf(e.stdout, "     %-16s → %s\n", "", c.Fix)
-		}
-	}
-	if problems > 0 {
-		fmt.Fprintf(e.stdout, "%d problem(s) found\n", problems)
+	if doctor.Write(e.stdout, doctor.Run(ctx, root, doctor.Options{NoGit: *noGit})) > 0 {
 		return errNotInSync
 	}
-	fmt.Fprintln(e.stdout, "no problems found")
 	return nil
 }
