@@ -108,28 +108,9 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 			return err
 		}
 	} else {
-		printScan(e, sum)
+		sum.WriteText(e.stdout)
 	}
 	return err
-}
-
-func printScan(e *cmdEnv, s agent.Summary) {
-	if s.Rebuilt {
-		fmt.Fprintln(e.stdout, "index was unusable: set aside and rebuilt from the files")
-	}
-	fmt.Fprintf(e.stdout, "added %d, updated %d, removed %d, unchanged %d, invalid %d (%.2fs)\n",
-		s.Added, s.Updated, s.Removed, s.Unchanged, len(s.Invalid), s.Seconds)
-	for _, fe := range s.Invalid {
-		fmt.Fprintf(e.stdout, "invalid: %s: %s\n", fe.Path, fe.Error)
-	}
-	switch {
-	case s.Committed == nil:
-		fmt.Fprintln(e.stdout, "git: off (--no-git)")
-	case s.Committed.Commit == "":
-		fmt.Fprintln(e.stdout, "committed: nothing to commit")
-	default:
-		fmt.Fprintf(e.stdout, "committed %d paths in %s\n", s.Committed.Paths, committer.ShortHash(s.Committed.Commit))
-	}
 }
 
 // openIndex opens root's index; when that fails because the memory folder
