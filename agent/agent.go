@@ -324,7 +324,7 @@ func (a *Agent) fullScan(ctx context.Context, reason string) {
 	a.resetTimer(a.nextScan())
 	a.log.Info().Str("reason", reason).Int("added", res.Added).Int("updated", res.Updated).
 		Int("removed", res.Removed).Int("unchanged", res.Unchanged).Int("invalid", len(res.Errors)).
-		Bool("rebuilt", res.Rebuilt).Dur("took", time.Since(start)).Msg("full scan")
+		Bool("rebuilt", res.Rebuilt).Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("full scan")
 	a.logInvalid(res)
 	if a.cfg.Committer != nil && changed(res) {
 		a.cfg.Committer.Notify([]string{layout.MemoryDir + "/"})
