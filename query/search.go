@@ -1,0 +1,114 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+)
+
+// Query is a full-text search.
+type Query struct {
+	// Text is what to look for: plain words, or FTS5 syntax (see buildMatch).
+	Text string
+	// Type keeps one record type (failure, success, heuristic, ...).
+	Type string
+	// Domain keeps one domain (case-insensitive).
+	Domain string
+	// Tags keeps records that carry every one of these tags.
+	Tags []string
+	// Since keeps records created at or after this time.
+	Since time.Time
+	// Limit bounds the hits; 0 means DefaultLimit.
+	Limit int
+}
+
+// DefaultLimit and MaxLimit bound Query.Limit.
+const (
+	DefaultLimit = 10
+	MaxLimit     = 1000
+)
+
+// Hit is one search result.
+type Hit struct {
+	Rank  int     `json:"rank"`  // 1 for the best
+	Score float64 `json:"score"` // BM25 relevance, higher is better
+	Item
+	Snippet string `json:"snippet"`
+}
+
+// Search runs q and returns its hits, best first. Plain words must all
+// match; when together they match nothing, any of them may (the hits are
+// still ranked by BM25, so those matching most words come first). A query
+// FTS5 rejects returns an error wrapping ErrBadQuery.
+func (d *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
+	m, err := buildMatch(q.Text)
+	if err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	tags, _ := json.Marshal(nonNil(q.Tags))
+	since := ""
+	if !q.Since.IsZero() {
+		since = q.Since.UTC().Format("2006-01-02 15:04:05")
+	}
+	run := func(expr string) ([]Item, []float64, error) {
+		items, scores, err := d.queryItems(ctx, sqlSearch,
+			Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
+			expr, strings.ToLower(q.Type), q.Domain, since, string(tags), limit)
+		if err != nil {
+			return nil, nil, ftsError(err, q.Text)
+		}
+		return items, scores, nil
+	}
+	items, scores, err := run(m.expr)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 && m.or != "" {
+		if items, scores, err = run(m.or); err != nil {
+			return nil, err
+		}
+	}
+	hits := make([]Hit, len(items))
+	for i, it := range items {
+		hits[i] = Hit{Rank: i + 1, Score: -scores[i], Item: it}
+		hits[i].Snippet = snippet(m, it.Summary, it.Rule, it.Explain, d.body(it.Path))
+	}
+	return hits, nil
+}
+
+// ftsError turns an FTS5 syntax error into a one-line ErrBadQuery.
+func ftsError(err error, text string) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		msg := se.Error()
+		if strings.Contains(msg, "fts5") || strings.Contains(msg, "syntax error") || strings.Contains(msg, "no such column") {
+			// "SQL logic error: fts5: syntax error near ..." -> the part
+			// after the last "fts5: ".
+			if i := strings.LastIndex(msg, "fts5: "); i >= 0 {
+				msg = msg[i+len("fts5: "):]
+			}
+			msg = strings.TrimSuffix(strings.TrimSpace(msg), ")")
+			return fmt.Errorf("%w: %q: %s", ErrBadQuery, truncate(text, 80), oneLine(msg))
+		}
+	}
+	return fmt.Errorf("search: %w", err)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
