@@ -29,8 +29,8 @@ const rowColumns = `
 	coalesce(l.created_at, h.created_at, '')`
 
 // Parameters of sqlSearch: ?1-?4 the BM25 weights, ?5 the MATCH
-// expression, ?6 a type (” for any), ?7 a domain (” for any), ?8 the
-// earliest created_at (” for any), ?9 a JSON array of tags that must all
+// expression, ?6 a type (empty for any), ?7 a domain (empty for any), ?8 the
+// earliest created_at (empty for any), ?9 a JSON array of tags that must all
 // be present ('[]' for none), ?10 the limit.
 const sqlSearch = `
 SELECT bm25(search, ?1, ?2, ?3, ?4) AS score, ` + rowColumns + `
@@ -57,7 +57,7 @@ WHERE h.is_golden = 1
 ORDER BY h.confidence DESC, h.times_validated DESC, h.id
 LIMIT ?1`
 
-// sqlHeuristics lists the non-golden heuristics of a domain (?1, ” for
+// sqlHeuristics lists the non-golden heuristics of a domain (?1, empty for
 // every domain), up to ?2; they are ranked in Go (heuristicScore).
 const sqlHeuristics = `
 SELECT 0, ` + rowColumns + `
