@@ -67,7 +67,7 @@ WHERE coalesce(h.is_golden, 0) = 0
 ORDER BY h.confidence DESC, h.times_validated DESC, h.id
 LIMIT ?2`
 
-// sqlRecent lists the learnings of one type (?1) in a domain (?2, ” for
+// sqlRecent lists the learnings of one type (?1) in a domain (?2, empty for
 // any), newest first, up to ?3.
 const sqlRecent = `
 SELECT 0, ` + rowColumns + `
