@@ -252,7 +252,7 @@ func (d *DB) relevantHits(ctx context.Context, o ContextOptions, typ string, n i
 func budget(o ContextOptions, tiers []tier) Briefing {
 	b := Briefing{Domain: o.Domain, Depth: o.Depth, Query: o.Query, MaxTokens: o.MaxTokens}
 	// Room for the footer and its per-section counts.
-	used := len(header(b)) + len(footerLine(9999, o.MaxTokens)) + 30*len(tiers)
+	used := len(header(b)) + len(footerLine("", o.MaxTokens)) + 30*len(tiers)
 	limit := o.MaxTokens * charsPerToken
 	full := false
 	for _, t := range tiers {

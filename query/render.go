@@ -34,7 +34,7 @@ func (b Briefing) Markdown() string {
 				parts = append(parts, fmt.Sprintf("%d %s", sec.Omitted, strings.ToLower(sec.Title)))
 			}
 		}
-		s.WriteString("\n" + footerLine(b.Omitted, b.MaxTokens) + " (" + strings.Join(parts, ", ") + ").\n")
+		s.WriteString("\n" + footerLine(strings.Join(parts, ", "), b.MaxTokens) + "\n")
 	}
 	return s.String()
 }
@@ -52,8 +52,8 @@ func header(b Briefing) string {
 	return h + "_" + strings.Join(facts, " · ") + "_\n"
 }
 
-func footerLine(omitted, maxTokens int) string {
-	return fmt.Sprintf("_Left out to fit %d tokens: %d more item(s); raise --max-tokens or use `elfsync search`_", maxTokens, omitted)
+func footerLine(omitted string, maxTokens int) string {
+	return fmt.Sprintf("_Left out to fit %d tokens: %s. Raise the token budget or search for them._", maxTokens, omitted)
 }
 
 func sectionHead(s Section) string { return "\n## " + s.Title + "\n\n" }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -97,12 +98,15 @@ func ftsError(err error, text string) error {
 			if i := strings.LastIndex(msg, "fts5: "); i >= 0 {
 				msg = msg[i+len("fts5: "):]
 			}
-			msg = strings.TrimSuffix(strings.TrimSpace(msg), ")")
+			msg = errCodeRE.ReplaceAllString(msg, "")
 			return fmt.Errorf("%w: %q: %s", ErrBadQuery, truncate(text, 80), oneLine(msg))
 		}
 	}
 	return fmt.Errorf("search: %w", err)
 }
+
+// errCodeRE is the driver's " (1)" error code suffix.
+var errCodeRE = regexp.MustCompile(`\s*\(\d+\)\s*$`)
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

@@ -21,7 +21,7 @@ func snippet(m match, texts ...string) string {
 	bestText, bestStart, bestHits := -1, 0, 0
 	var bestWords []string
 	for ti, t := range texts {
-		ws := strings.Fields(t)
+		ws := plainWords(t)
 		if len(ws) == 0 {
 			continue
 		}
@@ -112,4 +112,24 @@ func clip(s string, n int) string {
 		cut = cut[:i]
 	}
 	return cut + "…"
+}
+
+// plainWords splits markdown into words without its markup: heading lines
+// of level 1 (the title, shown apart), heading marks, rules, and emphasis
+// marks, so that a snippet's own ** marks are the only ones.
+func plainWords(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "# ") {
+			continue
+		}
+		for _, w := range strings.Fields(line) {
+			w = strings.NewReplacer("**", "", "__", "", "`", "").Replace(w)
+			if w == "" || strings.Trim(w, "#-=*_") == "" {
+				continue
+			}
+			out = append(out, w)
+		}
+	}
+	return out
 }

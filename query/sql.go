@@ -14,7 +14,7 @@ const rowColumns = `
 	coalesce(l.id, h.id),
 	CASE WHEN l.id IS NOT NULL THEN 'learnings' ELSE 'heuristics' END,
 	coalesce(l.type, 'heuristic'),
-	coalesce(l.title, h.title, h.rule, ''),
+	coalesce(l.title, nullif(h.rule, ''), h.title, ''),
 	coalesce(l.filepath, h.filepath, ''),
 	coalesce(l.domain, h.domain, ''),
 	coalesce(l.tags, h.tags, ''),

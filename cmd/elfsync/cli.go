@@ -39,6 +39,8 @@ func commands() []command {
 		{"record", "write a new memory file atomically (failure|success|heuristic|observation|decision)", cmdRecord},
 		{"import", "bring an old framework memory folder into the new format", cmdImport},
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
+		{"search", "full-text search of the memory, ranked (BM25), with snippets", cmdSearch},
+		{"context", "the session briefing: golden rules, best heuristics, relevant failures", cmdContext},
 	}
 }
 
