@@ -41,6 +41,7 @@ func commands() []command {
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
 		{"search", "full-text search of the memory, ranked (BM25), with snippets", cmdSearch},
 		{"context", "the session briefing: golden rules, best heuristics, relevant failures", cmdContext},
+		{"heuristic", "validate|violate ID|PATH: add one to a heuristic's counter, in its file", cmdHeuristic},
 	}
 }
 
