@@ -42,6 +42,7 @@ func commands() []command {
 		{"search", "full-text search of the memory, ranked (BM25), with snippets", cmdSearch},
 		{"context", "the session briefing: golden rules, best heuristics, relevant failures", cmdContext},
 		{"heuristic", "validate|violate ID|PATH: add one to a heuristic's counter, in its file", cmdHeuristic},
+		{"mcp", "serve the memory to agents over the Model Context Protocol (stdio)", cmdMCP},
 	}
 }
 
