@@ -89,6 +89,13 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 		o.MaxTokens = DefaultMaxTokens
 	}
 	nh, nl := depthLimits(o.Depth)
+	var rel []Hit
+	if nh > 0 || nl > 0 {
+		var err error
+		if rel, err = d.relevantHits(ctx, o); err != nil {
+			return Briefing{}, err
+		}
+	}
 	var tiers []tier
 	golden, _, err := d.queryItems(ctx, sqlGolden, maxGolden)
 	if err != nil {
@@ -96,7 +103,7 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 	}
 	tiers = append(tiers, tier{"golden", "Golden rules", golden})
 	if nh > 0 {
-		hs, err := d.heuristics(ctx, o, nh)
+		hs, err := d.heuristics(ctx, o, rel, nh)
 		if err != nil {
 			return Briefing{}, err
 		}
@@ -120,7 +127,7 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 		if nl == 0 {
 			break
 		}
-		items, err := d.learnings(ctx, o, t.typ, nl)
+		items, err := d.learnings(ctx, o, rel, t.typ, nl)
 		if err != nil {
 			return Briefing{}, err
 		}
@@ -129,21 +136,28 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 	return budget(o, tiers), nil
 }
 
-// heuristics returns the domain's non-golden heuristics, best first.
-func (d *DB) heuristics(ctx context.Context, o ContextOptions, n int) ([]Item, error) {
+// heuristics returns the domain's non-golden heuristics, best first: those
+// relevant to the query or tags first (by relevance), then by
+// heuristicScore.
+func (d *DB) heuristics(ctx context.Context, o ContextOptions, rel []Hit, n int) ([]Item, error) {
 	// Read more than n so that the ranking in Go sees the candidates whose
 	// evidence lifts them past higher-confidence ones.
 	items, _, err := d.queryItems(ctx, sqlHeuristics, o.Domain, max(n*10, 200))
 	if err != nil {
 		return nil, fmt.Errorf("heuristics: %w", err)
 	}
-	rel, err := d.relevant(ctx, o, "heuristic")
-	if err != nil {
-		return nil, err
+	score := make(map[string]float64)
+	for _, h := range rel {
+		if h.Table == "heuristics" && !h.Golden {
+			score[h.Ref] = h.Score
+			if !containsRef(items, h.Ref) {
+				items = append(items, h.Item)
+			}
+		}
 	}
 	sort.SliceStable(items, func(i, j int) bool {
 		a, b := items[i], items[j]
-		ra, rb := rel[a.Ref], rel[b.Ref]
+		ra, rb := score[a.Ref], score[b.Ref]
 		if ra != rb {
 			return ra > rb
 		}
@@ -156,21 +170,32 @@ func (d *DB) heuristics(ctx context.Context, o ContextOptions, n int) ([]Item, e
 	return items[:min(n, len(items))], nil
 }
 
+func containsRef(items []Item, ref string) bool {
+	for _, it := range items {
+		if it.Ref == ref {
+			return true
+		}
+	}
+	return false
+}
+
 // learnings returns up to n learnings of one type: relevant ones first (by
 // relevance), then the most recent.
-func (d *DB) learnings(ctx context.Context, o ContextOptions, typ string, n int) ([]Item, error) {
-	rel, err := d.relevantItems(ctx, o, typ, n)
-	if err != nil {
-		return nil, err
-	}
+func (d *DB) learnings(ctx context.Context, o ContextOptions, rel []Hit, typ string, n int) ([]Item, error) {
 	recent, _, err := d.queryItems(ctx, sqlRecent, typ, o.Domain, n)
 	if err != nil {
 		return nil, fmt.Errorf("recent %ss: %w", typ, err)
 	}
-	out := rel
-	seen := make(map[string]bool, len(rel))
-	for _, it := range rel {
-		seen[it.Ref] = true
+	var out []Item
+	seen := make(map[string]bool)
+	for _, h := range rel {
+		if len(out) >= n {
+			break
+		}
+		if h.Table == "learnings" && h.Type == typ {
+			out = append(out, h.Item)
+			seen[h.Ref] = true
+		}
 	}
 	for _, it := range recent {
 		if len(out) >= n {
@@ -194,34 +219,15 @@ func relevanceQuery(o ContextOptions) string {
 	return strings.Join(parts, " ")
 }
 
-// relevant maps the refs of the items of type typ that match the briefing's
-// query or tags to a relevance (higher is more relevant); empty without a
-// query.
-func (d *DB) relevant(ctx context.Context, o ContextOptions, typ string) (map[string]float64, error) {
-	hits, err := d.relevantHits(ctx, o, typ, 100)
-	if err != nil {
-		return nil, err
-	}
-	rel := make(map[string]float64, len(hits))
-	for _, h := range hits {
-		rel[h.Ref] = h.Score
-	}
-	return rel, nil
-}
+// maxRelevant is how many of the best full-text matches a briefing
+// considers.
+const maxRelevant = 300
 
-func (d *DB) relevantItems(ctx context.Context, o ContextOptions, typ string, n int) ([]Item, error) {
-	hits, err := d.relevantHits(ctx, o, typ, n)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]Item, len(hits))
-	for i, h := range hits {
-		items[i] = h.Item
-	}
-	return items, nil
-}
-
-func (d *DB) relevantHits(ctx context.Context, o ContextOptions, typ string, n int) ([]Hit, error) {
+// relevantHits returns the memories that match the briefing's query or
+// tags (any of their words), best first, in its domain; nil without a
+// query. One search serves every tier: the best matches are taken from the
+// full-text table alone (sqlSearchTop) and sorted into tiers in Go.
+func (d *DB) relevantHits(ctx context.Context, o ContextOptions) ([]Hit, error) {
 	text := relevanceQuery(o)
 	if text == "" {
 		return nil, nil
@@ -236,14 +242,17 @@ func (d *DB) relevantHits(ctx context.Context, o ContextOptions, typ string, n i
 		// word; BM25 puts the items that match most words first.
 		expr = m.or
 	}
-	items, scores, err := d.queryItems(ctx, sqlSearch, Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
-		expr, typ, o.Domain, "", "[]", n)
+	items, scores, err := d.queryItems(ctx, sqlSearchTop, Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
+		expr, maxRelevant)
 	if err != nil {
 		return nil, ftsError(err, text)
 	}
-	hits := make([]Hit, len(items))
+	var hits []Hit
 	for i, it := range items {
-		hits[i] = Hit{Rank: i + 1, Score: -scores[i], Item: it}
+		if o.Domain != "" && !strings.EqualFold(it.Domain, o.Domain) {
+			continue
+		}
+		hits = append(hits, Hit{Rank: len(hits) + 1, Score: -scores[i], Item: it})
 	}
 	return hits, nil
 }

@@ -61,10 +61,19 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if !q.Since.IsZero() {
 		since = q.Since.UTC().Format("2006-01-02 15:04:05")
 	}
+	filtered := q.Type != "" || q.Domain != "" || since != "" || len(q.Tags) > 0
 	run := func(expr string) ([]Item, []float64, error) {
-		items, scores, err := d.queryItems(ctx, sqlSearch,
-			Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
-			expr, strings.ToLower(q.Type), q.Domain, since, string(tags), limit)
+		var items []Item
+		var scores []float64
+		var err error
+		if filtered {
+			items, scores, err = d.queryItems(ctx, sqlSearch,
+				Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
+				expr, strings.ToLower(q.Type), q.Domain, since, string(tags), limit)
+		} else {
+			items, scores, err = d.queryItems(ctx, sqlSearchTop,
+				Weights.Title, Weights.Summary, Weights.Body, Weights.Rule, expr, limit)
+		}
 		if err != nil {
 			return nil, nil, ftsError(err, q.Text)
 		}
