@@ -63,21 +63,34 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	}
 	filtered := q.Type != "" || q.Domain != "" || since != "" || len(q.Tags) > 0
 	run := func(expr string) ([]Item, []float64, error) {
-		var items []Item
-		var scores []float64
-		var err error
-		if filtered {
-			items, scores, err = d.queryItems(ctx, sqlSearch,
-				Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
-				expr, strings.ToLower(q.Type), q.Domain, since, string(tags), limit)
-		} else {
-			items, scores, err = d.queryItems(ctx, sqlSearchTop,
+		if !filtered {
+			items, scores, err := d.queryItems(ctx, sqlSearchTop,
 				Weights.Title, Weights.Summary, Weights.Body, Weights.Rule, expr, limit)
+			return items, scores, ftsError(err, q.Text)
 		}
+		// Filtered: look among the best matches first, which is cheap;
+		// only when they hold too few that pass, join every match.
+		window := max(limit*20, 200)
+		items, scores, err := d.queryItems(ctx, sqlSearchTop,
+			Weights.Title, Weights.Summary, Weights.Body, Weights.Rule, expr, window)
 		if err != nil {
 			return nil, nil, ftsError(err, q.Text)
 		}
-		return items, scores, nil
+		var keptItems []Item
+		var keptScores []float64
+		for i, it := range items {
+			if len(keptItems) < limit && q.keeps(it, since) {
+				keptItems = append(keptItems, it)
+				keptScores = append(keptScores, scores[i])
+			}
+		}
+		if len(keptItems) == limit || len(items) < window {
+			return keptItems, keptScores, nil
+		}
+		items, scores, err = d.queryItems(ctx, sqlSearch,
+			Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
+			expr, strings.ToLower(q.Type), q.Domain, since, string(tags), limit)
+		return items, scores, ftsError(err, q.Text)
 	}
 	items, scores, err := run(m.expr)
 	if err != nil {
@@ -96,8 +109,37 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	return hits, nil
 }
 
-// ftsError turns an FTS5 syntax error into a one-line ErrBadQuery.
+// keeps is sqlSearch's filter in Go: it must say what the SQL says.
+func (q Query) keeps(it Item, since string) bool {
+	if q.Type != "" && !strings.EqualFold(it.Type, q.Type) {
+		return false
+	}
+	if q.Domain != "" && !strings.EqualFold(it.Domain, q.Domain) {
+		return false
+	}
+	if since != "" && it.Created < since {
+		return false
+	}
+	for _, want := range q.Tags {
+		found := false
+		for _, t := range it.Tags {
+			if strings.EqualFold(t, strings.TrimSpace(want)) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// ftsError turns an FTS5 syntax error into a one-line ErrBadQuery; nil
+// stays nil.
 func ftsError(err error, text string) error {
+	if err == nil {
+		return nil
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		msg := se.Error()

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,34 @@ func TestBuildMatch(t *testing.T) {
 	}
 	if _, err := buildMatch("- : ; !"); !errors.Is(err, ErrBadQuery) {
 		t.Errorf("no words: got %v; want ErrBadQuery", err)
+	}
+}
+
+// TestFilteredBeyondWindow: a filter that only matches hits ranked far
+// down still finds them (the join over every match), and agrees with the
+// cheap path where both apply.
+func TestFilteredBeyondWindow(t *testing.T) {
+	files := map[string]string{}
+	for i := range 260 {
+		files[fmt.Sprintf("failures/a%03d.md", i)] = fmt.Sprintf("---\ntitle: Common common note %d\ndomain: a\n---\ncommon\n", i)
+	}
+	for i := range 3 {
+		files[fmt.Sprintf("failures/b%d.md", i)] = fmt.Sprintf("---\ntitle: Rare note %d\ndomain: b\ntags: [x]\n---\n%s common\n", i, strings.Repeat("filler words ", 200))
+	}
+	db := buildIndex(t, files)
+	hits, err := db.Search(context.Background(), Query{Text: "common", Domain: "B", Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 2 || hits[0].Domain != "b" || hits[1].Domain != "b" {
+		t.Fatalf("domain b beyond the window: %v", paths(hits))
+	}
+	hits, err = db.Search(context.Background(), Query{Text: "common", Tags: []string{"X"}, Limit: 5})
+	if err != nil || len(hits) != 3 {
+		t.Fatalf("tag x: %v %v", err, paths(hits))
+	}
+	hits, err = db.Search(context.Background(), Query{Text: "common", Domain: "a", Limit: 3})
+	if err != nil || len(hits) != 3 || hits[0].Domain != "a" {
+		t.Fatalf("domain a within the window: %v %v", err, paths(hits))
 	}
 }
