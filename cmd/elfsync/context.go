@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/emergent-learning/elfsync/query"
+	"github.com/emergent-learning/elfsync/record"
 )
 
 func cmdContext(ctx context.Context, e *cmdEnv, args []string) error {
@@ -36,15 +36,15 @@ Examples:
 		return err
 	}
 	if *format != "markdown" && *format != "json" {
-		return &exitError{Code: 2, Err: fmt.Errorf("context: --format %q: want markdown or json", *format)}
+		return usagef("context: --format %q: want markdown or json", *format)
 	}
 	if *maxTokens < 100 || *maxTokens > 100000 {
-		return &exitError{Code: 2, Err: fmt.Errorf("context: --max-tokens %d: want 100-100000", *maxTokens)}
+		return usagef("context: --max-tokens %d: want 100-100000", *maxTokens)
 	}
 	switch *depth {
 	case query.DepthMinimal, query.DepthStandard, query.DepthDeep:
 	default:
-		return &exitError{Code: 2, Err: fmt.Errorf("context: --depth %q: want minimal, standard or deep", *depth)}
+		return usagef("context: --depth %q: want minimal, standard or deep", *depth)
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
@@ -52,10 +52,10 @@ Examples:
 	}
 	defer db.Close()
 	b, err := db.Context(ctx, query.ContextOptions{
-		Domain: *domain, Tags: splitTags(*tags), Query: *q, Depth: *depth, MaxTokens: *maxTokens,
+		Domain: *domain, Tags: record.SplitTags(*tags), Query: *q, Depth: *depth, MaxTokens: *maxTokens,
 	})
 	if errors.Is(err, query.ErrBadQuery) {
-		return &exitError{Code: 2, Err: err}
+		return mark(errUsage, err)
 	}
 	if err != nil {
 		return err

@@ -60,10 +60,21 @@ func TestHeuristicConcurrentBumps(t *testing.T) {
 		t.Errorf("status after the bumps: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// By id, through the index, and the violation counter.
-	r := elfsync(t, env, "heuristic", "violate", "--root", root, "H-2")
+	id := heuristicID(t, root, "memory/heuristics/h-git.md")
+	r := elfsync(t, env, "heuristic", "violate", "--root", root, id)
 	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("times_validated %d, times_violated 1", n)) || !strings.Contains(r.stdout, "indexed now") {
-		t.Errorf("violate H-2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		t.Errorf("violate %s: exit %d\n%s%s", id, r.code, r.stdout, r.stderr)
 	}
+}
+
+// heuristicID returns the H-<id> of a heuristic's row.
+func heuristicID(t *testing.T, root, fp string) string {
+	t.Helper()
+	var id int64
+	if err := openDB(t, root).QueryRow(`SELECT id FROM heuristics WHERE filepath = ?`, fp).Scan(&id); err != nil {
+		t.Fatalf("id of %s: %v", fp, err)
+	}
+	return fmt.Sprintf("H-%d", id)
 }
 
 func TestHeuristicRefusals(t *testing.T) {

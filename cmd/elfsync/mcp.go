@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
+	"time"
 
 	"github.com/emergent-learning/elfsync/edit"
-	"github.com/emergent-learning/elfsync/frontmatter"
-	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/mcpserver"
+	"github.com/emergent-learning/elfsync/update"
 )
 
 func cmdMCP(ctx context.Context, e *cmdEnv, args []string) error {
@@ -33,82 +31,43 @@ Other clients: {"mcpServers": {"elf": {"command": "elfsync", "args": ["mcp"]}}}`
 	}
 	log, err := lf.logger(e.stderr)
 	if err != nil {
-		return &exitError{Code: 2, Err: err}
+		return err
 	}
 	w := mcpWriter{root: root, e: e}
 	srv := mcpserver.New(mcpserver.Options{Root: root, Recorder: w, Counter: w, Version: version, Logger: log})
 	return srv.Run(ctx, e.stdin, e.stdout)
 }
 
-// mcpWriter adapts `elfsync record` and `elfsync heuristic` to the MCP
-// server's Recorder and Counter.
+// mcpWriter adapts package update (what `elfsync record` and `elfsync
+// heuristic` do) to the MCP server's Recorder and Counter.
 type mcpWriter struct {
 	root string
 	e    *cmdEnv
 }
 
-// Record writes a record as `elfsync record TYPE` does with these flags.
 func (w mcpWriter) Record(ctx context.Context, typ string, fields map[string]string) (mcpserver.Written, error) {
-	var kind recordKind
-	for _, k := range recordKinds {
-		if k.typ == typ {
-			kind = k
+	now := w.e.now()
+	if v := w.e.getenv("ELF_NOW"); v != "" {
+		var err error
+		if now, err = time.Parse(time.RFC3339, v); err != nil {
+			return mcpserver.Written{}, fmt.Errorf("ELF_NOW %q is not an RFC 3339 time", v)
 		}
 	}
-	if kind.typ == "" {
-		return mcpserver.Written{}, fmt.Errorf("unknown record type %q", typ)
-	}
-	created, err := recordNow(w.e)
+	r, err := update.Record(ctx, w.root, typ, fields, now)
 	if err != nil {
 		return mcpserver.Written{}, err
 	}
-	in := make(map[string]string, len(fields))
-	for k, v := range fields {
-		in[k] = v
-	}
-	r, err := buildRecord(kind, in, created)
-	if err != nil {
-		return mcpserver.Written{}, err
-	}
-	data, err := frontmatter.Encode(r)
-	if err != nil {
-		return mcpserver.Written{}, err
-	}
-	title := r.Title
-	if kind.typ == frontmatter.TypeHeuristic {
-		title = r.Rule
-	}
-	memDir := filepath.Join(w.root, indexer.MemoryDir)
-	path, err := writeRecord(filepath.Join(memDir, kind.folder), r.Created, frontmatter.Slug(title), data)
-	if err != nil {
-		return mcpserver.Written{}, err
-	}
-	rel, err := filepath.Rel(memDir, path)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return mcpserver.Written{}, fmt.Errorf("recorded file %s is outside %s", path, memDir)
-	}
-	rel = filepath.ToSlash(rel)
-	out := mcpserver.Written{Path: indexer.MemoryDir + "/" + rel}
-	if inst := readInstance(w.root); inst.Running {
-		out.WatcherPID = inst.PID
-		return out, nil
-	}
-	if err := indexPaths(ctx, w.root, []string{rel}); err != nil {
-		return out, fmt.Errorf("%s is written but indexing it failed (the next scan will): %w", out.Path, err)
-	}
-	out.IndexedNow = true
-	return out, nil
+	return mcpserver.Written{Path: r.Path, IndexedNow: r.IndexedNow, WatcherPID: r.WatcherPID}, nil
 }
 
-// Bump bumps a heuristic's counter as `elfsync heuristic` does.
 func (w mcpWriter) Bump(ctx context.Context, ref string, violated bool) (mcpserver.Bumped, error) {
 	c := edit.Validated
 	if violated {
 		c = edit.Violated
 	}
-	r, err := bumpHeuristic(ctx, w.root, ref, c)
+	b, err := update.Bump(ctx, w.root, ref, c)
 	if err != nil {
 		return mcpserver.Bumped{}, err
 	}
-	return mcpserver.Bumped{Path: r.Path, TimesValidated: r.Validated, TimesViolated: r.Violated, IndexedNow: r.Indexed, WatcherPID: r.WatcherPID}, nil
+	return mcpserver.Bumped{Path: b.Path, TimesValidated: b.Validated, TimesViolated: b.Violated, IndexedNow: b.IndexedNow, WatcherPID: b.WatcherPID}, nil
 }

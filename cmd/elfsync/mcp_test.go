@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +146,8 @@ func TestMCPBinary(t *testing.T) {
 	if v != 2 || x != 1 {
 		t.Errorf("after 2 validations and 1 violation: %d, %d", v, x)
 	}
-	if out, isErr := call(t, cs, "elf_validate_heuristic", map[string]any{"id": 2}); isErr || !strings.Contains(out, `"times_validated": 3`) {
+	num, _ := strconv.Atoi(strings.TrimPrefix(heuristicID(t, root, "memory/heuristics/h-git.md"), "H-"))
+	if out, isErr := call(t, cs, "elf_validate_heuristic", map[string]any{"id": num}); isErr || !strings.Contains(out, `"times_validated": 3`) {
 		t.Errorf("validate by numeric id: %s", out)
 	}
 

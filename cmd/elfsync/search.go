@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/emergent-learning/elfsync/query"
+	"github.com/emergent-learning/elfsync/record"
 )
 
 func cmdSearch(ctx context.Context, e *cmdEnv, args []string) error {
@@ -41,20 +42,23 @@ Examples:
 		return err
 	}
 	if len(words) == 0 {
-		return &exitError{Code: 2, Err: errors.New("search: give a query, e.g. elfsync search database locked")}
+		return usagef("search: give a query, e.g. elfsync search database locked")
 	}
 	if *limit < 1 || *limit > query.MaxLimit {
-		return &exitError{Code: 2, Err: fmt.Errorf("search: --limit %d: want 1-%d", *limit, query.MaxLimit)}
+		return usagef("search: --limit %d: want 1-%d", *limit, query.MaxLimit)
 	}
-	q := query.Query{Text: strings.Join(words, " "), Type: *typ, Domain: *domain, Tags: splitTags(*tags), Limit: *limit}
+	q := query.Query{Text: strings.Join(words, " "), Type: *typ, Domain: *domain, Tags: record.SplitTags(*tags), Limit: *limit}
 	if *since != "" {
 		if q.Since, err = parseSince(*since, e.now()); err != nil {
-			return &exitError{Code: 2, Err: fmt.Errorf("search: %w", err)}
+			return usagef("search: %w", err)
 		}
 	}
 	root, err := e.resolveRoot(*rootFlag)
 	if err != nil {
-		return &exitError{Code: 2, Err: err}
+		return mark(errUsage, err)
+	}
+	if err := existingRoot(root); err != nil {
+		return err
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
@@ -63,7 +67,7 @@ Examples:
 	defer db.Close()
 	hits, err := db.Search(ctx, q)
 	if errors.Is(err, query.ErrBadQuery) {
-		return &exitError{Code: 2, Err: err}
+		return mark(errUsage, err)
 	}
 	if err != nil {
 		return err
