@@ -88,30 +88,44 @@ func Bump(ctx context.Context, root, ref string, c edit.Counter) (Bumped, error)
 	return b, err
 }
 
+// ErrSection: the heuristic is one section of a multi-record file (the
+// framework's heuristics/<domain>.md with "## H-<id>" sections); its
+// counters are not kept in the file's frontmatter, so they cannot be
+// bumped there.
+var ErrSection = errors.New("a section of a multi-record file")
+
 // heuristicPath turns an id into the heuristic's path through the index; a
-// path is returned as it is.
+// path is returned as it is. Either way, a file the index holds as several
+// records is refused with ErrSection.
 func heuristicPath(ctx context.Context, root, ref string) (string, error) {
 	ref = strings.TrimSpace(ref)
-	table, id, ok := query.ParseRef(ref)
-	if !ok {
-		return ref, nil
-	}
-	if table == "learnings" {
+	table, id, isID := query.ParseRef(ref)
+	if isID && table == "learnings" {
 		return "", fmt.Errorf("%s is a learning's id: %w", ref, ErrNotHeuristic)
 	}
 	db, err := query.Open(ctx, root)
+	if errors.Is(err, query.ErrNoIndex) && !isID {
+		return ref, nil // nothing indexed yet: the path is all there is
+	}
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
-	items, err := db.Lookup(ctx, fmt.Sprintf("H-%d", id))
-	if err != nil {
-		return "", err
+	path := ref
+	if isID {
+		items, err := db.Lookup(ctx, fmt.Sprintf("H-%d", id))
+		if err != nil {
+			return "", err
+		}
+		if items[0].Path == "" {
+			return "", fmt.Errorf("heuristic H-%d has no file yet", id)
+		}
+		path = items[0].Path
 	}
-	if items[0].Path == "" {
-		return "", fmt.Errorf("heuristic H-%d has no file yet", id)
+	if items, err := db.Lookup(ctx, path); err == nil && len(items) > 1 {
+		return "", fmt.Errorf("%s holds %d records: %w", path, len(items), ErrSection)
 	}
-	return items[0].Path, nil
+	return path, nil
 }
 
 // Written is a new record's path and who indexes it.

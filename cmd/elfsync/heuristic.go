@@ -49,7 +49,7 @@ row is right when the command returns) and the next scan commits it.`)
 		c = edit.Violated
 	}
 	b, err := update.Bump(ctx, root, words[0], c)
-	if errors.Is(err, edit.ErrUnsafePath) || errors.Is(err, update.ErrNotHeuristic) {
+	if errors.Is(err, edit.ErrUnsafePath) || errors.Is(err, update.ErrNotHeuristic) || errors.Is(err, update.ErrSection) {
 		return mark(errUsage, err)
 	}
 	if err != nil {
