@@ -363,4 +363,3 @@ func writeFileAtomic(p string, data []byte) error {
 	}
 	return nil
 }
-
