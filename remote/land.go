@@ -12,6 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/emergent-learning/elfsync/frontmatter"
 )
 
 // land brings the work tree from commit old ("" for none) to commit new,
@@ -362,4 +366,37 @@ func writeFileAtomic(p string, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// FinishInterrupted finishes a merge that a crash left half-landed in
+// root's memory/ (see Recover), for commands that commit without syncing
+// (`scan`): without it they would commit the stale files and undo the
+// merge. It is cheap when there is nothing to finish.
+func FinishInterrupted(ctx context.Context, root string, log zerolog.Logger) error {
+	memDir := filepath.Join(root, "memory")
+	if _, err := os.Lstat(filepath.Join(memDir, ".elfsync", "sync-journal.json")); err != nil {
+		return nil
+	}
+	s := &Syncer{
+		cfg:    Config{Root: root, MaxSize: frontmatter.DefaultMaxSize},
+		log:    log.With().Str("component", "remote").Logger(),
+		memDir: memDir,
+		git:    newGit(memDir),
+	}
+	var err error
+	if s.gitDir, err = s.git.out(ctx, "rev-parse", "--absolute-git-dir"); err != nil {
+		return fmt.Errorf("finish interrupted merge: %w", err)
+	}
+	ref, err := s.git.out(ctx, "symbolic-ref", "-q", "HEAD")
+	if err != nil {
+		return fmt.Errorf("finish interrupted merge: %w", ErrDetached)
+	}
+	s.local = ref
+	if f, _ := s.git.out(ctx, "rev-parse", "--show-object-format"); f == "sha256" {
+		s.sha256 = true
+	}
+	if err := s.writeEmptyTree(ctx); err != nil {
+		return err
+	}
+	return s.Recover(ctx)
 }

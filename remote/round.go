@@ -186,14 +186,20 @@ func short(h string) string {
 	return h
 }
 
+// writeEmptyTree stores the empty tree, which diff-tree needs as an object
+// (a merge of unrelated histories has it as its base).
+func (s *Syncer) writeEmptyTree(ctx context.Context) error {
+	out, err := s.git.run(ctx, runOpts{stdin: []byte{}}, "mktree")
+	if err != nil {
+		return fmt.Errorf("write empty tree: %w", err)
+	}
+	s.empty = strings.TrimSpace(string(out))
+	return nil
+}
+
 // emptyTree returns the id of the empty tree in this repository's object
 // format.
-func (s *Syncer) emptyTree() string {
-	if s.sha256 {
-		return "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"
-	}
-	return "4b825dc642cb6eb5c5e08c24cb2aac48a56225a5"
-}
+func (s *Syncer) emptyTree() string { return s.empty }
 
 func (s *Syncer) zeroID() string {
 	if s.sha256 {

@@ -76,6 +76,7 @@ type Syncer struct {
 	tracking string // where fetched tips are kept
 	url      string // redacted
 	sha256   bool
+	empty    string // the empty tree's id
 	host     string
 
 	mu   sync.Mutex // one round at a time
@@ -139,6 +140,9 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 	s.tracking = "refs/elfsync/remotes/" + cfg.Remote + "/" + s.branch
 	if f, err := s.git.out(ctx, "rev-parse", "--show-object-format"); err == nil && f == "sha256" {
 		s.sha256 = true
+	}
+	if err := s.writeEmptyTree(ctx); err != nil {
+		return nil, err
 	}
 	if s.host, err = edit.HostID(s.memDir); err != nil {
 		return nil, err

@@ -39,6 +39,7 @@ func commands() []command {
 		{"record", "write a new memory file atomically (failure|success|heuristic|observation|decision)", cmdRecord},
 		{"import", "bring an old framework memory folder into the new format", cmdImport},
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
+		{"sync", "fetch, merge and push memory/ through a git remote once (exit 0 in step, 1 not)", cmdSync},
 	}
 }
 
@@ -65,6 +66,9 @@ func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
 		if c.name == name {
 			return c.run(ctx, e, args[1:])
 		}
+	}
+	if name == "merge-driver" { // hidden: git runs it
+		return cmdMergeDriver(ctx, e, args[1:])
 	}
 	e.usage(e.stderr)
 	return &exitError{Code: 2, Err: fmt.Errorf("unknown command %q", name)}

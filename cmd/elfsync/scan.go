@@ -12,6 +12,7 @@ import (
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 // scanSummary is what `elfsync scan --json` prints.
@@ -38,6 +39,9 @@ type gitFlags struct {
 	maxWait  time.Duration
 	maxBatch int
 	gitWait  time.Duration
+	// onCommit, optional, is called after each commit (watch --remote
+	// pushes soon after a batch).
+	onCommit func()
 }
 
 func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
@@ -52,14 +56,24 @@ func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
 }
 
 func (g *gitFlags) committer(root string, log zerolog.Logger, describe func(string) string) (*committer.Committer, error) {
-	return committer.New(committer.Config{
+	cm, err := committer.New(committer.Config{
 		Root:     root,
 		Quiet:    g.quiet,
 		MaxWait:  g.maxWait,
 		MaxBatch: g.maxBatch,
 		Logger:   log,
 		Describe: describe,
+		OnCommit: g.onCommit,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// A merge from a remote that a crash left half-landed is finished
+	// before anything commits the work tree, which would undo it.
+	if err := remote.FinishInterrupted(context.Background(), root, log); err != nil {
+		return nil, err
+	}
+	return cm, nil
 }
 
 func cmdScan(ctx context.Context, e *cmdEnv, args []string) error {

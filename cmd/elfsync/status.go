@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -12,6 +15,7 @@ import (
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 // statusReport is what `elfsync status --json` prints (DESIGN.md).
@@ -30,6 +34,16 @@ type statusReport struct {
 	GitOperation string              `json:"git_operation,omitempty"`
 	Git          bool                `json:"git"`
 	Watcher      watcherReport       `json:"watcher"`
+	// Remote is the sync state with a git remote; absent until memory/
+	// was first synced (`sync`, `watch --remote`).
+	Remote *remote.Status `json:"remote,omitempty"`
+	// Conflicts are the conflict copies a merge kept beside a file.
+	Conflicts []conflictReport `json:"conflicts"`
+}
+
+type conflictReport struct {
+	Path    string `json:"path"`
+	Resolve string `json:"resolve"`
 }
 
 type lastCommit struct {
@@ -100,6 +114,10 @@ Exit status: 0 in sync; 1 drift (rows or commits behind the files);
 		}
 		rep.GitLockHeld, rep.GitOperation = gs.LockHeld, gs.Operation
 	}
+	if rs, err := remote.ReadStatus(ctx, root); err == nil {
+		rep.Remote = rs
+	}
+	rep.Conflicts = conflictCopies(root)
 	rep.InSync = d.InSync() && len(rep.Uncommitted) == 0
 	if rep.Git && rep.LastCommit == nil && d.Files > 0 {
 		rep.InSync = false // nothing committed yet
@@ -165,6 +183,22 @@ func printStatus(e *cmdEnv, r statusReport) {
 			fmt.Fprintf(w, "last git error: %s (%s)\n", r.LastGitError.Error, r.LastGitError.Time.Local().Format(time.DateTime))
 		}
 	}
+	if r.Remote != nil {
+		fmt.Fprintf(w, "remote %s (%s, branch %s): %d ahead, %d behind", r.Remote.Name, r.Remote.URL, r.Remote.Branch, r.Remote.Ahead, r.Remote.Behind)
+		if r.Remote.LastSync != nil {
+			fmt.Fprintf(w, ", last sync %s", r.Remote.LastSync.Local().Format(time.DateTime))
+		}
+		fmt.Fprintln(w)
+		if r.Remote.LastError != "" {
+			fmt.Fprintf(w, "last sync error: %s\n", r.Remote.LastError)
+		}
+	}
+	if len(r.Conflicts) > 0 {
+		fmt.Fprintf(w, "conflict copies (%d): both versions kept; keep what you want in the file, then remove the copy:\n", len(r.Conflicts))
+		for _, c := range r.Conflicts {
+			fmt.Fprintf(w, "  %s\n    %s\n", c.Path, c.Resolve)
+		}
+	}
 	if r.Watcher.Running {
 		fmt.Fprintf(w, "watcher: running (pid %d)\n", r.Watcher.PID)
 	} else {
@@ -187,4 +221,33 @@ func gitStatus(ctx context.Context, root string) (committer.Status, error) {
 		return committer.Status{}, err
 	}
 	return cm.Status(ctx)
+}
+
+// conflictCopies lists the conflict copies under root's memory/ with the
+// command that resolves each (after keeping what is wanted of it in the
+// file it names).
+func conflictCopies(root string) []conflictReport {
+	out := []conflictReport{}
+	mem := filepath.Join(root, indexer.MemoryDir)
+	_ = filepath.WalkDir(mem, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && p != mem && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !remote.IsConflictCopy(d.Name()) {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		out = append(out, conflictReport{Path: rel, Resolve: "rm -- " + shellQuote(p)})
+		return nil
+	})
+	return out
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/watcher"
 )
 
@@ -31,6 +32,8 @@ running pid.`)
 	interval := fs.Duration("scan-interval", 10*time.Minute, "full rescan every this long (±10% jitter); 0 turns the timer off")
 	settle := fs.Duration("settle", 25*time.Millisecond, "a path is indexed once it saw no event for this long")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed, in bytes; larger ones are tracked as invalid")
+	var rf remoteFlags
+	rf.register(fs, true)
 	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {
 		return err
@@ -54,9 +57,23 @@ running pid.`)
 	}
 	defer ix.Close()
 	var cm *committer.Committer
+	var rs *remote.Syncer
+	if rf.name != "" {
+		if gf.noGit {
+			return &exitError{Code: 2, Err: fmt.Errorf("--remote needs git; drop --no-git")}
+		}
+		// Push soon after each batch commit. rs is set before the
+		// committer's loop starts, which is the only caller.
+		gf.onCommit = func() { rs.Kick() }
+	}
 	if !gf.noGit {
 		cm, err = gf.committer(root, log, func(p string) string { return ix.Title(context.Background(), p) })
 		if err != nil {
+			return err
+		}
+	}
+	if rf.name != "" {
+		if rs, err = rf.open(ctx, root, *maxSize, cm, log); err != nil {
 			return err
 		}
 	}
@@ -72,12 +89,37 @@ running pid.`)
 		}),
 	}
 	s.log.Info().Str("root", root).Int("pid", os.Getpid()).Bool("git", cm != nil).Msg("elfsync watch starting")
+	stopSync := startSync(ctx, rs)
 	err = s.run(ctx, hup)
+	stopSync()
 	if err != nil {
 		return err
 	}
 	s.log.Info().Msg("stopped cleanly")
 	return nil
+}
+
+// startSync runs the remote sync loop (nil rs: none) beside the service,
+// under ctx. The returned func stops it and, after the service's final
+// commit, pushes once more (bounded), so a clean stop leaves the remote
+// in step when it can.
+func startSync(ctx context.Context, rs *remote.Syncer) func() {
+	if rs == nil {
+		return func() {}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = rs.Run(sctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer fcancel()
+		_, _ = rs.Round(fctx)
+	}
 }
 
 // service ties the watcher, the indexer and the committer together. Its
