@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/frontmatter"
 )
 
@@ -47,7 +48,12 @@ func (s *Syncer) land(ctx context.Context, old, new string) (int, error) {
 		if c.new.present() && !c.new.regular() {
 			continue
 		}
-		wrote, err := s.landOne(ctx, cf, c, new)
+		var wrote bool
+		err := s.editor.Locked(func() error {
+			var err error
+			wrote, err = s.landOne(ctx, cf, c, new)
+			return err
+		})
 		if err != nil {
 			errs = append(errs, err)
 			s.log.Warn().Err(err).Str("path", "memory/"+c.path).Msg("could not update a file from the merge")
@@ -382,6 +388,7 @@ func FinishInterrupted(ctx context.Context, root string, log zerolog.Logger) err
 		log:    log.With().Str("component", "remote").Logger(),
 		memDir: memDir,
 		git:    newGit(memDir),
+		editor: edit.New(memDir, 0),
 	}
 	var err error
 	if s.gitDir, err = s.git.out(ctx, "rev-parse", "--absolute-git-dir"); err != nil {

@@ -164,8 +164,12 @@ func (s *Syncer) push(ctx context.Context, commit string) error {
 		s.cfg.Remote, commit+":refs/heads/"+s.branch)
 	if err != nil {
 		text := string(out) + stderrOf(err)
+		// Another host's push landed between our fetch and our push: a
+		// plain rejection, or (when both reached the remote at once) the
+		// remote's ref compare-and-swap failing.
 		if strings.Contains(text, "[rejected]") || strings.Contains(text, "non-fast-forward") ||
-			strings.Contains(text, "fetch first") || strings.Contains(text, "stale info") {
+			strings.Contains(text, "fetch first") || strings.Contains(text, "stale info") ||
+			strings.Contains(text, "but expected") {
 			return errPushRaced
 		}
 		return fmt.Errorf("push to %s: %w", s.cfg.Remote, err)

@@ -77,6 +77,7 @@ type Syncer struct {
 	url      string // redacted
 	sha256   bool
 	empty    string // the empty tree's id
+	editor   *edit.Editor
 	host     string
 
 	mu   sync.Mutex // one round at a time
@@ -102,6 +103,7 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 		memDir: filepath.Join(cfg.Root, "memory"),
 		kick:   make(chan struct{}, 1),
 	}
+	s.editor = edit.New(s.memDir, cfg.MaxSize)
 	s.git = newGit(s.memDir)
 	out, err := s.git.out(ctx, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--show-prefix")
 	if err != nil {
@@ -143,6 +145,13 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 	}
 	if err := s.writeEmptyTree(ctx); err != nil {
 		return nil, err
+	}
+	// Scratch files a killed elfsync left (one elfsync syncs a root).
+	for _, pat := range []string{"elfsync-merge-index-*", ".elfsync-merge-*.tmp"} {
+		old, _ := filepath.Glob(filepath.Join(s.gitDir, pat))
+		for _, p := range old {
+			os.RemoveAll(p)
+		}
 	}
 	if s.host, err = edit.HostID(s.memDir); err != nil {
 		return nil, err
