@@ -413,6 +413,9 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 		s.removeJournal()
 		return "", fmt.Errorf("move %s to the merge: %w", s.local, err)
 	}
+	if s.crashAfterRef {
+		return "", errors.New("simulated crash after moving the branch")
+	}
 	n, err := s.land(context.WithoutCancel(ctx), local, next)
 	res.Landed += n
 	if err != nil {

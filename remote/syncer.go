@@ -82,6 +82,10 @@ type Syncer struct {
 
 	mu   sync.Mutex // one round at a time
 	kick chan struct{}
+
+	// crashAfterRef, in tests, stops a merge right after the branch moved,
+	// before any file landed: what a SIGKILL there leaves.
+	crashAfterRef bool
 }
 
 // Open checks the repository and the remote, registers the merge driver,

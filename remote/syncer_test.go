@@ -235,3 +235,87 @@ func TestHostileRemote(t *testing.T) {
 		t.Errorf("refused paths in HEAD:\n%s", out)
 	}
 }
+
+// TestCrashAfterBranchMoved: a SIGKILL after the branch moved to a merge
+// and before the files landed. The restart must land them before anything
+// commits the stale work tree (which would undo the merge), and count
+// every increment once.
+func TestCrashAfterBranchMoved(t *testing.T) {
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a, b := newHost(t, bare), newHost(t, bare)
+	a.write("heuristics/retry.md", heur)
+	a.commit()
+	a.sync()
+	b.sync()
+	for range 3 {
+		a.bump("heuristics/retry.md")
+	}
+	a.write("failures/new.md", "# new\n")
+	a.commit()
+	a.sync()
+	b.bump("heuristics/retry.md")
+	b.commit()
+
+	b.s.crashAfterRef = true
+	if _, err := b.s.Round(context.Background()); err == nil {
+		t.Fatal("the simulated crash did not happen")
+	}
+	if _, err := os.Stat(filepath.Join(b.mem, "failures/new.md")); err == nil {
+		t.Fatal("files landed before the crash point")
+	}
+	// Restart: Open finishes the merge.
+	s, err := Open(context.Background(), Config{Root: b.root, Remote: "origin", Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.s = s
+	if _, err := os.Stat(filepath.Join(b.s.journalPath())); err == nil {
+		t.Error("journal left after recovery")
+	}
+	// What a committer does next: commit the work tree. Nothing reverts.
+	b.commit()
+	if got := validated(t, b.read("heuristics/retry.md")); got != 8 {
+		t.Errorf("times_validated after recovery = %d, want 8", got)
+	}
+	// Recovering twice counts nothing twice.
+	b.s.writeJournal(journal{Old: run(t, b.mem, "rev-parse", "HEAD~1"), New: run(t, b.mem, "rev-parse", "HEAD")})
+	if err := b.s.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.commit()
+	b.sync()
+	a.sync()
+	for _, h := range []*host{a, b} {
+		if got := validated(t, h.read("heuristics/retry.md")); got != 8 {
+			t.Errorf("times_validated = %d, want 8", got)
+		}
+		if h.read("failures/new.md") != "# new\n" {
+			t.Error("failures/new.md lost")
+		}
+	}
+}
+
+// TestLandKeepsConcurrentWrite: a file written after the merge began is
+// never overwritten; the merge's change is merged into it.
+func TestLandKeepsConcurrentWrite(t *testing.T) {
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a, b := newHost(t, bare), newHost(t, bare)
+	a.write("heuristics/retry.md", heur)
+	a.commit()
+	a.sync()
+	b.sync()
+	a.bump("heuristics/retry.md")
+	a.commit()
+	a.sync()
+	// b bumps without committing: the merge must land into the dirty file.
+	b.bump("heuristics/retry.md")
+	b.bump("heuristics/retry.md")
+	b.sync()
+	if got := validated(t, b.read("heuristics/retry.md")); got != 7 {
+		t.Errorf("times_validated = %d, want 7 (4 + 1 from a + 2 uncommitted on b)\n%s", got, b.read("heuristics/retry.md"))
+	}
+}
