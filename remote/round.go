@@ -57,6 +57,11 @@ func (s *Syncer) round(ctx context.Context) (Result, error) {
 		}
 	}
 	for attempt := 0; ; attempt++ {
+		if s.prefix != "" {
+			if err := s.snapshot(ctx); err != nil {
+				return res, err
+			}
+		}
 		tip, rewritten, err := s.fetch(ctx)
 		if err != nil {
 			return res, err
@@ -90,6 +95,52 @@ func (s *Syncer) round(ctx context.Context) (Result, error) {
 		}
 		s.log.Debug().Msg("another host pushed first; fetching and merging again")
 	}
+}
+
+// snapshot records, in a project repository, the memory/ tree of the
+// person's HEAD (where the committer commits) on SharedBranch when it
+// differs from the branch's tree. SharedBranch's history is elfsync's
+// alone: snapshots and merges, never the person's code.
+func (s *Syncer) snapshot(ctx context.Context) error {
+	// Only a committed memory/ is recorded: files a merge just landed are
+	// not in HEAD until the committer commits them, and recording HEAD's
+	// older tree then would undo the merge on the shared branch.
+	dirty, err := s.git.out(ctx, "status", "--porcelain", "--untracked-files=all", "--", ".")
+	if err != nil {
+		return fmt.Errorf("status of memory/: %w", err)
+	}
+	if dirty != "" {
+		return nil
+	}
+	tree, err := s.git.out(ctx, "rev-parse", "-q", "--verify", "HEAD:"+s.prefix)
+	if err != nil || tree == "" {
+		return nil // nothing of memory/ committed yet
+	}
+	cur, err := s.head(ctx)
+	if err != nil {
+		return err
+	}
+	if cur != "" {
+		if t, _ := s.git.out(ctx, "rev-parse", cur+"^{tree}"); t == tree {
+			return nil
+		}
+	}
+	head, _ := s.git.out(ctx, "rev-parse", "--short", "HEAD")
+	args := []string{"commit-tree", tree}
+	old := s.zeroID()
+	if cur != "" {
+		args = append(args, "-p", cur)
+		old = cur
+	}
+	out, err := s.git.run(ctx, runOpts{stdin: []byte("elfsync: memory/ as of " + head + "\n"), env: s.identity(ctx)}, args...)
+	if err != nil {
+		return fmt.Errorf("record memory/ on %s: %w", SharedBranch, err)
+	}
+	next := strings.TrimSpace(string(out))
+	if _, err := s.git.run(ctx, runOpts{noCancel: true}, "update-ref", "-m", "elfsync: memory snapshot", s.local, next, old); err != nil {
+		return fmt.Errorf("record memory/ on %s: %w", SharedBranch, err)
+	}
+	return nil
 }
 
 // head returns the local branch's commit ("" while it is unborn).

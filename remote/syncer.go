@@ -49,13 +49,16 @@ type Config struct {
 	Logger        zerolog.Logger
 }
 
+// SharedBranch is the branch that holds the memory, and nothing else, when
+// memory/ lives inside a person's project repository.
+const SharedBranch = "elfsync/memory"
+
 // DefaultInterval is Config.Interval's default.
 const DefaultInterval = 30 * time.Second
 
 // Errors of Open.
 var (
 	ErrNoRemote    = errors.New("no such git remote")
-	ErrSharedRepo  = errors.New("memory/ is inside a larger git work tree")
 	ErrNoRepo      = errors.New("memory/ has no git repository yet")
 	ErrBadRemote   = errors.New("bad remote name")
 	ErrDetached    = errors.New("memory/'s repository has no branch checked out")
@@ -75,6 +78,9 @@ type Syncer struct {
 	branch   string // the remote branch's short name
 	tracking string // where fetched tips are kept
 	url      string // redacted
+	// prefix is memory/'s path in a larger work tree ("" when memory/ is
+	// a repository of its own); then local is SharedBranch.
+	prefix string
 	sha256   bool
 	empty    string // the empty tree's id
 	editor   *edit.Editor
@@ -117,13 +123,8 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 	if len(lines) < 2 {
 		return nil, fmt.Errorf("%w: %q", ErrNoRepo, out)
 	}
-	if len(lines) > 2 && strings.TrimSpace(lines[2]) != "" {
-		return nil, fmt.Errorf("%w (%s): sharing memory/ through a remote needs a repository of its own in memory/", ErrSharedRepo, lines[0])
-	}
-	top, _ := filepath.EvalSymlinks(filepath.FromSlash(lines[0]))
-	mem, _ := filepath.EvalSymlinks(s.memDir)
-	if top != mem {
-		return nil, fmt.Errorf("%w (%s)", ErrSharedRepo, lines[0])
+	if len(lines) > 2 {
+		s.prefix = strings.TrimSuffix(strings.TrimSpace(lines[2]), "/")
 	}
 	s.gitDir = filepath.FromSlash(lines[1])
 	url, err := s.git.out(ctx, "config", "--get", "remote."+cfg.Remote+".url")
@@ -131,14 +132,25 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 		return nil, fmt.Errorf("%w %q in %s: add it with `git -C %s remote add %s URL`", ErrNoRemote, cfg.Remote, s.memDir, s.memDir, cfg.Remote)
 	}
 	s.url = Redact(url)
-	ref, err := s.git.out(ctx, "symbolic-ref", "-q", "HEAD")
-	if err != nil || !strings.HasPrefix(ref, "refs/heads/") {
-		return nil, ErrDetached
-	}
-	s.local = ref
-	s.branch = cfg.Branch
-	if s.branch == "" {
-		s.branch = strings.TrimPrefix(ref, "refs/heads/")
+	if s.prefix != "" {
+		// memory/ inside a person's project: elfsync keeps the memory in a
+		// branch of its own and never pushes anything else (see the
+		// package documentation).
+		s.local = "refs/heads/" + SharedBranch
+		s.branch = cfg.Branch
+		if s.branch == "" {
+			s.branch = SharedBranch
+		}
+	} else {
+		ref, err := s.git.out(ctx, "symbolic-ref", "-q", "HEAD")
+		if err != nil || !strings.HasPrefix(ref, "refs/heads/") {
+			return nil, ErrDetached
+		}
+		s.local = ref
+		s.branch = cfg.Branch
+		if s.branch == "" {
+			s.branch = strings.TrimPrefix(ref, "refs/heads/")
+		}
 	}
 	if !remoteNameRule.MatchString(s.branch) || strings.Contains(s.branch, "..") {
 		return nil, fmt.Errorf("bad branch name %q", s.branch)

@@ -253,3 +253,57 @@ func TestMergeDriverRegistered(t *testing.T) {
 		t.Errorf("times_validated after a manual merge = %d, want 5", got)
 	}
 }
+
+// TestSyncFromProjectRepo: memory/ inside a person's project repository.
+// elfsync pushes only its own branch, elfsync/memory, holding memory/'s
+// files at its top; the person's branches and code never leave.
+func TestSyncFromProjectRepo(t *testing.T) {
+	env := gitEnv(t)
+	bare := filepath.Join(t.TempDir(), "memory.git")
+	git(t, env, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	proj := t.TempDir()
+	git(t, env, proj, "init", "-q")
+	git(t, env, proj, "symbolic-ref", "HEAD", "refs/heads/main")
+	os.WriteFile(filepath.Join(proj, "code.go"), []byte("package x\n"), 0o644)
+	git(t, env, proj, "add", "code.go")
+	git(t, env, proj, "-c", "user.email=p@x", "-c", "user.name=p", "commit", "-qm", "code")
+	a := &syncHost{t: t, env: env, root: proj, mem: filepath.Join(proj, "memory")}
+	writeFile(t, proj, "failures/from-a.md", note("from a"))
+	if r := elfsync(t, env, "scan", "--root", proj); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	git(t, env, proj, "remote", "add", "origin", bare)
+	a.sync()
+	if refs := git(t, env, bare, "for-each-ref", "--format=%(refname)"); refs != "refs/heads/elfsync/memory" {
+		t.Fatalf("remote refs = %q, want only refs/heads/elfsync/memory", refs)
+	}
+	if files := git(t, env, bare, "ls-tree", "-r", "--name-only", "elfsync/memory"); strings.Contains(files, "code.go") || !strings.Contains(files, "failures/from-a.md") {
+		t.Fatalf("remote branch holds:\n%s", files)
+	}
+	// A host with a memory repository of its own shares the same branch.
+	b := newSyncHost(t, env, bare)
+	r := elfsync(t, env, "sync", "--root", b.root, "--remote", "origin", "--branch", "elfsync/memory")
+	if r.code != 0 {
+		t.Fatalf("b sync: %s", r.stderr)
+	}
+	writeFile(t, b.root, "failures/from-b.md", note("from b"))
+	if r := elfsync(t, env, "sync", "--root", b.root, "--remote", "origin", "--branch", "elfsync/memory"); r.code != 0 {
+		t.Fatalf("b sync: %s", r.stderr)
+	}
+	a.sync()
+	if _, err := os.Stat(filepath.Join(a.mem, "failures", "from-b.md")); err != nil {
+		t.Fatalf("a lacks b's record: %v", err)
+	}
+	if st := git(t, env, proj, "status", "--porcelain"); st != "" {
+		t.Errorf("project work tree after sync:\n%s", st)
+	}
+	if got := git(t, env, proj, "show", "HEAD:memory/failures/from-b.md"); !strings.Contains(got, "from b") {
+		t.Errorf("b's record not committed on the person's branch: %q", got)
+	}
+	if refs := git(t, env, bare, "for-each-ref", "--format=%(refname)"); refs != "refs/heads/elfsync/memory" {
+		t.Errorf("remote refs = %q", refs)
+	}
+	if files := git(t, env, bare, "ls-tree", "-r", "--name-only", "elfsync/memory"); strings.Contains(files, "code.go") {
+		t.Errorf("code pushed:\n%s", files)
+	}
+}
