@@ -81,10 +81,10 @@ type Syncer struct {
 	// prefix is memory/'s path in a larger work tree ("" when memory/ is
 	// a repository of its own); then local is SharedBranch.
 	prefix string
-	sha256   bool
-	empty    string // the empty tree's id
-	editor   *edit.Editor
-	host     string
+	sha256 bool
+	empty  string // the empty tree's id
+	editor *edit.Editor
+	host   string
 
 	mu   sync.Mutex // one round at a time
 	kick chan struct{}
