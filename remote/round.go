@@ -285,6 +285,7 @@ func (s *Syncer) hold(fn func() error) error {
 }
 
 func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (string, error) {
+	start := time.Now()
 	local, err := s.head(ctx)
 	if err != nil {
 		return "", err
@@ -319,7 +320,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	for _, c := range ours {
 		ourMap[c.path] = c
 	}
-	stamp := s.commitStamp(ctx, tip)
+	stamp := ""
 	cf, err := s.startCatFile(ctx)
 	if err != nil {
 		return "", err
@@ -409,6 +410,9 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 			set(c.path, entry{mode: mode, oid: oid})
 		}
 		if m.Conflict {
+			if stamp == "" {
+				stamp = s.commitStamp(ctx, tip)
+			}
 			name := conflictName(c.path, tip[:8], stamp, taken)
 			oid, err := s.writeBlob(ctx, conflictCopy(c.path, tv.Data, tip, stamp))
 			if err != nil {
@@ -467,6 +471,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	if s.crashAfterRef {
 		return "", errors.New("simulated crash after moving the branch")
 	}
+	merged := time.Since(start)
 	n, err := s.land(context.WithoutCancel(ctx), local, next)
 	res.Landed += n
 	if err != nil {
@@ -475,7 +480,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	s.removeJournal()
 	res.Merged = next
 	s.log.Info().Str("commit", short(next)).Bool("fast_forward", res.FastForward).Int("files", n).
-		Int("conflicts", len(res.Conflicts)).Msg("merged the remote")
+		Int("conflicts", len(res.Conflicts)).Dur("merge", merged).Dur("took", time.Since(start)).Msg("merged the remote")
 	return next, nil
 }
 
@@ -518,8 +523,13 @@ func (s *Syncer) buildTree(ctx context.Context, local string, lines []string) (s
 }
 
 // identity returns author/committer variables for a machine where git has
-// no user.name or user.email.
+// no user.name or user.email (looked up once).
 func (s *Syncer) identity(ctx context.Context) []string {
+	s.identOnce.Do(func() { s.ident = s.lookupIdentity(ctx) })
+	return s.ident
+}
+
+func (s *Syncer) lookupIdentity(ctx context.Context) []string {
 	var env []string
 	if v, _ := s.git.out(ctx, "config", "user.email"); v == "" && os.Getenv("GIT_AUTHOR_EMAIL") == "" {
 		env = append(env, "GIT_AUTHOR_EMAIL=elfsync@localhost", "GIT_COMMITTER_EMAIL=elfsync@localhost")

@@ -86,6 +86,9 @@ type Syncer struct {
 	editor *edit.Editor
 	host   string
 
+	identOnce sync.Once
+	ident     []string
+
 	mu   sync.Mutex // one round at a time
 	kick chan struct{}
 

@@ -239,6 +239,18 @@ func TestFleet(t *testing.T) {
 	}
 	t.Logf("remote reflog:\n%s", git(t, env, bare, "reflog", "show", "--date=iso", "main"))
 	t.Logf("last write: %s", lastWrite.UTC().Format(time.RFC3339Nano))
+	if os.Getenv("ELFSYNC_FLEET_TRACE") != "" {
+		for i, w := range watches {
+			w.mu.Lock()
+			for _, l := range w.lines {
+				switch l["message"] {
+				case "committed", "merged the remote", "pushed", "sync failed: committing locally, retrying with backoff", "full scan":
+					t.Logf("host %d: %v %v files=%v merge=%v took=%v commit=%v", i, l["time"], l["message"], l["files"], l["merge"], l["took"], l["commit"])
+				}
+			}
+			w.mu.Unlock()
+		}
+	}
 	for i, w := range watches {
 		if code := w.stop(); code != 0 {
 			t.Errorf("host %d: watch exit %d", i, code)
