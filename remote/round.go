@@ -349,6 +349,9 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	}
 	for _, c := range theirs {
 		if !acceptRemote(c.path, c.new) {
+			if o, ok := ourMap[c.path]; ok && o.new == c.new {
+				continue // we hold the same already (each host writes its own .gitignore)
+			}
 			res.Skipped++
 			s.log.Warn().Str("path", c.path).Str("mode", c.new.mode).
 				Msg("refused a change from the remote: only regular files outside dot-folders are taken")
