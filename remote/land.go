@@ -9,6 +9,7 @@ import (
 
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -95,6 +96,10 @@ func (s *Syncer) landOne(ctx context.Context, cf *catFile, c rawChange, newCommi
 		}
 		// A write arrived after old: merge the merge's change into it.
 		var ours Version
+		if fi != nil && fi.Size() > maxBlob {
+			s.log.Warn().Str("path", "memory/"+c.path).Msg("a very large local file changed during a merge: it stays; the merge's version is in git")
+			return false, nil
+		}
 		if fi != nil {
 			data, err := os.ReadFile(abs)
 			if err != nil {
@@ -109,11 +114,17 @@ func (s *Syncer) landOne(ctx context.Context, cf *catFile, c rawChange, newCommi
 			d, err := cf.read(e.oid)
 			return Version{Present: true, Data: d}, err
 		}
+		var theirs Version
 		base, err := read(c.old)
-		if err != nil {
-			return false, err
+		if err == nil {
+			var theirsErr error
+			theirs, theirsErr = read(c.new)
+			err = theirsErr
 		}
-		theirs, err := read(c.new)
+		if errors.Is(err, errBlobTooLarge) {
+			s.log.Warn().Str("path", "memory/"+c.path).Msg("a local write and a very large file from the merge: the local file stays; the merge's version is in git")
+			return false, nil
+		}
 		if err != nil {
 			return false, err
 		}
@@ -205,9 +216,13 @@ func (s *Syncer) replace(cf *catFile, abs string, fi fs.FileInfo, want entry, da
 		}
 		return true, nil
 	}
+	stream := false
 	if data == nil {
 		var err error
-		if data, err = cf.read(want.oid); err != nil {
+		data, err = cf.read(want.oid)
+		if errors.Is(err, errBlobTooLarge) {
+			stream = true // copied from git to the file, never held in memory
+		} else if err != nil {
 			return false, err
 		}
 	}
@@ -221,7 +236,13 @@ func (s *Syncer) replace(cf *catFile, abs string, fi fs.FileInfo, want entry, da
 	}
 	// Not fsynced: a SIGKILL keeps the page cache, and the per-file sync
 	// made landing a large merge take seconds (~100 files/s).
-	tmp, err := writeTemp(dir, data, perm, false)
+	var tmp string
+	var err error
+	if stream {
+		tmp, err = s.streamBlob(dir, want.oid, perm)
+	} else {
+		tmp, err = writeTemp(dir, data, perm, false)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -244,6 +265,29 @@ func (s *Syncer) replace(cf *catFile, abs string, fi fs.FileInfo, want entry, da
 		return false, err
 	}
 	return true, nil
+}
+
+// streamBlob copies blob oid into a new temporary file in dir.
+func (s *Syncer) streamBlob(dir, oid string, perm fs.FileMode) (string, error) {
+	f, err := os.CreateTemp(dir, ".elfsync-land-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	cmd := exec.Command("git", append(append([]string(nil), globalArgs...), "cat-file", "blob", oid)...)
+	cmd.Dir, cmd.Env, cmd.Stdout = s.git.dir, s.git.env, f
+	err = cmd.Run()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(name, perm)
+	}
+	if err != nil {
+		os.Remove(name)
+		return "", fmt.Errorf("copy %s from git: %w", oid, err)
+	}
+	return name, nil
 }
 
 func sameFile(a, b fs.FileInfo) bool {

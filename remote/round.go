@@ -368,13 +368,15 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 		if o.new.present() && !o.new.regular() {
 			continue // ours is a symlink or submodule: keep it
 		}
+		huge := false
 		read := func(e entry) (Version, error) {
 			if !e.present() {
 				return Version{}, nil
 			}
 			data, err := cf.read(e.oid)
 			if errors.Is(err, errBlobTooLarge) {
-				return Version{Present: true, Data: []byte(e.oid)}, nil // merged whole, by id
+				huge = true
+				return Version{Present: true}, nil
 			}
 			return Version{Present: true, Data: data}, err
 		}
@@ -389,6 +391,22 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 		tv, err := read(c.new)
 		if err != nil {
 			return "", err
+		}
+		if huge {
+			// Too large to read: ours stays, theirs is kept beside it.
+			if !o.new.present() {
+				set(c.path, c.new)
+				continue
+			}
+			if c.new.present() {
+				if stamp == "" {
+					stamp = s.commitStamp(ctx, tip)
+				}
+				name := conflictName(c.path, tip[:8], stamp, taken)
+				set(name, c.new)
+				res.Conflicts = append(res.Conflicts, "memory/"+name)
+			}
+			continue
 		}
 		m, err := MergeFile(ctx, GitMerger{Dir: s.gitDir}, bv, ov, tv, s.cfg.MaxSize)
 		if err != nil {

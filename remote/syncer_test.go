@@ -319,3 +319,39 @@ func TestLandKeepsConcurrentWrite(t *testing.T) {
 		t.Errorf("times_validated = %d, want 7 (4 + 1 from a + 2 uncommitted on b)\n%s", got, b.read("heuristics/retry.md"))
 	}
 }
+
+// TestHugeBlob: a file over the in-memory limit is streamed into place,
+// and concurrent changes to it are kept side by side, never read whole.
+func TestHugeBlob(t *testing.T) {
+	testEnv(t)
+	old := maxBlob
+	maxBlob = 1024
+	defer func() { maxBlob = old }()
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a, b := newHost(t, bare), newHost(t, bare)
+	big := strings.Repeat("0123456789abcdef", 200) // 3,200 bytes
+	a.write("observations/big.md", big)
+	a.commit()
+	a.sync()
+	b.sync()
+	if b.read("observations/big.md") != big {
+		t.Fatal("large file did not land whole")
+	}
+	a.write("observations/big.md", big+"a\n")
+	a.commit()
+	b.write("observations/big.md", big+"b\n")
+	b.commit()
+	a.sync()
+	res := b.sync()
+	a.sync()
+	if len(res.Conflicts) != 1 {
+		t.Fatalf("conflicts = %v", res.Conflicts)
+	}
+	if got := a.read(strings.TrimPrefix(res.Conflicts[0], "memory/")); got != big+"a\n" {
+		t.Errorf("conflict copy holds %d bytes", len(got))
+	}
+	if a.read("observations/big.md") != big+"b\n" || b.read("observations/big.md") != big+"b\n" {
+		t.Error("hosts disagree on the large file")
+	}
+}

@@ -97,8 +97,9 @@ type catFile struct {
 }
 
 // maxBlob bounds an object elfsync reads into memory; a remote cannot make
-// it allocate more for one file.
-const maxBlob = 256 << 20
+// it allocate more for one file. Larger blobs are streamed to their file
+// and merged whole. A variable for tests.
+var maxBlob int64 = 256 << 20
 
 var errBlobTooLarge = errors.New("object too large")
 
