@@ -11,6 +11,7 @@ import (
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 // check is one doctor finding.
@@ -77,6 +78,7 @@ Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 	}
 	if !*noGit {
 		checks = append(checks, gitChecks(ctx, root)...)
+		checks = append(checks, remoteChecks(ctx, root)...)
 	}
 	checks = append(checks, watchLimitChecks(memDir)...)
 	inst := readInstance(root)
@@ -163,4 +165,25 @@ func (e *cmdEnv) report(checks []check) error {
 	}
 	fmt.Fprintln(e.stdout, "no problems found")
 	return nil
+}
+
+// remoteChecks reports the sync state with a git remote and the conflict
+// copies merges kept (a conflict copy is not a problem: both versions are
+// kept and indexed, waiting for a person).
+func remoteChecks(ctx context.Context, root string) []check {
+	var cs []check
+	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
+		info := fmt.Sprintf("%s (%s, branch %s): %d ahead, %d behind", rs.Name, rs.URL, rs.Branch, rs.Ahead, rs.Behind)
+		if rs.LastError != "" {
+			cs = append(cs, check{name: "remote", info: info + "; last error: " + rs.LastError,
+				fix: "check the network and your credentials (`git -C " + filepath.Join(root, "memory") + " fetch " + rs.Name + "`); elfsync keeps committing locally and retries"})
+		} else {
+			cs = append(cs, check{name: "remote", ok: true, info: info})
+		}
+	}
+	for _, c := range conflictCopies(root) {
+		cs = append(cs, check{name: "conflict copy", ok: true,
+			info: c.Path + ": keep what you want of it in the file it names (conflict_of), then: " + c.Resolve})
+	}
+	return cs
 }
