@@ -39,16 +39,29 @@ type Result struct {
 func (s *Syncer) Round(ctx context.Context) (Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.round(ctx)
+	res, err := s.round(ctx, true)
 	s.record(ctx, res, err)
 	return res, err
+}
+
+// Push pushes the local branch when the remote holds nothing it lacks,
+// and merges nothing: for a stopping watcher, whose indexer and committer
+// would not see what a merge lands.
+func (s *Syncer) Push(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.round(ctx, false)
+	if err == nil || !errors.Is(err, errNotInStep) {
+		s.record(ctx, res, err)
+	}
+	return err
 }
 
 // pushRetries bounds how often a round fetches and merges again after
 // another host pushed first.
 const pushRetries = 5
 
-func (s *Syncer) round(ctx context.Context) (Result, error) {
+func (s *Syncer) round(ctx context.Context, merge bool) (Result, error) {
 	var res Result
 	if _, err := os.Lstat(s.journalPath()); err == nil {
 		// A merge that did not finish landing (an error last round).
@@ -75,6 +88,9 @@ func (s *Syncer) round(ctx context.Context) (Result, error) {
 			anc, err := s.isAncestor(ctx, tip, head)
 			if err != nil {
 				return res, err
+			}
+			if !anc && !merge {
+				return res, errNotInStep
 			}
 			if !anc {
 				if head, err = s.merge(ctx, tip, &res); err != nil {

@@ -101,8 +101,9 @@ running pid.`)
 
 // startSync runs the remote sync loop (nil rs: none) beside the service,
 // under ctx. The returned func stops it and, after the service's final
-// commit, pushes once more (bounded), so a clean stop leaves the remote
-// in step when it can.
+// commit, pushes once more (bounded, and merging nothing: nothing would
+// index what a merge brought), so a clean stop leaves the remote in step
+// when it can.
 func startSync(ctx context.Context, rs *remote.Syncer) func() {
 	if rs == nil {
 		return func() {}
@@ -118,7 +119,7 @@ func startSync(ctx context.Context, rs *remote.Syncer) func() {
 		<-done
 		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer fcancel()
-		_, _ = rs.Round(fctx)
+		_ = rs.Push(fctx)
 	}
 }
 
