@@ -55,6 +55,13 @@ func (s *Syncer) land(ctx context.Context, old, new string) (int, error) {
 			wrote, err = s.landOne(ctx, cf, c, new)
 			return err
 		})
+		if errors.Is(err, errLeftAlone) {
+			// The work tree has something elfsync does not replace
+			// there (a symlink, a folder): it stays, git has the merge's
+			// version, and the committer records what is on disk.
+			s.log.Warn().Err(err).Str("path", "memory/"+c.path).Msg("a file from the merge was not written")
+			continue
+		}
 		if err != nil {
 			errs = append(errs, err)
 			s.log.Warn().Err(err).Str("path", "memory/"+c.path).Msg("could not update a file from the merge")
@@ -67,6 +74,9 @@ func (s *Syncer) land(ctx context.Context, old, new string) (int, error) {
 	return n, errors.Join(errs...)
 }
 
+// errLeftAlone marks a path landing never writes: retrying cannot help.
+var errLeftAlone = errors.New("left alone")
+
 // landRetries bounds how often one file is retried when it keeps changing
 // under elfsync.
 const landRetries = 20
@@ -74,7 +84,7 @@ const landRetries = 20
 func (s *Syncer) landOne(ctx context.Context, cf *catFile, c rawChange, newCommit string) (bool, error) {
 	abs, err := s.safePath(c.path)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("%w: %v", errLeftAlone, err)
 	}
 	for range landRetries {
 		fi, cur, err := s.diskState(abs)
@@ -82,7 +92,7 @@ func (s *Syncer) landOne(ctx context.Context, cf *catFile, c rawChange, newCommi
 			return false, err
 		}
 		if fi != nil && !fi.Mode().IsRegular() {
-			return false, fmt.Errorf("memory/%s is not a regular file; left alone", c.path)
+			return false, fmt.Errorf("%w: memory/%s is not a regular file", errLeftAlone, c.path)
 		}
 		switch {
 		case cur == c.new.oid: // "" == "" when both absent

@@ -344,6 +344,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	defer cf.close()
 
 	var lines []string
+	var localPaths map[string]bool // files of the local tree, read when needed
 	planned := map[string]bool{}
 	taken := func(p string) bool {
 		if planned[p] {
@@ -374,6 +375,21 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 			continue
 		}
 		o, changed := ourMap[c.path]
+		if c.new.present() && !c.old.present() && !changed {
+			// A new path: it must not turn one of our files into a
+			// folder, or one of our folders into a file (git would drop
+			// ours from the tree without a word).
+			if localPaths == nil {
+				if localPaths, err = s.treePaths(ctx, localTree); err != nil {
+					return "", err
+				}
+			}
+			if clash(localPaths, c.path) {
+				res.Skipped++
+				s.log.Warn().Str("path", c.path).Msg("refused a change from the remote: a file and a folder of the same name")
+				continue
+			}
+		}
 		if !changed {
 			set(c.path, c.new)
 			continue
@@ -519,6 +535,39 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	s.log.Info().Str("commit", short(next)).Bool("fast_forward", res.FastForward).Int("files", n).
 		Int("conflicts", len(res.Conflicts)).Dur("merge", merged).Dur("took", time.Since(start)).Msg("merged the remote")
 	return next, nil
+}
+
+// treePaths lists the files of a tree, and its folders with a trailing
+// slash.
+func (s *Syncer) treePaths(ctx context.Context, tree string) (map[string]bool, error) {
+	out, err := s.git.run(ctx, runOpts{}, "ls-tree", "-r", "-z", "--name-only", tree)
+	if err != nil {
+		return nil, fmt.Errorf("list tree: %w", err)
+	}
+	m := map[string]bool{}
+	for _, p := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
+		if p == "" {
+			continue
+		}
+		m[p] = true
+		for i := 0; i < len(p); i++ {
+			if p[i] == '/' {
+				m[p[:i+1]] = true
+			}
+		}
+	}
+	return m, nil
+}
+
+// clash reports whether adding file p to a tree holding files would need
+// one of them to become a folder, or p is a folder of theirs.
+func clash(files map[string]bool, p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && files[p[:i]] {
+			return true
+		}
+	}
+	return files[p+"/"]
 }
 
 // commitStamp returns the commit time of c as 20060102T150405Z.

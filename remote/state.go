@@ -27,7 +27,6 @@ type state struct {
 	LastAttempt   time.Time  `json:"last_attempt"`
 	LastError     string     `json:"last_error,omitempty"`
 	LastErrorTime *time.Time `json:"last_error_time,omitempty"`
-	Conflicts     []string   `json:"conflicts,omitempty"`
 }
 
 // Status is the remote's part of `elfsync status --json`.
@@ -77,9 +76,6 @@ func (s *Syncer) record(ctx context.Context, res Result, err error) {
 			s.log.Warn().Str("error", msg).Msg("sync failed: committing locally, retrying with backoff")
 		}
 		st.LastError = msg
-	}
-	if len(res.Conflicts) > 0 {
-		st.Conflicts = append(st.Conflicts, res.Conflicts...)
 	}
 	b, jerr := json.MarshalIndent(st, "", "  ")
 	if jerr == nil {

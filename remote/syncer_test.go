@@ -355,3 +355,24 @@ func TestHugeBlob(t *testing.T) {
 		t.Error("hosts disagree on the large file")
 	}
 }
+
+// TestFileFolderClash: a remote path that would turn one of our files
+// into a folder is refused; ours stays.
+func TestFileFolderClash(t *testing.T) {
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a, b := newHost(t, bare), newHost(t, bare)
+	a.write("notes", "a file\n")
+	a.commit()
+	b.write("notes/x.md", "# x\n")
+	b.commit()
+	b.sync()
+	res := a.sync()
+	if res.Skipped != 1 || a.read("notes") != "a file\n" {
+		t.Errorf("skipped %d; notes = %q", res.Skipped, a.read("notes"))
+	}
+	if out := run(t, a.mem, "ls-tree", "HEAD", "notes"); !strings.HasPrefix(out, "100644 blob") {
+		t.Errorf("our file left the tree: %q", out)
+	}
+}
