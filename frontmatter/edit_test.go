@@ -1,6 +1,8 @@
 package frontmatter
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -134,4 +136,47 @@ func TestSetFieldsParsesBack(t *testing.T) {
 	if after.Title != before.Title || after.Rule != before.Rule || after.Body != before.Body || after.Extra != before.Extra {
 		t.Errorf("other fields changed: %+v vs %+v", after, before)
 	}
+}
+
+// FuzzSetFields checks that an edit of a file that parses either is
+// refused or gives a file that parses to the same record but for the
+// edited key, which reads back as written. Seeded with the golden corpus;
+// `go test -fuzz=FuzzSetFields ./frontmatter`.
+func FuzzSetFields(f *testing.F) {
+	for _, c := range loadCorpus(f) {
+		f.Add(c.in.Data, "a value: with ---\nlines")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, value string) {
+		in := Input{Path: "failures/x.md", Data: data, ModTime: time.Unix(1700000000, 0)}
+		before, err := Parse(in)
+		if err != nil {
+			return
+		}
+		out, err := SetFields(data, []Change{{Key: "zz_fuzz", Value: value}})
+		if err != nil {
+			if !errors.Is(err, ErrEdit) {
+				t.Fatalf("error not wrapping ErrEdit: %v", err)
+			}
+			return
+		}
+		in.Data = out
+		after, err := Parse(in)
+		if err != nil {
+			// A bold-field file given a frontmatter block is the one
+			// allowed change of reading; the result must still parse.
+			t.Fatalf("edited file does not parse: %v\nin: %q\nout: %q", err, data, out)
+		}
+		var extra map[string]any
+		if err := json.Unmarshal([]byte(after.Extra), &extra); err != nil || extra["zz_fuzz"] != value {
+			t.Fatalf("zz_fuzz reads back as %v (extra %s), want %q", extra["zz_fuzz"], after.Extra, value)
+		}
+		if bytes.HasPrefix(bytes.TrimLeft(bytes.TrimPrefix(data, bom), " \t\r\n"), []byte("---")) {
+			after.Extra, before.Extra = "", ""
+			a, _ := json.Marshal(after)
+			b, _ := json.Marshal(before)
+			if string(a) != string(b) {
+				t.Fatalf("other fields changed:\nbefore %+v\nafter  %+v", before, after)
+			}
+		}
+	})
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 func TestParseErrorKinds(t *testing.T) {
@@ -265,7 +267,7 @@ func checkResult(t *testing.T, in Input) {
 		}
 		return
 	}
-	if typeWords[r.Type] != r.Type {
+	if layout.TypeWord(r.Type) != r.Type {
 		t.Errorf("Parse(%q, %q): type %q", in.Path, in.Data, r.Type)
 	}
 	if r.Severity < 0 || r.Severity > 5 {

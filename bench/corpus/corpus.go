@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // Options shape a corpus.
@@ -21,10 +23,7 @@ type Options struct {
 }
 
 // Types are the folders notes go in, with the frontmatter type they imply.
-var Types = []struct{ Folder, Type string }{
-	{"failures", "failure"}, {"successes", "success"}, {"heuristics", "heuristic"},
-	{"observations", "observation"}, {"experiments", "experiment"}, {"decisions", "decision"},
-}
+var Types = layout.Kinds
 
 var (
 	domains = []string{"git", "sqlite", "bash", "coordination", "testing", "ci", "networking", "python", "go", "docs"}

@@ -3,34 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/remote"
 )
-
-// scanSummary is what `elfsync scan --json` prints.
-type scanSummary struct {
-	Added     int                 `json:"added"`
-	Updated   int                 `json:"updated"`
-	Removed   int                 `json:"removed"`
-	Unchanged int                 `json:"unchanged"`
-	Invalid   []indexer.FileError `json:"invalid"`
-	Rebuilt   bool                `json:"rebuilt"`
-	Committed *commitSummary      `json:"committed"` // nil with --no-git
-	Seconds   float64             `json:"seconds"`
-}
-
-type commitSummary struct {
-	Commit string `json:"commit"` // "" when there was nothing to commit
-	Paths  int    `json:"paths"`
-}
 
 // gitFlags are the committer settings shared by scan and watch.
 type gitFlags struct {
@@ -55,14 +40,16 @@ func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
 	}
 }
 
-func (g *gitFlags) committer(root string, log zerolog.Logger, describe func(string) string) (*committer.Committer, error) {
-	cm, err := committer.New(committer.Config{
+// committer opens the committer the flags ask for; describe names a
+// root-relative path in commit messages (the index's title).
+func (g *gitFlags) committer(ctx context.Context, root string, log zerolog.Logger, describe func(context.Context, string) string) (*committer.Committer, error) {
+	cm, err := committer.Open(ctx, committer.Config{
 		Root:     root,
 		Quiet:    g.quiet,
 		MaxWait:  g.maxWait,
 		MaxBatch: g.maxBatch,
 		Logger:   log,
-		Describe: describe,
+		Describe: func(p string) string { return describe(context.Background(), p) },
 		OnCommit: g.onCommit,
 	})
 	if err != nil {
@@ -70,7 +57,7 @@ func (g *gitFlags) committer(root string, log zerolog.Logger, describe func(stri
 	}
 	// A merge from a remote that a crash left half-landed is finished
 	// before anything commits the work tree, which would undo it.
-	if err := remote.FinishInterrupted(context.Background(), root, log); err != nil {
+	if err := remote.FinishInterrupted(ctx, root, log); err != nil {
 		return nil, err
 	}
 	return cm, nil
@@ -115,20 +102,13 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 			}
 		}
 	}
-	res, err := ix.Scan(ctx, progress)
-	if err != nil {
-		return fmt.Errorf("scan: %w", err)
-	}
-	sum := scanSummary{
-		Added: res.Added, Updated: res.Updated, Removed: res.Removed, Unchanged: res.Unchanged,
-		Invalid: res.Errors, Rebuilt: res.Rebuilt,
-	}
-	if sum.Invalid == nil {
-		sum.Invalid = []indexer.FileError{}
-	}
-	var gitErr error
+	var git func() (agent.GitOnce, error)
 	if !gf.noGit {
-		sum.Committed, gitErr = commitAll(ctx, root, log, ix, gf.gitWait)
+		git = func() (agent.GitOnce, error) { return gf.committer(ctx, root, log, ix.Title) }
+	}
+	sum, err := agent.Once(ctx, ix, git, gf.gitWait, progress)
+	if err != nil && !errors.Is(err, agent.ErrGit) {
+		return err
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	if *asJSON {
@@ -140,29 +120,10 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 	} else {
 		printScan(e, sum)
 	}
-	if gitErr != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("git not brought in line: %w", gitErr)}
-	}
-	return nil
+	return err
 }
 
-// commitAll commits everything pending under memory/, waiting at most wait
-// for another git process's lock.
-func commitAll(ctx context.Context, root string, log zerolog.Logger, ix *indexer.Index, wait time.Duration) (*commitSummary, error) {
-	cm, err := (&gitFlags{}).committer(root, log, func(p string) string { return ix.Title(ctx, p) })
-	if err != nil {
-		return nil, err
-	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	r, err := cm.CommitAll(wctx)
-	if err != nil {
-		return nil, err
-	}
-	return &commitSummary{Commit: r.Commit, Paths: len(r.Paths)}, nil
-}
-
-func printScan(e *cmdEnv, s scanSummary) {
+func printScan(e *cmdEnv, s agent.Summary) {
 	if s.Rebuilt {
 		fmt.Fprintln(e.stdout, "index was unusable: set aside and rebuilt from the files")
 	}
@@ -177,13 +138,6 @@ func printScan(e *cmdEnv, s scanSummary) {
 	case s.Committed.Commit == "":
 		fmt.Fprintln(e.stdout, "committed: nothing to commit")
 	default:
-		fmt.Fprintf(e.stdout, "committed %d paths in %s\n", s.Committed.Paths, shortHash(s.Committed.Commit))
+		fmt.Fprintf(e.stdout, "committed %d paths in %s\n", s.Committed.Paths, committer.ShortHash(s.Committed.Commit))
 	}
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/remote"
 )
 
@@ -100,11 +101,11 @@ refused, or still moving); 2 usage.`)
 	if _, err := os.Stat(root); err != nil {
 		return &exitError{Code: 1, Err: fmt.Errorf("root %s: %w (create it with `elfsync init`)", root, err)}
 	}
-	lock, err := acquireInstance(root)
+	lock, err := instance.Acquire(root)
 	if err != nil {
 		return &exitError{Code: 1, Err: fmt.Errorf("%w: it syncs by itself when started with --remote", err)}
 	}
-	defer lock.release()
+	defer lock.Release()
 
 	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
 	if err != nil {
@@ -112,7 +113,7 @@ refused, or still moving); 2 usage.`)
 	}
 	defer ix.Close()
 	gf := gitFlags{}
-	cm, err := gf.committer(root, log, func(p string) string { return ix.Title(ctx, p) })
+	cm, err := gf.committer(ctx, root, log, ix.Title)
 	if err != nil {
 		return &exitError{Code: 1, Err: err}
 	}
@@ -200,7 +201,7 @@ func printSync(e *cmdEnv, s syncSummary) {
 		if s.FastForward {
 			how = "fast-forwarded to"
 		}
-		fmt.Fprintf(w, "%s %s/%s (%s): %d files updated\n", how, s.Remote, s.Branch, shortHash(s.Merged), s.Landed)
+		fmt.Fprintf(w, "%s %s/%s (%s): %d files updated\n", how, s.Remote, s.Branch, committer.ShortHash(s.Merged), s.Landed)
 	}
 	for _, c := range s.Conflicts {
 		fmt.Fprintf(w, "conflict: kept both versions; theirs is %s\n", c)
@@ -209,7 +210,7 @@ func printSync(e *cmdEnv, s syncSummary) {
 		fmt.Fprintf(w, "refused %d changes from the remote (dot-files, symlinks, submodules, the index)\n", s.Refused)
 	}
 	if s.Pushed != "" {
-		fmt.Fprintf(w, "pushed %s to %s (%s)\n", shortHash(s.Pushed), s.Remote, s.URL)
+		fmt.Fprintf(w, "pushed %s to %s (%s)\n", committer.ShortHash(s.Pushed), s.Remote, s.URL)
 	}
 	if s.InStep {
 		fmt.Fprintf(w, "in step with %s/%s\n", s.Remote, s.Branch)

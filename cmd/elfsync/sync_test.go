@@ -10,6 +10,7 @@ import (
 
 	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/status"
 )
 
 // syncHost is one root sharing memory/ through a bare remote.
@@ -70,10 +71,10 @@ func (h *syncHost) validated(rel string) int64 {
 	return r.TimesValidated
 }
 
-func (h *syncHost) status() statusReport {
+func (h *syncHost) status() status.Report {
 	h.t.Helper()
 	r := elfsync(h.t, h.env, "status", "--root", h.root, "--json")
-	var rep statusReport
+	var rep status.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		h.t.Fatalf("status --json: %v\n%s", err, r.stdout)
 	}
