@@ -24,8 +24,8 @@ type syncHost struct {
 func newSyncHost(t *testing.T, env []string, bare string) *syncHost {
 	t.Helper()
 	root := t.TempDir()
-	if r := elfsync(t, env, "scan", "--root", root); r.code != 0 {
-		t.Fatalf("scan: %s", r.stderr)
+	if r := elfsync(t, env, "init", "--root", root); r.code != 0 {
+		t.Fatalf("init: %s", r.stderr)
 	}
 	h := &syncHost{t: t, env: env, root: root, mem: filepath.Join(root, "memory")}
 	git(t, env, h.mem, "remote", "add", "origin", bare)
