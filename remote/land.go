@@ -358,6 +358,7 @@ func (s *Syncer) safePath(rel string) (string, error) {
 
 // journal records a merge whose files may not all have landed yet.
 type journal struct {
+	Ref  string    `json:"ref"` // the branch that moved to New
 	Old  string    `json:"old"`
 	New  string    `json:"new"`
 	Time time.Time `json:"time"`
@@ -399,10 +400,11 @@ func (s *Syncer) Recover(ctx context.Context) error {
 		s.removeJournal()
 		return nil
 	}
-	head, err := s.head(ctx)
-	if err != nil {
-		return err
+	ref := s.local
+	if strings.HasPrefix(j.Ref, "refs/heads/") {
+		ref = j.Ref
 	}
+	head := s.revParse(ctx, ref)
 	if anc, err := s.isAncestor(ctx, j.New, head); err != nil || !anc {
 		// The branch never moved to the merge: nothing landed.
 		s.removeJournal()
@@ -453,11 +455,7 @@ func FinishInterrupted(ctx context.Context, root string, log zerolog.Logger) err
 	if s.gitDir, err = s.git.out(ctx, "rev-parse", "--absolute-git-dir"); err != nil {
 		return fmt.Errorf("finish interrupted merge: %w", err)
 	}
-	ref, err := s.git.out(ctx, "symbolic-ref", "-q", "HEAD")
-	if err != nil {
-		return fmt.Errorf("finish interrupted merge: %w", ErrDetached)
-	}
-	s.local = ref
+	s.local, _ = s.git.out(ctx, "symbolic-ref", "-q", "HEAD") // the journal names its branch
 	if f, _ := s.git.out(ctx, "rev-parse", "--show-object-format"); f == "sha256" {
 		s.sha256 = true
 	}

@@ -510,7 +510,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	// The journal comes first: after a crash anywhere below, Recover
 	// finishes landing the files, so no commit of a stale work tree can
 	// undo the merge.
-	if err := s.writeJournal(journal{Old: local, New: next, Time: time.Now().UTC()}); err != nil {
+	if err := s.writeJournal(journal{Ref: s.local, Old: local, New: next, Time: time.Now().UTC()}); err != nil {
 		return "", err
 	}
 	old := local

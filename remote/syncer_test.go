@@ -280,7 +280,7 @@ func TestCrashAfterBranchMoved(t *testing.T) {
 		t.Errorf("times_validated after recovery = %d, want 8", got)
 	}
 	// Recovering twice counts nothing twice.
-	b.s.writeJournal(journal{Old: run(t, b.mem, "rev-parse", "HEAD~1"), New: run(t, b.mem, "rev-parse", "HEAD")})
+	b.s.writeJournal(journal{Ref: "refs/heads/main", Old: run(t, b.mem, "rev-parse", "HEAD~1"), New: run(t, b.mem, "rev-parse", "HEAD")})
 	if err := b.s.Recover(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -374,5 +374,57 @@ func TestFileFolderClash(t *testing.T) {
 	}
 	if out := run(t, a.mem, "ls-tree", "HEAD", "notes"); !strings.HasPrefix(out, "100644 blob") {
 		t.Errorf("our file left the tree: %q", out)
+	}
+}
+
+// TestCrashInProjectRepo: memory/ inside a project repository syncs
+// through elfsync/memory; a crash after that branch moved is finished by
+// FinishInterrupted (what every committing command runs first).
+func TestCrashInProjectRepo(t *testing.T) {
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	other := newHost(t, bare)
+	other.s.cfg.Branch = SharedBranch
+	other.s.branch = SharedBranch
+	other.s.tracking = "refs/elfsync/remotes/origin/" + SharedBranch
+	other.write("failures/remote.md", "# remote\n")
+	other.commit()
+	other.sync()
+
+	proj := t.TempDir()
+	run(t, proj, "init", "-q")
+	os.WriteFile(filepath.Join(proj, "code.go"), []byte("package x\n"), 0o644)
+	os.MkdirAll(filepath.Join(proj, "memory", "failures"), 0o755)
+	os.WriteFile(filepath.Join(proj, "memory", "failures", "local.md"), []byte("# local\n"), 0o644)
+	run(t, proj, "add", "-A")
+	run(t, proj, "commit", "-qm", "project")
+	run(t, proj, "remote", "add", "origin", bare)
+	s, err := Open(context.Background(), Config{Root: proj, Remote: "origin", Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.crashAfterRef = true
+	if _, err := s.Round(context.Background()); err == nil {
+		t.Fatal("the simulated crash did not happen")
+	}
+	if err := FinishInterrupted(context.Background(), proj, zerolog.Nop()); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(proj, "memory", "failures", "remote.md")); err != nil || string(b) != "# remote\n" {
+		t.Fatalf("remote.md after recovery: %q %v", b, err)
+	}
+	run(t, proj, "add", "-A")
+	run(t, proj, "commit", "-qm", "landed")
+	s.crashAfterRef = false
+	if _, err := s.Round(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	files := run(t, bare, "ls-tree", "-r", "--name-only", SharedBranch)
+	if !strings.Contains(files, "failures/local.md") || strings.Contains(files, "code.go") {
+		t.Errorf("shared branch holds:\n%s", files)
+	}
+	if refs := run(t, bare, "for-each-ref", "--format=%(refname)"); strings.Contains(refs, "master") || strings.Contains(refs, "refs/heads/main") {
+		t.Errorf("a person's branch was pushed: %s", refs)
 	}
 }
