@@ -28,6 +28,13 @@ import (
 func TestFleet(t *testing.T) {
 	const nHosts = 5
 	interval := time.Second
+	if v := os.Getenv("ELFSYNC_FLEET_INTERVAL"); v != "" { // e.g. 5s, to measure convergence at another interval
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		interval = d
+	}
 	nRecords := pick(100, 2000)
 	nValidations := 100
 	nViolations := pick(20, 100)
