@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -426,5 +427,60 @@ func TestCrashInProjectRepo(t *testing.T) {
 	}
 	if refs := run(t, bare, "for-each-ref", "--format=%(refname)"); strings.Contains(refs, "master") || strings.Contains(refs, "refs/heads/main") {
 		t.Errorf("a person's branch was pushed: %s", refs)
+	}
+}
+
+// TestMalformedTreesRefused: a remote tree with a "../" or ".git" entry
+// (a file outside memory/, a hook) is refused by the fetch's object check;
+// nothing is written, nothing runs.
+func TestMalformedTreesRefused(t *testing.T) {
+	testEnv(t)
+	for _, name := range []string{"..", ".git", ".GIT"} {
+		t.Run(name, func(t *testing.T) {
+			bare := filepath.Join(t.TempDir(), "remote.git")
+			run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+			a := newHost(t, bare)
+			a.sync()
+			// A tree whose entry `name` is a folder holding hooks/post-checkout.
+			w := t.TempDir()
+			run(t, w, "init", "-q")
+			hashObj := func(typ string, data []byte) string {
+				cmd := exec.Command("git", "hash-object", "--literally", "-t", typ, "-w", "--stdin")
+				cmd.Dir, cmd.Stdin = w, strings.NewReader(string(data))
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return strings.TrimSpace(string(out))
+			}
+			entry := func(mode, name, oid string) []byte {
+				raw := make([]byte, 20)
+				for i := range raw {
+					var b byte
+					fmt.Sscanf(oid[2*i:2*i+2], "%02x", &b)
+					raw[i] = b
+				}
+				return append([]byte(mode+" "+name+"\x00"), raw...)
+			}
+			hook := hashObj("blob", []byte("#!/bin/sh\ntouch "+filepath.Join(w, "pwned")+"\n"))
+			hooks := hashObj("tree", entry("100755", "post-checkout", hook))
+			dir := hashObj("tree", entry("40000", "hooks", hooks))
+			top := hashObj("tree", entry("40000", name, dir))
+			run(t, w, "fetch", "-q", bare, "main")
+			commit := run(t, w, "commit-tree", top, "-p", "FETCH_HEAD", "-m", "evil")
+			run(t, w, "push", "-q", bare, commit+":refs/heads/main")
+
+			_, err := a.s.Round(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "fetch") {
+				t.Fatalf("a malformed tree was not refused by the fetch: %v", err)
+			}
+			t.Log(err)
+			if _, err := os.Stat(filepath.Join(w, "pwned")); err == nil {
+				t.Fatal("a hook from the remote ran")
+			}
+			if _, err := os.Stat(filepath.Join(a.root, "hooks")); err == nil {
+				t.Fatal("a file was written outside memory/")
+			}
+		})
 	}
 }
