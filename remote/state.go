@@ -116,8 +116,24 @@ func ReadStatus(ctx context.Context, root string) (*Status, error) {
 // Run syncs every Interval, and soon after Kick, until ctx is done. A
 // failed round (remote unreachable, authentication refused, a race lost
 // too often) is retried with exponential backoff; local commits go on
-// meanwhile. It returns nil when ctx is done.
+// meanwhile. When ctx is done it pushes once more (bounded by
+// FinalPushTimeout, merging nothing: nobody would index what a merge
+// brought), so a watcher that stops after its last commit leaves the
+// remote in step when it can; then it returns nil. It is an agent
+// follower: it runs until the committer's final commit is made.
 func (s *Syncer) Run(ctx context.Context) error {
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), FinalPushTimeout)
+		defer cancel()
+		_ = s.Push(fctx)
+	}()
+	return s.loop(ctx)
+}
+
+// FinalPushTimeout bounds the push Run makes when it stops.
+const FinalPushTimeout = 10 * time.Second
+
+func (s *Syncer) loop(ctx context.Context) error {
 	s.log.Info().Str("url", s.url).Str("branch", s.branch).Dur("interval", s.cfg.Interval).Msg("syncing with the remote")
 	fails := 0
 	timer := time.NewTimer(0)

@@ -190,8 +190,12 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 // the remote branch.
 func (s *Syncer) Remote() (name, url, branch string) { return s.cfg.Remote, s.url, s.branch }
 
-// Kick asks Run for a round soon (after a commit). It never blocks.
+// Kick asks Run for a round soon (after a commit). It never blocks; a nil
+// Syncer ignores it.
 func (s *Syncer) Kick() {
+	if s == nil {
+		return
+	}
 	select {
 	case s.kick <- struct{}{}:
 	default:

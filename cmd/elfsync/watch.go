@@ -97,6 +97,9 @@ running pid.`)
 			if rs, err = rf.open(ctx, root, *maxSize, cm, log); err != nil {
 				return err
 			}
+			// A follower: it syncs from the startup scan on, and pushes
+			// once more after the committer's final commit.
+			cfg.Followers = append(cfg.Followers, rs)
 		}
 	}
 	a, err := agent.New(cfg)
@@ -104,36 +107,9 @@ running pid.`)
 		return err
 	}
 	log.Info().Str("root", root).Int("pid", os.Getpid()).Bool("git", cfg.Committer != nil).Msg("elfsync watch starting")
-	stopSync := startSync(ctx, rs)
-	err = a.Run(ctx)
-	stopSync()
-	if err != nil {
+	if err := a.Run(ctx); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")
 	return nil
-}
-
-// startSync runs the remote sync loop (nil rs: none) beside the agent,
-// under ctx: one more goroutine, kicked by the committer's OnCommit. The
-// returned func stops it and, after the agent's final commit, pushes once
-// more (bounded, and merging nothing: nothing would index what a merge
-// brought), so a clean stop leaves the remote in step when it can.
-func startSync(ctx context.Context, rs *remote.Syncer) func() {
-	if rs == nil {
-		return func() {}
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = rs.Run(sctx)
-	}()
-	return func() {
-		cancel()
-		<-done
-		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer fcancel()
-		_ = rs.Push(fctx)
-	}
 }
