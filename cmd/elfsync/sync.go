@@ -43,8 +43,8 @@ func (r *remoteFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 }, loop bool) {
-	fs.StringVar(&r.name, "remote", "", "share memory/ through this git remote of memory/'s repository (`git -C ROOT/memory remote add NAME URL`)")
-	fs.StringVar(&r.branch, "branch", "", "the remote branch (default: the local branch's name)")
+	fs.StringVar(&r.name, "remote", "", "share memory/ through the git remote `NAME` of memory/'s repository (added with: git -C ROOT/memory remote add NAME URL)")
+	fs.StringVar(&r.branch, "branch", "", "with --remote: the remote branch (default: the local branch's name; elfsync/memory when memory/ is inside a project repository)")
 	if loop {
 		fs.DurationVar(&r.interval, "sync-interval", remote.DefaultInterval, "with --remote: fetch, merge and push this often, and soon after each commit")
 	}
@@ -70,10 +70,13 @@ fetch the remote branch, merge it (outside the work tree; memory files are
 merged field by field, counters add up across hosts, what cannot be merged
 is kept side by side as a conflict copy), bring the changed files into
 memory/ one by one, index them, and push. Nothing is ever force-pushed.
-memory/ must be a repository of its own with the remote configured:
+The remote must be configured in memory/'s repository:
 
   git -C ROOT/memory remote add origin git@host:me/elf-memory.git
   elfsync sync --remote origin
+
+When memory/ is inside a project repository, only the branch elfsync/memory
+(memory/'s files, nothing else) is pushed.
 
 A running 'elfsync watch --remote NAME' syncs by itself; sync refuses to
 run beside a watcher.
