@@ -86,7 +86,13 @@ func MergeFile(ctx context.Context, m TextMerger, base, ours, theirs Version, ma
 		return Merged{Present: true, Data: o, Conflict: true, Why: []string{"content"}}, nil
 	}
 	db, do, dt := splitDoc(b), splitDoc(o), splitDoc(t)
-	if !do.hasFM || !dt.hasFM || (base.Present && !db.hasFM) {
+	if do.hasFM && dt.hasFM && !db.hasFM {
+		// Both sides gave the file frontmatter (a counter bumped in a
+		// bold-field file adds a block in front): the base had an empty
+		// one, so the counters still merge key by key.
+		db.hasFM = true
+	}
+	if !do.hasFM || !dt.hasFM {
 		// No frontmatter to merge key by key on some side: the whole text.
 		out, clean, err := m.MergeText(ctx, normalize(b), normalize(o), normalize(t))
 		if err != nil {

@@ -107,6 +107,9 @@ func TestMergeFile(t *testing.T) {
 		{name: "plain counters without tallies add", base: v("---\ntimes_validated: 4\n---\nx\n"),
 			o: v("---\ntimes_validated: 5\n---\nx\n"), t: v("---\ntimes_validated: 7\n---\nx\n"),
 			wantPresent: true, wantValid: 8},
+		{name: "counters added to a file without frontmatter on both sides", base: v("# Bold\n\n**Domain**: x\n"),
+			o: v(bump(t, "# Bold\n\n**Domain**: x\n", "h-aaaaaaaa", 1)), t: v(bump(t, "# Bold\n\n**Domain**: x\n", "h-bbbbbbbb", 2)),
+			wantPresent: true, wantValid: 3},
 		{name: "CRLF kept", base: v(strings.ReplaceAll(heur, "\n", "\r\n")), o: v(strings.ReplaceAll(a1, "\n", "\r\n")), t: v(strings.ReplaceAll(b1, "\n", "\r\n")),
 			wantPresent: true, wantValid: 6, contains: []string{"---\r\ntype: heuristic\r\n"}},
 	} {
