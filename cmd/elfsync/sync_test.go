@@ -227,6 +227,15 @@ func TestSyncFaults(t *testing.T) {
 	if out := git(t, env, bare, "merge-base", "--is-ancestor", forced, remoteHead); out != "" {
 		t.Errorf("what was pushed was rewritten: %s", out)
 	}
+
+	// Beside a running watcher, sync refuses: the watcher syncs itself.
+	w := startWatch(t, env, a.root)
+	if r := elfsync(t, env, "sync", "--root", a.root, "--remote", "origin"); r.code != 1 || !strings.Contains(r.stderr, "--remote") {
+		t.Errorf("sync beside a watcher: exit %d\n%s", r.code, r.stderr)
+	}
+	if code := w.stop(); code != 0 {
+		t.Errorf("watch exit %d", code)
+	}
 }
 
 func TestMergeDriverRegistered(t *testing.T) {
