@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/status"
 )
 
@@ -72,7 +76,35 @@ func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (
 	case err != nil:
 		return rep, mark(errCannotCheck, err)
 	}
+	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
+		r := status.Remote(*rs)
+		rep.Remote = &r
+	}
+	rep.Conflicts = conflictCopies(root)
 	return rep, nil
+}
+
+// conflictCopies lists the conflict copies under root's memory/ with the
+// command that resolves each (after keeping what is wanted of it in the
+// file it names).
+func conflictCopies(root string) []status.Conflict {
+	out := []status.Conflict{}
+	mem := filepath.Join(root, "memory")
+	_ = filepath.WalkDir(mem, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && p != mem && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !remote.IsConflictCopy(d.Name()) {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + shellQuote(p)})
+		return nil
+	})
+	return out
 }
 
 func printStatus(e *cmdEnv, r status.Report) {
@@ -129,6 +161,22 @@ func printStatus(e *cmdEnv, r status.Report) {
 		}
 		if r.LastGitError != nil {
 			fmt.Fprintf(w, "last git error: %s (%s)\n", r.LastGitError.Error, r.LastGitError.Time.Local().Format(time.DateTime))
+		}
+	}
+	if r.Remote != nil {
+		fmt.Fprintf(w, "remote %s (%s, branch %s): %d ahead, %d behind", r.Remote.Name, r.Remote.URL, r.Remote.Branch, r.Remote.Ahead, r.Remote.Behind)
+		if r.Remote.LastSync != nil {
+			fmt.Fprintf(w, ", last sync %s", r.Remote.LastSync.Local().Format(time.DateTime))
+		}
+		fmt.Fprintln(w)
+		if r.Remote.LastError != "" {
+			fmt.Fprintf(w, "last sync error: %s\n", r.Remote.LastError)
+		}
+	}
+	if len(r.Conflicts) > 0 {
+		fmt.Fprintf(w, "conflict copies (%d): both versions kept; keep what you want in the file, then remove the copy:\n", len(r.Conflicts))
+		for _, c := range r.Conflicts {
+			fmt.Fprintf(w, "  %s\n    %s\n", c.Path, c.Resolve)
 		}
 	}
 	if r.Watcher.Running {
