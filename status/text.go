@@ -66,6 +66,22 @@ func (r Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "last git error: %s (%s)\n", r.LastGitError.Error, r.LastGitError.Time.Local().Format(time.DateTime))
 		}
 	}
+	if r.Remote != nil {
+		fmt.Fprintf(w, "remote %s (%s, branch %s): %d ahead, %d behind", r.Remote.Name, r.Remote.URL, r.Remote.Branch, r.Remote.Ahead, r.Remote.Behind)
+		if r.Remote.LastSync != nil {
+			fmt.Fprintf(w, ", last sync %s", r.Remote.LastSync.Local().Format(time.DateTime))
+		}
+		fmt.Fprintln(w)
+		if r.Remote.LastError != "" {
+			fmt.Fprintf(w, "last sync error: %s\n", r.Remote.LastError)
+		}
+	}
+	if len(r.Conflicts) > 0 {
+		fmt.Fprintf(w, "conflict copies (%d): both versions kept; keep what you want in the file, then remove the copy:\n", len(r.Conflicts))
+		for _, c := range r.Conflicts {
+			fmt.Fprintf(w, "  %s\n    %s\n", c.Path, c.Resolve)
+		}
+	}
 	if r.Watcher.Running {
 		fmt.Fprintf(w, "watcher: running (pid %d)\n", r.Watcher.PID)
 	} else {

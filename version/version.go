@@ -46,3 +46,15 @@ func String() string {
 	}
 	return fmt.Sprintf("elfsync %s (%s; %s %s/%s)", v, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
+
+// Short returns the version alone ("v1.2.3", or "(devel)" for a build
+// without one), for protocols that announce it.
+func Short() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
+}

@@ -49,6 +49,11 @@ func commands() []command {
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
 		{"reload", "ask the root's running watcher for a full rescan (SIGHUP to its pid)", cmdReload},
 		{"stop", "stop the root's running watcher, waiting for its final flush", cmdStop},
+		{"sync", "fetch, merge and push memory/ through a git remote once (exit 0 in step, 1 not)", cmdSync},
+		{"search", "full-text search of the memory, ranked (BM25), with snippets", cmdSearch},
+		{"context", "the session briefing: golden rules, best heuristics, relevant failures", cmdContext},
+		{"heuristic", "validate|violate ID|PATH: add one to a heuristic's counter, in its file", cmdHeuristic},
+		{"mcp", "serve the memory to agents over the Model Context Protocol (stdio)", cmdMCP},
 	}
 }
 
@@ -82,6 +87,9 @@ func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
 		if c.name == name {
 			return c.run(ctx, e, args[1:])
 		}
+	}
+	if name == "merge-driver" { // hidden: git runs it
+		return cmdMergeDriver(ctx, e, args[1:])
 	}
 	e.usage(e.stderr)
 	return usagef("unknown command %q", name)

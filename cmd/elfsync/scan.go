@@ -18,6 +18,7 @@ import (
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 // gitFlags are the committer settings shared by scan and watch.
@@ -27,6 +28,9 @@ type gitFlags struct {
 	maxWait  time.Duration
 	maxBatch int
 	gitWait  time.Duration
+	// onCommit, optional, is called after each commit (watch --remote
+	// pushes soon after a batch).
+	onCommit func()
 }
 
 func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
@@ -43,14 +47,24 @@ func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
 // committer opens the committer the flags ask for; describe names a
 // root-relative path in commit messages (the index's title).
 func (g *gitFlags) committer(ctx context.Context, root string, log zerolog.Logger, describe func(context.Context, string) string) (*committer.Committer, error) {
-	return committer.Open(ctx, committer.Config{
+	cm, err := committer.Open(ctx, committer.Config{
 		Root:     root,
 		Quiet:    g.quiet,
 		MaxWait:  g.maxWait,
 		MaxBatch: g.maxBatch,
 		Logger:   log,
 		Describe: func(p string) string { return describe(context.Background(), p) },
+		OnCommit: g.onCommit,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// A merge from a remote that a crash left half-landed is finished
+	// before anything commits the work tree, which would undo it.
+	if err := remote.FinishInterrupted(ctx, root, log); err != nil {
+		return nil, err
+	}
+	return cm, nil
 }
 
 func cmdScan(ctx context.Context, e *cmdEnv, args []string) error {

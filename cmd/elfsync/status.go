@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/status"
 )
 
@@ -71,5 +76,33 @@ func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (
 	case err != nil:
 		return rep, mark(errCannotCheck, err)
 	}
+	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
+		r := status.Remote(*rs)
+		rep.Remote = &r
+	}
+	rep.Conflicts = conflictCopies(root)
 	return rep, nil
+}
+
+// conflictCopies lists the conflict copies under root's memory/ with the
+// command that resolves each (after keeping what is wanted of it in the
+// file it names).
+func conflictCopies(root string) []status.Conflict {
+	out := []status.Conflict{}
+	mem := filepath.Join(root, layout.MemoryDir)
+	_ = filepath.WalkDir(mem, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && p != mem && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !remote.IsConflictCopy(d.Name()) {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + shellQuote(p)})
+		return nil
+	})
+	return out
 }

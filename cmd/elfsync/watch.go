@@ -8,6 +8,7 @@ import (
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/instance"
+	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/watcher"
 )
 
@@ -27,6 +28,8 @@ running pid.`)
 	interval := fs.Duration("scan-interval", 10*time.Minute, "full rescan every this long (±10% jitter); 0 turns the timer off")
 	settle := fs.Duration("settle", 25*time.Millisecond, "a path is indexed once it saw no event for this long")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed, in bytes; larger ones are tracked as invalid")
+	var rf remoteFlags
+	rf.register(fs, true)
 	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {
 		return err
@@ -76,12 +79,29 @@ running pid.`)
 		OnScan:       publish,
 		Logger:       log,
 	}
+	var rs *remote.Syncer
+	if rf.name != "" {
+		if gf.noGit {
+			return usagef("--remote needs git; drop --no-git")
+		}
+		// Push soon after each batch commit. rs is set before the
+		// committer's loop starts, which is the only caller.
+		gf.onCommit = func() { rs.Kick() }
+	}
 	if !gf.noGit {
 		cm, err := gf.committer(ctx, root, log, ix.Title)
 		if err != nil {
 			return err
 		}
 		cfg.Committer = cm
+		if rf.name != "" {
+			if rs, err = rf.open(ctx, root, *maxSize, cm, log); err != nil {
+				return err
+			}
+			// A follower: it syncs from the startup scan on, and pushes
+			// once more after the committer's final commit.
+			cfg.Followers = append(cfg.Followers, rs)
+		}
 	}
 	a, err := agent.New(cfg)
 	if err != nil {
