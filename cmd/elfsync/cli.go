@@ -41,7 +41,7 @@ func commands() []command {
 		{"init", "create a root (memory/, the index, a git repository); other commands refuse a missing root", cmdInit},
 		{"watch", "run the background service: scan, then watch, index and commit until stopped", cmdWatch},
 		{"scan", "reconcile once: index every change, drop rows of vanished files, commit", cmdScan},
-		{"status", "show drift between files, index and git (exit 0 in sync, 1 drift, 2 error)", cmdStatus},
+		{"status", "show drift between files, index and git (exit 0 in sync or only pending, 1 drift, 2 error)", cmdStatus},
 		{"record", "write a new memory file atomically (" + layout.Types("|") + ")", cmdRecord},
 		{"import", "bring an old framework memory folder into the new format", cmdImport},
 		{"list", "list records (path, type, domain, title) by --type and --domain", cmdList},
@@ -124,7 +124,7 @@ func (e *cmdEnv) usage(w io.Writer) {
 	fmt.Fprintln(w, "elfsync keeps a folder of markdown memories in sync with a SQLite index and git.")
 	fmt.Fprintln(w, "\nUsage: elfsync <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else ~/.claude/emergent-learning),")
 	fmt.Fprintln(w, "before or after the command name.")
