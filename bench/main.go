@@ -109,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		{"trickle", e.scenarioTrickle},
 		{"idle", e.scenarioIdle},
 		{"oldnew", e.scenarioOldNew},
+		{"search", e.scenarioSearch},
 		{"writeback", e.scenarioWriteBack},
 	}
 	var failed []string

@@ -59,6 +59,11 @@ type Config struct {
 	// commit bodies ("" if unknown). It is called from the committing
 	// goroutine.
 	Describe func(rootRel string) string
+	// OnCommit, optional, is called after each commit this committer
+	// makes (not for "nothing to commit"), from the committing goroutine:
+	// the remote sync uses it to push soon after a batch. It must not
+	// block.
+	OnCommit func()
 	// ReadOnly makes New only find the repository: it initialises nothing,
 	// writes no .gitignore and removes no stale lock, and the commit
 	// methods fail with ErrReadOnly. For `elfsync status` beside a running
@@ -326,9 +331,21 @@ func (c *Committer) commitPending(ctx context.Context) (Result, error) {
 	}
 	if res.Commit != "" {
 		c.log.Info().Str("commit", ShortHash(res.Commit)).Str("subject", subject).
-			Int("paths", len(res.Paths)).Dur("took", took).Msg("committed")
+			Int("paths", len(res.Paths)).Float64("took_ms", ms(took)).Msg("committed")
+		if c.cfg.OnCommit != nil {
+			c.cfg.OnCommit()
+		}
 	}
 	return res, nil
+}
+
+// Exclusive runs fn while no commit can start or is running. The remote
+// sync holds it while it moves HEAD to a merge and brings the work tree
+// along, so that no commit of a half-updated work tree undoes the merge.
+func (c *Committer) Exclusive(fn func() error) error {
+	c.commitMu.Lock()
+	defer c.commitMu.Unlock()
+	return fn()
 }
 
 // ShortHash returns the first 12 hex digits of a commit hash, the form
@@ -526,8 +543,12 @@ func (w *waiter) fail(err error, log zerolog.Logger) {
 // ok ends a wait after a successful commit.
 func (w *waiter) ok(log zerolog.Logger) {
 	if w.waiting() {
-		log.Info().Dur("waited", time.Since(w.since).Round(time.Millisecond)).
+		log.Info().Float64("waited_ms", ms(time.Since(w.since))).
 			Msg("git repository free again; pending paths committed")
 	}
 	w.since, w.backoff, w.lastMsg = time.Time{}, 0, ""
 }
+
+// ms returns d in milliseconds with microsecond precision, for log fields
+// whose name carries the unit ("took_ms").
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

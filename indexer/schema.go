@@ -629,7 +629,7 @@ func migrate(ctx context.Context, db *sql.DB) (adopted bool, err error) {
 		if _, err := tx.ExecContext(ctx, frameworkTriggers); err != nil {
 			return err
 		}
-		if err := addColumns(ctx, tx, "decisions", [][2]string{{"filepath", "TEXT"}, {"elf_key", "TEXT"}}); err != nil {
+		if err := addColumns(ctx, tx, "decisions", [][2]string{{"filepath", "TEXT"}, {"tags", "TEXT"}, {"extra", "TEXT"}, {"elf_key", "TEXT"}}); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, elfsyncTables); err != nil {

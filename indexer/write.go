@@ -62,13 +62,13 @@ WHERE NOT EXISTS (SELECT 1 FROM elf_changes c WHERE c.tbl = 'heuristics' AND c.r
 RETURNING id`
 
 	upsertDecision = `
-INSERT INTO decisions (id, elf_key, filepath, title, context, decision, rationale, status, domain, created_at, updated_at)
+INSERT INTO decisions (id, elf_key, filepath, title, context, decision, rationale, status, domain, created_at, updated_at, tags, extra)
 VALUES (CASE WHEN ?1 IS NULL OR EXISTS (SELECT 1 FROM decisions WHERE id = ?1) THEN NULL ELSE ?1 END,
-	?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+	?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
 ON CONFLICT(elf_key) DO UPDATE SET
 	filepath = excluded.filepath, title = excluded.title, context = excluded.context, decision = excluded.decision,
 	rationale = excluded.rationale, status = excluded.status, domain = excluded.domain,
-	created_at = excluded.created_at, updated_at = excluded.updated_at
+	created_at = excluded.created_at, updated_at = excluded.updated_at, tags = excluded.tags, extra = excluded.extra
 RETURNING id`
 
 	upsertSearch = `
@@ -574,7 +574,7 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 	case "decisions":
 		d := decisionFields(rec)
 		err = s.decision.QueryRowContext(ctx, wantID, r.key, fp, rec.Title, d.context, d.decision, d.rationale,
-			d.status, null(rec.Domain), timeText(rec.Created), timeText(rec.Updated)).Scan(&r.rowID)
+			d.status, null(rec.Domain), timeText(rec.Created), timeText(rec.Updated), null(rec.TagString()), null(rec.Extra)).Scan(&r.rowID)
 	default:
 		var sev any
 		if rec.Severity != 0 {

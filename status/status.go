@@ -36,10 +36,36 @@ type Report struct {
 	Git          bool                `json:"git"`
 	NoRepository bool                `json:"no_repository,omitempty"`
 	Watcher      Watcher             `json:"watcher"`
+	// Remote is the sync state with a git remote, absent until memory/
+	// was first synced (`sync`, `watch --remote`); Conflicts are the
+	// conflict copies a merge kept beside a file. The remote package
+	// fills both (cmd/elfsync's readStatus).
+	Remote    *Remote    `json:"remote,omitempty"`
+	Conflicts []Conflict `json:"conflicts"`
 
 	// OnlyPending means all drift is pending: nothing is wrong, the
 	// watcher has not caught up yet (status exits 0).
 	OnlyPending bool `json:"-"`
+}
+
+// Remote is the sync state with a git remote.
+type Remote struct {
+	Name   string `json:"name"`
+	URL    string `json:"url"` // credentials redacted
+	Branch string `json:"branch"`
+	// Ahead counts local commits the remote lacks, Behind remote commits
+	// not merged here, as of the last fetch.
+	Ahead     int        `json:"ahead"`
+	Behind    int        `json:"behind"`
+	LastSync  *time.Time `json:"last_sync"`
+	LastError string     `json:"last_error"`
+}
+
+// Conflict is a conflict copy and the command that resolves it (once
+// what is wanted of it is in the file it names).
+type Conflict struct {
+	Path    string `json:"path"`
+	Resolve string `json:"resolve"`
 }
 
 // LastCommit is the newest commit that touched memory/.

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/emergent-learning/elfsync/doctor"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 func cmdDoctor(ctx context.Context, e *cmdEnv, args []string) error {
@@ -22,25 +24,33 @@ Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 	if err != nil {
 		return err
 	}
-	problems := 0
-	for _, c := range doctor.Run(ctx, root, doctor.Options{NoGit: *noGit}) {
-		mark := "ok  "
-		switch {
-		case c.Warn:
-			mark = "warn"
-		case !c.OK:
-			mark = "FAIL"
-			problems++
-		}
-		fmt.Fprintf(e.stdout, "%s %-16s %s\n", mark, c.Name, c.Info)
-		if !c.OK && c.Fix != "" {
-			fmt.Fprintf(e.stdout, "     %-16s → %s\n", "", c.Fix)
-		}
+	checks := doctor.Run(ctx, root, doctor.Options{NoGit: *noGit})
+	if !*noGit {
+		checks = append(checks, remoteChecks(ctx, root)...)
 	}
-	if problems > 0 {
-		fmt.Fprintf(e.stdout, "%d problem(s) found\n", problems)
+	if doctor.Write(e.stdout, checks) > 0 {
 		return errNotInSync
 	}
-	fmt.Fprintln(e.stdout, "no problems found")
 	return nil
+}
+
+// remoteChecks reports the sync state with a git remote and the conflict
+// copies merges kept (a conflict copy is a warning, not a problem: both
+// versions are kept and indexed, waiting for a person).
+func remoteChecks(ctx context.Context, root string) []doctor.Check {
+	var cs []doctor.Check
+	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
+		info := fmt.Sprintf("%s (%s, branch %s): %d ahead, %d behind", rs.Name, rs.URL, rs.Branch, rs.Ahead, rs.Behind)
+		if rs.LastError != "" {
+			cs = append(cs, doctor.Check{Name: "remote", Info: info + "; last error: " + rs.LastError,
+				Fix: "check the network and your credentials (`git -C " + shellQuote(filepath.Join(root, "memory")) + " fetch " + rs.Name + "`); elfsync keeps committing locally and retries"})
+		} else {
+			cs = append(cs, doctor.Check{Name: "remote", OK: true, Info: info})
+		}
+	}
+	for _, c := range conflictCopies(root) {
+		cs = append(cs, doctor.Check{Name: "conflict copy", OK: true, Warn: true,
+			Info: c.Path + ": keep what you want of it in the file it names (conflict_of), then: " + c.Resolve})
+	}
+	return cs
 }

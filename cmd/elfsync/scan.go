@@ -6,14 +6,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/committer"
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 // gitFlags are the committer settings shared by scan and watch.
@@ -23,6 +28,9 @@ type gitFlags struct {
 	maxWait  time.Duration
 	maxBatch int
 	gitWait  time.Duration
+	// onCommit, optional, is called after each commit (watch --remote
+	// pushes soon after a batch).
+	onCommit func()
 }
 
 func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
@@ -39,14 +47,24 @@ func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
 // committer opens the committer the flags ask for; describe names a
 // root-relative path in commit messages (the index's title).
 func (g *gitFlags) committer(ctx context.Context, root string, log zerolog.Logger, describe func(context.Context, string) string) (*committer.Committer, error) {
-	return committer.Open(ctx, committer.Config{
+	cm, err := committer.Open(ctx, committer.Config{
 		Root:     root,
 		Quiet:    g.quiet,
 		MaxWait:  g.maxWait,
 		MaxBatch: g.maxBatch,
 		Logger:   log,
 		Describe: func(p string) string { return describe(context.Background(), p) },
+		OnCommit: g.onCommit,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// A merge from a remote that a crash left half-landed is finished
+	// before anything commits the work tree, which would undo it.
+	if err := remote.FinishInterrupted(ctx, root, log); err != nil {
+		return nil, err
+	}
+	return cm, nil
 }
 
 func cmdScan(ctx context.Context, e *cmdEnv, args []string) error {
@@ -73,7 +91,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 		return err
 	}
 	start := time.Now()
-	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
+	ix, err := openIndex(ctx, root, *maxSize, log)
 	if err != nil {
 		return err
 	}
@@ -104,26 +122,21 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 			return err
 		}
 	} else {
-		printScan(e, sum)
+		sum.WriteText(e.stdout)
 	}
 	return err
 }
 
-func printScan(e *cmdEnv, s agent.Summary) {
-	if s.Rebuilt {
-		fmt.Fprintln(e.stdout, "index was unusable: set aside and rebuilt from the files")
+// openIndex opens root's index; when that fails because the memory folder
+// cannot be written (SQLite says only "unable to open database file"), the
+// error says so.
+func openIndex(ctx context.Context, root string, maxSize int64, log zerolog.Logger) (*indexer.Index, error) {
+	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: maxSize, Logger: log})
+	if err != nil {
+		if werr := doctor.Writable(filepath.Join(root, layout.MemoryDir)); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w (%v: give the user that runs elfsync write permission on it)", err, werr)
+		}
+		return nil, err
 	}
-	fmt.Fprintf(e.stdout, "added %d, updated %d, removed %d, unchanged %d, invalid %d (%.2fs)\n",
-		s.Added, s.Updated, s.Removed, s.Unchanged, len(s.Invalid), s.Seconds)
-	for _, fe := range s.Invalid {
-		fmt.Fprintf(e.stdout, "invalid: %s: %s\n", fe.Path, fe.Error)
-	}
-	switch {
-	case s.Committed == nil:
-		fmt.Fprintln(e.stdout, "git: off (--no-git)")
-	case s.Committed.Commit == "":
-		fmt.Fprintln(e.stdout, "committed: nothing to commit")
-	default:
-		fmt.Fprintf(e.stdout, "committed %d paths in %s\n", s.Committed.Paths, committer.ShortHash(s.Committed.Commit))
-	}
+	return ix, nil
 }

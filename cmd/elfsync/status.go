@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/status"
 )
 
@@ -55,7 +59,7 @@ behind the files); 2 error. Invalid files are reported but are not drift.`)
 			return err
 		}
 	} else {
-		printStatus(e, rep)
+		rep.WriteText(e.stdout)
 	}
 	if !rep.InSync && !rep.OnlyPending {
 		return errNotInSync
@@ -72,74 +76,33 @@ func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (
 	case err != nil:
 		return rep, mark(errCannotCheck, err)
 	}
+	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
+		r := status.Remote(*rs)
+		rep.Remote = &r
+	}
+	rep.Conflicts = conflictCopies(root)
 	return rep, nil
 }
 
-func printStatus(e *cmdEnv, r status.Report) {
-	w := e.stdout
-	state := "in sync"
-	switch {
-	case r.OnlyPending:
-		state = "pending"
-	case !r.InSync:
-		state = "DRIFT"
-	}
-	fmt.Fprintf(w, "%s: %s, %s\n", state, count(r.Files, "file"), count(r.Rows, "row"))
-	list := func(label string, paths []string) {
-		if len(paths) == 0 {
-			return
+// conflictCopies lists the conflict copies under root's memory/ with the
+// command that resolves each (after keeping what is wanted of it in the
+// file it names).
+func conflictCopies(root string) []status.Conflict {
+	out := []status.Conflict{}
+	mem := filepath.Join(root, layout.MemoryDir)
+	_ = filepath.WalkDir(mem, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
 		}
-		fmt.Fprintf(w, "%s (%d):\n", label, len(paths))
-		for i, p := range paths {
-			if i == 20 {
-				fmt.Fprintf(w, "  … and %d more (see --json)\n", len(paths)-20)
-				break
-			}
-			fmt.Fprintf(w, "  %s\n", p)
+		if d.IsDir() && p != mem && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
 		}
-	}
-	list("pending, the running watcher is on it", r.Pending)
-	if r.OnlyPending {
-		r.MissingRows, r.OrphanRows, r.StaleRows, r.Uncommitted = nil, nil, nil, nil
-	}
-	list("files without a row", r.MissingRows)
-	list("rows without a file", r.OrphanRows)
-	list("rows that differ from their file", r.StaleRows)
-	if r.ForeignRows > 0 {
-		fmt.Fprintf(w, "the framework's own rows (no file of elfsync's, not drift): %d\n", r.ForeignRows)
-	}
-	if len(r.Invalid) > 0 {
-		fmt.Fprintf(w, "invalid files (%d, tracked and committed, not indexed until fixed):\n", len(r.Invalid))
-		for _, fe := range r.Invalid {
-			fmt.Fprintf(w, "  %s: %s\n", fe.Path, fe.Error)
+		if d.IsDir() || !remote.IsConflictCopy(d.Name()) {
+			return nil
 		}
-	}
-	if r.Git {
-		list("uncommitted", r.Uncommitted)
-		switch {
-		case r.NoRepository:
-			fmt.Fprintln(w, "last commit: none (no git repository yet: the first `elfsync scan` or `elfsync watch` creates one)")
-		case r.LastCommit != nil:
-			fmt.Fprintf(w, "last commit: %s %s (%s)\n", committer.ShortHash(r.LastCommit.Hash), r.LastCommit.Subject, r.LastCommit.Time.Local().Format(time.DateTime))
-		default:
-			fmt.Fprintln(w, "last commit: none")
-		}
-		if r.GitLockHeld {
-			fmt.Fprintln(w, "git: index.lock held by another process; commits wait for it")
-		}
-		if r.GitOperation != "" {
-			fmt.Fprintf(w, "git: %s in progress; commits wait for it\n", r.GitOperation)
-		}
-		if r.LastGitError != nil {
-			fmt.Fprintf(w, "last git error: %s (%s)\n", r.LastGitError.Error, r.LastGitError.Time.Local().Format(time.DateTime))
-		}
-	}
-	if r.Watcher.Running {
-		fmt.Fprintf(w, "watcher: running (pid %d)\n", r.Watcher.PID)
-	} else {
-		fmt.Fprintln(w, "watcher: not running")
-	}
-	if r.Watcher.LastScan != nil {
-		fmt.Fprintf(w, "last full scan: %s\n", r.Watcher.LastScan.Local().Format(time.DateTime))
-	}
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + shellQuote(p)})
+		return nil
+	})
+	return out
 }

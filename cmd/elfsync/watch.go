@@ -7,8 +7,8 @@ import (
 
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
-	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
+	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/watcher"
 	"github.com/emergent-learning/elfsync/writeback"
 )
@@ -29,6 +29,8 @@ running pid.`)
 	interval := fs.Duration("scan-interval", 10*time.Minute, "full rescan every this long (±10% jitter); 0 turns the timer off")
 	settle := fs.Duration("settle", 25*time.Millisecond, "a path is indexed once it saw no event for this long")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed, in bytes; larger ones are tracked as invalid")
+	var rf remoteFlags
+	rf.register(fs, true)
 	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {
 		return err
@@ -42,11 +44,26 @@ running pid.`)
 		return err
 	}
 	defer lock.Release()
+	// What `elfsync status` may count as pending rather than drift: a
+	// change is indexed within the settle time and the watcher's longest
+	// delay, committed within the quiet period or --max-wait; the margins
+	// cover the work itself.
+	state := instance.State{
+		IndexDeadline:  *settle + watcher.DefaultMaxDelay + 2*time.Second,
+		CommitDeadline: gf.quiet + gf.maxWait + 5*time.Second,
+	}
+	publish := func(scanning bool) {
+		state.Scanning = scanning
+		if err := lock.Publish(state); err != nil {
+			log.Warn().Err(err).Msg("publish state for elfsync status")
+		}
+	}
+	publish(true) // starting up counts as a scan
 
 	ctx, rescan, stop := signalContext(ctx, e.stderr)
 	defer stop()
 
-	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
+	ix, err := openIndex(ctx, root, *maxSize, log)
 	if err != nil {
 		return err
 	}
@@ -60,21 +77,17 @@ running pid.`)
 		}),
 		ScanInterval: *interval,
 		Rescan:       rescan,
+		OnScan:       publish,
 		Logger:       log,
 	}
-	// What `elfsync status` may count as pending rather than drift: a
-	// change is indexed within the settle time and the watcher's longest
-	// delay, committed within the quiet period or --max-wait; the margins
-	// cover the work itself.
-	state := instance.State{
-		IndexDeadline:  *settle + watcher.DefaultMaxDelay + 2*time.Second,
-		CommitDeadline: gf.quiet + gf.maxWait + 5*time.Second,
-	}
-	cfg.OnScan = func(scanning bool) {
-		state.Scanning = scanning
-		if err := lock.Publish(state); err != nil {
-			log.Warn().Err(err).Msg("publish state for elfsync status")
+	var rs *remote.Syncer
+	if rf.name != "" {
+		if gf.noGit {
+			return usagef("--remote needs git; drop --no-git")
 		}
+		// Push soon after each batch commit. rs is set before the
+		// committer's loop starts, which is the only caller.
+		gf.onCommit = func() { rs.Kick() }
 	}
 	if !gf.noGit {
 		cm, err := gf.committer(ctx, root, log, ix.Title)
@@ -82,6 +95,14 @@ running pid.`)
 			return err
 		}
 		cfg.Committer = cm
+		if rf.name != "" {
+			if rs, err = rf.open(ctx, root, *maxSize, cm, log); err != nil {
+				return err
+			}
+			// A follower: it syncs from the startup scan on, and pushes
+			// once more after the committer's final commit.
+			cfg.Followers = append(cfg.Followers, rs)
+		}
 	}
 	// Direct database writes of the framework's tools into the files: a
 	// producer, stopped first, so what it wrote is indexed and committed.
