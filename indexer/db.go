@@ -47,41 +47,42 @@ func readerDSN(path string) string {
 
 // openWriter opens path with a single connection and checks that it is an
 // SQLite database this version can use, migrating it forward. A framework
-// database is adopted in place after a backup copy (adopted is then true).
+// database is adopted in place after a backup copy (backupPath is then its
+// path).
 // An error wrapping errUnusable means the file must be set aside.
-func openWriter(ctx context.Context, path string, now time.Time) (db *sql.DB, adopted bool, err error) {
+func openWriter(ctx context.Context, path string, now time.Time) (db *sql.DB, backupPath string, err error) {
 	db, err = sql.Open("sqlite", writerDSN(path))
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	kind, err := classify(ctx, db)
 	if err == nil && kind == kindFramework {
-		err = backup(ctx, db, path, now)
+		backupPath, err = backup(ctx, db, path, now)
 	}
 	if err == nil {
-		adopted, err = migrate(ctx, db)
+		_, err = migrate(ctx, db)
 	}
 	if err != nil {
 		db.Close()
 		if isCorrupt(err) {
-			return nil, false, fmt.Errorf("%w: %v", errUnusable, err)
+			return nil, "", fmt.Errorf("%w: %v", errUnusable, err)
 		}
-		return nil, false, err
+		return nil, "", err
 	}
-	return db, adopted, nil
+	return db, backupPath, nil
 }
 
 // backup copies a database about to be adopted to index.db.bak-<time>
 // beside it, consistent even while other processes write (VACUUM INTO).
-func backup(ctx context.Context, db *sql.DB, path string, now time.Time) error {
+func backup(ctx context.Context, db *sql.DB, path string, now time.Time) (string, error) {
 	dst := fmt.Sprintf("%s.bak-%s", path, now.UTC().Format("20060102T150405.000000000"))
 	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
-		return fmt.Errorf("back up %s before adopting it: %w", path, err)
+		return "", fmt.Errorf("back up %s before adopting it: %w", path, err)
 	}
-	return nil
+	return dst, nil
 }
 
 // errUnusable marks an index file that is corrupt, foreign or newer than

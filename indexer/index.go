@@ -147,7 +147,10 @@ func (ix *Index) DBPath() string { return ix.dbPath }
 // A set-aside file that holds framework tables is salvaged: every table it
 // can still read is copied into the new index.
 func (ix *Index) open(ctx context.Context) error {
-	db, _, err := openWriter(ctx, ix.dbPath, ix.opts.Now())
+	db, bak, err := openWriter(ctx, ix.dbPath, ix.opts.Now())
+	if bak != "" {
+		ix.log.Info().Str("backup", bak).Msg("adopted the framework's database in place: its tables, rows and ids are kept")
+	}
 	if errors.Is(err, errUnusable) {
 		aside, aerr := setAside(ix.dbPath, ix.opts.Now())
 		if aerr != nil {
