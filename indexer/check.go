@@ -68,7 +68,7 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 			return d, fmt.Errorf("open index %s: %w", dbPath, err)
 		}
 		if v != SchemaVersion {
-			return d, fmt.Errorf("index %s has schema version %d, this elfsync uses %d: run `elfsync scan` to rebuild it", dbPath, v, SchemaVersion)
+			return d, fmt.Errorf("index %s has schema version %d, this elfsync uses %d: run `elfsync scan` to bring it in line (a framework database is adopted in place after a backup; nothing is reset)", dbPath, v, SchemaVersion)
 		}
 		ix = &Index{db: db, memDir: memDir}
 		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
