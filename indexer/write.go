@@ -203,6 +203,7 @@ type stmts struct {
 	insLedger, updLedger, touch, delLedger, delSearch *sql.Stmt
 	w                                                 *writer
 	unkeyed                                           map[string]bool // tables holding rows without elf_key
+	anyRefused                                        bool            // elf_refused has rows
 }
 
 func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
@@ -267,6 +268,10 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		}
 		bulkOK, err := noUnclaimed(ctx, tx)
 		if err != nil {
+			return err
+		}
+		// A refused row that its file rewrites is no longer refused.
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM elf_refused)`).Scan(&s.anyRefused); err != nil {
 			return err
 		}
 		// Tables without a single framework row waiting for its file need
@@ -583,12 +588,18 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 		err = s.learning.QueryRowContext(ctx, rec.Type, fp, rec.Title, null(rec.Summary), null(rec.TagString()),
 			null(rec.Domain), sev, timeText(rec.Created), timeText(rec.Updated), null(rec.Extra), r.key, wantID).Scan(&r.rowID)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	skipped := errors.Is(err, sql.ErrNoRows)
+	if skipped {
 		// The update was skipped: the row has a change to write back.
 		err = s.tx.QueryRowContext(ctx, `SELECT id FROM `+safeTable(r.tbl)+` WHERE elf_key = ?`, r.key).Scan(&r.rowID)
 	}
 	if err != nil {
 		return err
+	}
+	if s.anyRefused && !skipped {
+		if _, err := s.tx.ExecContext(ctx, `DELETE FROM elf_refused WHERE tbl = ? AND row_id = ?`, r.tbl, r.rowID); err != nil {
+			return err
+		}
 	}
 	if claimed > 0 && !dbv.empty() {
 		s.w.claimed = append(s.w.claimed, claim{rel: rel, key: r.key, section: r.section, id: r.rowID, file: *r.rec, values: dbv})

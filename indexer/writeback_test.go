@@ -254,3 +254,27 @@ func TestWriteBackIntoBoldFieldFile(t *testing.T) {
 		t.Errorf("scan after = %+v, want a no-op", res)
 	}
 }
+
+// A refused row stays flagged until its file is rewritten (the file wins)
+// or a later write of the row succeeds.
+func TestRefusedRowClearedByFileEdit(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"failures/a.md": failureNote})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	exec1(t, db, `UPDATE learnings SET title = ? WHERE filepath = 'memory/failures/a.md'`, "bad\ntitle")
+	if res := writeBack(t, ix); res.Refused != 1 {
+		t.Fatalf("write-back = %+v, want 1 refused", res)
+	}
+	if d, _ := Check(context.Background(), root, 0); len(d.StaleRows) != 1 {
+		t.Errorf("check = %+v, want the refused row stale", d)
+	}
+	writeTree(t, root, map[string]string{"failures/a.md": strings.Replace(failureNote, "held", "held again", 1)})
+	if _, err := ix.Sync(context.Background(), []string{"failures/a.md"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := Check(context.Background(), root, 0); !d.InSync() {
+		t.Errorf("check after the file was rewritten = %+v, want in sync", d)
+	}
+}
