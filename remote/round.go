@@ -31,6 +31,11 @@ type Result struct {
 	// Rewritten is set when the remote branch was force-pushed since the
 	// last fetch.
 	Rewritten bool
+	// Settled is set when the remote tip holds our branch and nothing
+	// elfsync takes (every change it brings was refused): no merge commit
+	// is made for it, or two hosts whose dot-files differ would answer each
+	// other's merge with a new one forever.
+	Settled bool
 }
 
 // Round fetches the remote branch, merges it into the local branch (files
@@ -89,6 +94,14 @@ func (s *Syncer) round(ctx context.Context, merge bool) (Result, error) {
 			if err != nil {
 				return res, err
 			}
+			if !anc && tip == s.settled {
+				// Examined already: nothing in it is taken. Merge again
+				// only when our branch moved on since.
+				if res.Settled, err = s.isAncestor(ctx, head, tip); err != nil {
+					return res, err
+				}
+				anc = res.Settled
+			}
 			if !anc && !merge {
 				return res, errNotInStep
 			}
@@ -97,6 +110,10 @@ func (s *Syncer) round(ctx context.Context, merge bool) (Result, error) {
 					return res, err
 				}
 			}
+		}
+		if res.Settled {
+			s.settled = tip
+			return res, nil // nothing to push: the remote holds our branch
 		}
 		if head == "" || head == tip {
 			return res, nil
@@ -484,7 +501,17 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	}
 	var next string
 	tipTree, _ := s.git.out(ctx, "rev-parse", tip+"^{tree}")
-	if anc, _ := s.isAncestor(ctx, local, tip); anc && tree == tipTree {
+	behind, _ := s.isAncestor(ctx, local, tip)
+	if behind && local != "" && tree != tipTree {
+		if lt, _ := s.git.out(ctx, "rev-parse", localTree); lt == tree {
+			// Every change the remote brings was refused: a merge commit
+			// would only restore our version of the refused paths, and a
+			// host holding theirs would answer it with another one.
+			res.Settled = true
+			return local, nil
+		}
+	}
+	if behind && tree == tipTree {
 		next = tip
 		res.FastForward = true
 	} else {
