@@ -82,7 +82,9 @@ func acceptRemote(p string, e entry) bool {
 			return false
 		}
 	}
-	if frontmatter.Ignored(p) {
+	// Lower-cased too: on macOS and Windows "INDEX.DB-journal" is the
+	// index's own journal, which SQLite would roll into the index.
+	if frontmatter.Ignored(p) || frontmatter.Ignored(strings.ToLower(p)) {
 		return false
 	}
 	return !e.present() || e.regular()

@@ -57,3 +57,35 @@ func TestRefusedChangesSettle(t *testing.T) {
 		t.Errorf("b's .gitignore = %q", got)
 	}
 }
+
+// TestAcceptRemote: what a remote may change. On macOS and Windows
+// "INDEX.DB-journal" is memory/index.db-journal: a hot journal that SQLite
+// would roll into the index, so case variants of the index's names are
+// refused as the names are.
+func TestAcceptRemote(t *testing.T) {
+	file := entry{mode: "100644", oid: "x"}
+	for _, c := range []struct {
+		path string
+		e    entry
+		want bool
+	}{
+		{"failures/x.md", file, true},
+		{"failures/x.md", entry{}, true},
+		{"failures/x.md", entry{mode: "120000", oid: "x"}, false},
+		{"failures/x.md", entry{mode: "160000", oid: "x"}, false},
+		{".gitattributes", file, false},
+		{"failures/.gitattributes", file, false},
+		{".elfsync/host-id", file, false},
+		{"index.db", file, false},
+		{"index.db-journal", file, false},
+		{"INDEX.DB-journal", file, false},
+		{"Index.db-wal", file, false},
+		{"Index.DB", file, false},
+		{"../x.md", file, false},
+		{"a//b.md", file, false},
+	} {
+		if got := acceptRemote(c.path, c.e); got != c.want {
+			t.Errorf("acceptRemote(%q, %v) = %v, want %v", c.path, c.e.mode, got, c.want)
+		}
+	}
+}
