@@ -64,9 +64,10 @@
 // removed when every file has landed. After a SIGKILL at any point, the
 // next start (Open, and every command that commits, through
 // FinishInterrupted) lands what is left before anything commits the work
-// tree, which would otherwise undo the merge. Landing is idempotent per
-// file, so a repeated recovery counts nothing twice. A push killed half
-// way is simply pushed again.
+// tree, which would otherwise undo the merge. Each file landed is
+// recorded beside the journal (sync-landed) and never landed again: a
+// local write to it since would otherwise get the merge's change merged in
+// a second time. A push killed half way is simply pushed again.
 //
 // # A hostile or broken remote
 //
