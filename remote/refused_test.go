@@ -3,8 +3,11 @@ package remote
 import (
 	"context"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestRefusedChangesSettle: two hosts whose .gitignore differ (a person
@@ -87,5 +90,59 @@ func TestAcceptRemote(t *testing.T) {
 		if got := acceptRemote(c.path, c.e); got != c.want {
 			t.Errorf("acceptRemote(%q, %v) = %v, want %v", c.path, c.e.mode, got, c.want)
 		}
+	}
+}
+
+// TestUnwritableNameRefused: a remote file whose name no file system here
+// can hold (a component over 255 bytes) is refused like a dot-file: it
+// must not fail every round from then on, and the rest lands.
+func TestUnwritableNameRefused(t *testing.T) {
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a, b := newHost(t, bare), newHost(t, bare)
+	a.sync()
+	// Another clone writes the long name through git's index.
+	w := filepath.Join(t.TempDir(), "w")
+	run(t, filepath.Dir(w), "clone", "-q", "-b", "main", bare, w)
+	long := "failures/" + strings.Repeat("x", 300) + ".md"
+	blob := run(t, w, "hash-object", "-w", "--", filepath.Join(a.mem, ".gitignore"))
+	run(t, w, "update-index", "--add", "--cacheinfo", "100644,"+blob+","+long)
+	os.MkdirAll(filepath.Join(w, "failures"), 0o755)
+	os.WriteFile(filepath.Join(w, "failures", "ok.md"), []byte("# ok\n"), 0o644)
+	run(t, w, "add", "failures/ok.md")
+	run(t, w, "commit", "-qm", "long name")
+	run(t, w, "push", "-q", "origin", "HEAD:main")
+
+	for range 2 {
+		res, err := b.s.Round(context.Background())
+		if err != nil {
+			t.Fatalf("round: %v", err)
+		}
+		if res.Merged != "" && res.Skipped != 1 {
+			t.Errorf("refused %d, want 1", res.Skipped)
+		}
+	}
+	if b.read("failures/ok.md") != "# ok\n" {
+		t.Error("the plain file did not land")
+	}
+}
+
+func TestConflictNameFits(t *testing.T) {
+	free := func(string) bool { return false }
+	for _, p := range []string{
+		"failures/x.md",
+		"failures/" + strings.Repeat("é", 126) + ".md",
+		"failures/" + strings.Repeat("y", 250),
+		"failures/a." + strings.Repeat("z", 250),
+	} {
+		got := conflictName(p, "0123abcd", "20261129T232955Z", free)
+		base := path.Base(got)
+		if len(base) > maxName || !utf8.ValidString(got) || !strings.HasPrefix(got, "failures/") || !strings.Contains(base, ".conflict-0123abcd-") {
+			t.Errorf("conflictName(%d bytes) = %q (%d bytes)", len(p), got, len(base))
+		}
+	}
+	if got := conflictName("failures/x.md", "0123abcd", "20261129T232955Z", free); got != "failures/x.conflict-0123abcd-20261129T232955Z.md" {
+		t.Errorf("conflictName = %q", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 )
@@ -78,7 +79,9 @@ func acceptRemote(p string, e entry) bool {
 		return false
 	}
 	for _, el := range strings.Split(p, "/") {
-		if el == "" || el == "." || el == ".." || strings.HasPrefix(el, ".") {
+		// Over maxName bytes no file system here can hold it: landing it
+		// would fail every round.
+		if el == "" || el == "." || el == ".." || strings.HasPrefix(el, ".") || len(el) > maxName {
 			return false
 		}
 	}
@@ -189,11 +192,27 @@ func (s *Syncer) writeBlob(ctx context.Context, data []byte) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// maxName is the longest file name, in bytes, that elfsync writes
+// (NAME_MAX on Linux; macOS and Windows allow 255 characters).
+const maxName = 255
+
 // conflictName returns the name of the conflict copy of p that holds the
 // version of commit `label` made at stamp: "dir/name.conflict-<label>-<stamp>.md".
+// A long name is shortened to keep within maxName.
 func conflictName(p, label, stamp string, taken func(string) bool) string {
-	ext := path.Ext(p)
-	stem := strings.TrimSuffix(p, ext)
+	dir, base := path.Split(p)
+	ext := path.Ext(base)
+	if len(ext) > 16 {
+		ext = "" // not an extension worth keeping whole
+	}
+	stem := base[:len(base)-len(ext)]
+	if room := maxName - len(ext) - len(".conflict-"+label+"-"+stamp+"-99"); len(stem) > room {
+		for room > 0 && !utf8.RuneStart(stem[room]) {
+			room--
+		}
+		stem = stem[:room]
+	}
+	stem = dir + stem
 	for i := 1; ; i++ {
 		n := fmt.Sprintf("%s.conflict-%s-%s%s", stem, label, stamp, ext)
 		if i > 1 {
