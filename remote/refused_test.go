@@ -146,3 +146,20 @@ func TestConflictNameFits(t *testing.T) {
 		t.Errorf("conflictName = %q", got)
 	}
 }
+
+// TestPushesOnlyTheBranch: a person's push settings (push.followTags)
+// never make elfsync push anything but its branch.
+func TestPushesOnlyTheBranch(t *testing.T) {
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a := newHost(t, bare)
+	run(t, a.mem, "config", "push.followTags", "true")
+	a.write("failures/a.md", "# a\n")
+	a.commit()
+	run(t, a.mem, "tag", "-a", "-m", "private", "v-private")
+	a.sync()
+	if refs := run(t, bare, "for-each-ref", "--format=%(refname)"); refs != "refs/heads/main" {
+		t.Errorf("remote refs = %q, want only refs/heads/main", refs)
+	}
+}

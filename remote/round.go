@@ -242,9 +242,12 @@ func (s *Syncer) fetch(ctx context.Context) (string, bool, error) {
 	return tip, rewritten, nil
 }
 
-// push pushes commit to the remote branch, never forcing.
+// push pushes commit to the remote branch, never forcing, and nothing
+// else whatever the person's push settings say (push.followTags,
+// push.recurseSubmodules, push.gpgSign).
 func (s *Syncer) push(ctx context.Context, commit string) error {
 	out, err := s.git.run(ctx, runOpts{}, "push", "--porcelain", "--quiet", "--no-verify",
+		"--no-follow-tags", "--recurse-submodules=no", "--no-signed",
 		s.cfg.Remote, commit+":refs/heads/"+s.branch)
 	if err != nil {
 		text := string(out) + stderrOf(err)
