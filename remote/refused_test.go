@@ -163,3 +163,20 @@ func TestPushesOnlyTheBranch(t *testing.T) {
 		t.Errorf("remote refs = %q, want only refs/heads/main", refs)
 	}
 }
+
+// TestFetchLeavesTrackingBranches: the fetch keeps its tips under
+// refs/elfsync/remotes/; the person's refs/remotes/ stay as their own
+// fetches left them.
+func TestFetchLeavesTrackingBranches(t *testing.T) {
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a, b := newHost(t, bare), newHost(t, bare)
+	a.write("failures/a.md", "# a\n")
+	a.commit()
+	a.sync()
+	b.sync()
+	if out := run(t, b.mem, "for-each-ref", "--format=%(refname)", "refs/remotes/"); out != "" {
+		t.Errorf("the person's remote-tracking refs changed: %q", out)
+	}
+}

@@ -218,8 +218,10 @@ func (s *Syncer) isAncestor(ctx context.Context, a, b string) (bool, error) {
 // rewritten since the last fetch.
 func (s *Syncer) fetch(ctx context.Context) (string, bool, error) {
 	prev := s.revParse(ctx, s.tracking)
+	// An empty --refmap keeps git from also updating the person's
+	// refs/remotes/ branch that the configured refspec maps it to.
 	_, err := s.git.run(ctx, runOpts{}, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
-		"--no-recurse-submodules", "--no-auto-gc", s.cfg.Remote, "+refs/heads/"+s.branch+":"+s.tracking)
+		"--no-recurse-submodules", "--no-auto-gc", "--refmap=", s.cfg.Remote, "+refs/heads/"+s.branch+":"+s.tracking)
 	if err != nil {
 		if strings.Contains(stderrOf(err), "couldn't find remote ref") {
 			return "", false, nil // an empty remote: the first push creates the branch
