@@ -180,3 +180,21 @@ func TestFetchLeavesTrackingBranches(t *testing.T) {
 		t.Errorf("the person's remote-tracking refs changed: %q", out)
 	}
 }
+
+func TestIsConflictCopy(t *testing.T) {
+	free := func(string) bool { return false }
+	for p, want := range map[string]bool{
+		conflictName("failures/x.md", "0123abcd", "20261129T232955Z", free):                        true,
+		conflictName("failures/x.md", "merge", "20261129T232955Z", free):                           true,
+		"failures/x.conflict-0123abcd-20261129T232955Z-2.md":                                       true,
+		conflictName("failures/a."+strings.Repeat("z", 250), "0123abcd", "20261129T232955Z", free): true,
+		// A person's notes that only look alike: status must not offer to rm them.
+		"failures/team.conflict-resolution.md": false,
+		"failures/x.conflict-notes.md":         false,
+		"failures/x.md":                        false,
+	} {
+		if got := IsConflictCopy(p); got != want {
+			t.Errorf("IsConflictCopy(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os/exec"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,8 +243,12 @@ func conflictCopy(p string, theirs []byte, commit, stamp string) []byte {
 	return out
 }
 
+// conflictCopyName matches the names conflictName makes (a commit's first
+// 8 hex digits, or "merge" from the merge driver; a UTC time; a counter).
+var conflictCopyName = regexp.MustCompile(`\.conflict-(?:[0-9a-f]{8}|merge)-[0-9]{8}T[0-9]{6}Z(?:-[0-9]+)?(?:\.[^.]*)?$`)
+
 // IsConflictCopy reports whether a path under memory/ names a conflict
-// copy elfsync kept.
+// copy elfsync kept (not a person's note that only looks like one).
 func IsConflictCopy(p string) bool {
-	return strings.Contains(path.Base(p), ".conflict-")
+	return conflictCopyName.MatchString(path.Base(p))
 }
