@@ -75,12 +75,15 @@
 // entries). Changes from the remote to dot-files and dot-folders
 // (.gitattributes, .gitignore, .elfsync/), to the index database and
 // editor noise, and anything but a regular file (a symlink, a submodule)
-// are refused and the local version kept; paths are checked again before
-// a file is written, which never goes through a symlink. Objects over 256
-// MiB are not read; files over the size limit are merged whole. Hooks are
-// off for every git command, and the merge driver is elfsync's own binary,
-// written into the repository's own config: nothing a remote sends is
-// executed. URLs with credentials are redacted in every log line, error
+// are refused and the local version kept (so are the index's names in any
+// letter case, and names over 255 bytes). A remote tip that brings only
+// refused changes on top of our branch is settled: no merge commit answers
+// it, or two hosts whose dot-files differ would merge each other's merges
+// forever. Paths are checked again before a file is written, which never
+// goes through a symlink. Objects over 256 MiB are not read; files over
+// the size limit are merged whole. Hooks are off for every git command,
+// and the merge driver is elfsync's own binary, written into the
+// repository's own config: nothing a remote sends is executed. URLs with credentials are redacted in every log line, error
 // and status (Redact); credentials stay with git's credential helpers and
 // ssh agent. An unreachable remote, refused authentication or a lost push
 // race leave local work going on; Run backs off (the interval doubling, at
