@@ -29,7 +29,8 @@
 // (never to a URL given on the command line), never forces a push and
 // never rewrites a commit it pushed: merges are new commits on top.
 // Fetched tips are kept under refs/elfsync/remotes/, apart from the
-// person's remote-tracking branches.
+// person's remote-tracking branches (a push, as any git push, sets the
+// person's refs/remotes/ branch of that name to what it pushed).
 //
 // # The merge
 //

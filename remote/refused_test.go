@@ -166,7 +166,7 @@ func TestPushesOnlyTheBranch(t *testing.T) {
 
 // TestFetchLeavesTrackingBranches: the fetch keeps its tips under
 // refs/elfsync/remotes/; the person's refs/remotes/ stay as their own
-// fetches left them.
+// fetches (and pushes) left them.
 func TestFetchLeavesTrackingBranches(t *testing.T) {
 	testEnv(t)
 	bare := filepath.Join(t.TempDir(), "remote.git")
@@ -175,9 +175,16 @@ func TestFetchLeavesTrackingBranches(t *testing.T) {
 	a.write("failures/a.md", "# a\n")
 	a.commit()
 	a.sync()
-	b.sync()
-	if out := run(t, b.mem, "for-each-ref", "--format=%(refname)", "refs/remotes/"); out != "" {
-		t.Errorf("the person's remote-tracking refs changed: %q", out)
+	b.sync() // may push (a merge), which sets refs/remotes/origin/main as any push does
+	before := run(t, b.mem, "for-each-ref", "--format=%(refname) %(objectname)", "refs/remotes/")
+	a.write("failures/a2.md", "# a2\n")
+	a.commit()
+	a.sync()
+	if res := b.sync(); !res.FastForward || res.Pushed != "" {
+		t.Fatalf("b's round: %+v, want a fast-forward and no push", res)
+	}
+	if after := run(t, b.mem, "for-each-ref", "--format=%(refname) %(objectname)", "refs/remotes/"); after != before {
+		t.Errorf("the fetch moved the person's remote-tracking refs: %q → %q", before, after)
 	}
 }
 
