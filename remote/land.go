@@ -263,7 +263,7 @@ func (s *Syncer) replace(cf *catFile, abs string, fi fs.FileInfo, want entry, da
 	stream := false
 	if data == nil {
 		var err error
-		data, err = cf.read(want.oid)
+		data, err = cf.readMax(want.oid, s.cfg.MaxSize)
 		if errors.Is(err, errBlobTooLarge) {
 			stream = true // copied from git to the file, never held in memory
 		} else if err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -203,5 +204,40 @@ func TestIsConflictCopy(t *testing.T) {
 		if got := IsConflictCopy(p); got != want {
 			t.Errorf("IsConflictCopy(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// TestLargeBothSidesNotRead: a file over the size limit changed on both
+// sides is kept side by side without being read into memory (a remote
+// could otherwise make a round allocate three times its largest file).
+func TestLargeBothSidesNotRead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 3 files of 16 MiB")
+	}
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a, b := newHost(t, bare), newHost(t, bare)
+	b.s.cfg.MaxSize = 1 << 20
+	big := strings.Repeat("0123456789abcde\n", 1<<20) // 16 MiB
+	a.write("observations/big.md", big)
+	a.commit()
+	a.sync()
+	b.sync()
+	a.write("observations/big.md", big+"a\n")
+	a.commit()
+	a.sync()
+	b.write("observations/big.md", big+"b\n")
+	b.commit()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res := b.sync()
+	runtime.ReadMemStats(&after)
+	if len(res.Conflicts) != 1 {
+		t.Fatalf("conflicts = %v", res.Conflicts)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+		t.Errorf("the round allocated %d MiB for a file over the size limit", n>>20)
 	}
 }

@@ -427,7 +427,9 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 			if !e.present() {
 				return Version{}, nil
 			}
-			data, err := cf.read(e.oid)
+			// Over the size limit it could not be merged as text anyway:
+			// not read, it is kept whole.
+			data, err := cf.readMax(e.oid, s.cfg.MaxSize)
 			if errors.Is(err, errBlobTooLarge) {
 				huge = true
 				return Version{Present: true}, nil

@@ -132,8 +132,13 @@ func (c *catFile) close() {
 	_ = c.cmd.Wait()
 }
 
-// read returns the content of blob oid.
-func (c *catFile) read(oid string) ([]byte, error) {
+// read returns the content of blob oid, or errBlobTooLarge over maxBlob.
+func (c *catFile) read(oid string) ([]byte, error) { return c.readMax(oid, maxBlob) }
+
+// readMax returns the content of blob oid, or errBlobTooLarge when it is
+// over limit bytes (or maxBlob).
+func (c *catFile) readMax(oid string, limit int64) ([]byte, error) {
+	limit = min(limit, maxBlob)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, err := io.WriteString(c.in, oid+"\n"); err != nil {
@@ -151,7 +156,7 @@ func (c *catFile) read(oid string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cat-file %s: bad size", oid)
 	}
-	if size > maxBlob {
+	if size > limit {
 		// Drain it, so the stream stays in step.
 		if _, err := io.CopyN(io.Discard, c.out, size+1); err != nil {
 			return nil, err
