@@ -82,12 +82,13 @@
 // it, or two hosts whose dot-files differ would merge each other's merges
 // forever. Paths are checked again before a file is written, which never
 // goes through a symlink. Files over the size limit are merged whole and
-// landed by streaming, never read into memory by a merge (nothing over 256
-// MiB is ever read). Hooks are off for every git command,
-// and the merge driver is elfsync's own binary, written into the
-// repository's own config: nothing a remote sends is executed. URLs with credentials are redacted in every log line, error
-// and status (Redact); credentials stay with git's credential helpers and
-// ssh agent. An unreachable remote, refused authentication or a lost push
-// race leave local work going on; Run backs off (the interval doubling, at
-// most four intervals) and the state shows the error.
+// landed by streaming, never read into memory by a merge (nothing over
+// 256 MiB is ever read). Hooks are off for every git command, and the
+// merge driver is elfsync's own binary, written into the repository's own
+// config: nothing a remote sends is executed. URLs with credentials are
+// redacted in every log line, error and status (Redact); credentials stay
+// with git's credential helpers and ssh agent. An unreachable remote,
+// refused authentication or a lost push race leave local work going on;
+// Run backs off (the interval doubling, at most four intervals) and the
+// state shows the error.
 package remote
