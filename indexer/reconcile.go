@@ -259,7 +259,7 @@ func (ix *Index) walkTree(prefix string, visit func(rel string, size, mtime int6
 		sem <- struct{}{}
 		go func(pt *part, dir string) {
 			defer func() { <-sem; wg.Done() }()
-			pt.err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			pt.err = walkDir(dir, func(p string, d fs.DirEntry, err error) error {
 				rel, rerr := filepath.Rel(ix.memDir, p)
 				if rerr != nil {
 					return rerr
