@@ -238,7 +238,10 @@ func (e *env) burstRun(ctx context.Context, cas string, run int) error {
 	}
 	r.GitFloorS = floor.Seconds()
 	e.res.add(sc, cas, "floor: git add -A + commit", "s", r.GitFloorS)
-	e.ratio(sc, cas, "(committed − quiet) vs git floor", r.ToCommittedS-e.cfg.Quiet.Seconds(), r.GitFloorS)
+	if r.GitFloorS > 0 {
+		// Committed within the quiet period (a maximum wait came first) is 0.
+		e.res.add(sc, cas, "(committed − quiet) vs git floor", "×", max(0, r.ToCommittedS-e.cfg.Quiet.Seconds())/r.GitFloorS)
+	}
 	e.res.raw("burst", r)
 	e.logf("  burst run %d: %d notes in %.2f s; indexed %.2f s and committed %.2f s after the last write (git alone %.2f s); %d commits; git CPU %.2f ms/note",
 		run, n, r.WriteS, r.ToIndexedS, r.ToCommittedS, r.GitFloorS, r.Commits, r.GitCPUMSPerNote)
