@@ -532,6 +532,34 @@ func build(in Input, f fields, s bodyScan, body string) (Record, error) {
 		r.IsGolden = &g
 	}
 
+	if fl, ok := f.take("project_path"); ok {
+		if r.ProjectPath, err = fl.text(); err != nil {
+			return Record{}, err
+		}
+	}
+	for _, c := range []struct {
+		plainKey, tallyKey string
+		dst                *int64
+		tally              *Tally
+	}{
+		{KeyTimesValidated, KeyValidatedBy, &r.TimesValidated, &r.ValidatedBy},
+		{KeyTimesViolated, KeyViolatedBy, &r.TimesViolated, &r.ViolatedBy},
+	} {
+		if fl, ok := f.take(c.tallyKey); ok {
+			if *c.tally, err = tallyField(fl); err != nil {
+				return Record{}, err
+			}
+		}
+		var plain int64
+		var have bool
+		if fl, ok := f.take(c.plainKey); ok {
+			if plain, have, err = counterField(fl); err != nil {
+				return Record{}, err
+			}
+		}
+		*c.dst = counter(plain, have, *c.tally)
+	}
+
 	if r.Title == "" {
 		r.Title = s.title
 	}

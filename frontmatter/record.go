@@ -53,6 +53,16 @@ type Record struct {
 	SourceType  string   // frontmatter source_type (or source)
 	Confidence  *float64 // 0-1; nil when the file does not say
 	IsGolden    *bool    // nil when the file does not say
+	ProjectPath string   // project_path: the project a heuristic belongs to
+
+	// Counters (heuristics). TimesValidated is times_validated when the
+	// file has it, else the sum of ValidatedBy; likewise TimesViolated.
+	// ValidatedBy and ViolatedBy are the per-host tallies (validated_by,
+	// violated_by) that let hosts merge their counts; see Tally.
+	TimesValidated int64
+	TimesViolated  int64
+	ValidatedBy    Tally
+	ViolatedBy     Tally
 
 	// Extra holds the frontmatter keys not listed above, as a JSON object
 	// ("" when there are none). Keys are lower-cased.
