@@ -111,6 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		{"trickle", e.scenarioTrickle},
 		{"idle", e.scenarioIdle},
 		{"oldnew", e.scenarioOldNew},
+		{"search", e.scenarioSearch},
 	}
 	var failed []string
 	for _, s := range scenarios {

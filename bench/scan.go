@@ -147,7 +147,7 @@ func targetIf(cond bool, op string, limit float64, text string) *Target {
 
 func (e *env) scanSize(ctx context.Context, c scanCase, runs int) error {
 	n, cas := c.n, c.cas
-	root := filepath.Join(e.work, fmt.Sprintf("scan-%s-%d", c.prose, n))
+	root := scanRoot(e.work, c.prose, n)
 	mem := filepath.Join(root, "memory")
 	gitDir := root + ".git"
 	start := time.Now()
@@ -155,9 +155,10 @@ func (e *env) scanSize(ctx context.Context, c scanCase, runs int) error {
 	if err != nil {
 		return err
 	}
+	// The root stays for the search scenario (the work directory goes at
+	// the end); the floor's repository goes now.
 	defer func() {
 		if !e.cfg.Keep {
-			os.RemoveAll(root)
 			os.RemoveAll(gitDir)
 		}
 	}()
@@ -327,6 +328,11 @@ func (e *env) zkRun(ctx context.Context, mem, cas, sc string, n int, cold bool, 
 	e.res.add(sc, cas, "peer: zk index", "s", t.Wall.Seconds())
 	e.ratio(sc, cas, "zk / elfsync", t.Wall.Seconds(), elfsync)
 	return nil
+}
+
+// scanRoot is where the scan scenario keeps a corpus of n notes.
+func scanRoot(work string, prose corpus.Prose, n int) string {
+	return filepath.Join(work, fmt.Sprintf("scan-%s-%d", prose, n))
 }
 
 // kilo prints 1000 as 1k and 20000 as 20k.

@@ -1,7 +1,6 @@
 package committer
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +8,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // Defaults for Config's zero values.
@@ -62,6 +59,11 @@ type Config struct {
 	// commit bodies ("" if unknown). It is called from the committing
 	// goroutine.
 	Describe func(rootRel string) string
+	// OnCommit, optional, is called after each commit this committer
+	// makes (not for "nothing to commit"), from the committing goroutine:
+	// the remote sync uses it to push soon after a batch. It must not
+	// block.
+	OnCommit func()
 	// ReadOnly makes New only find the repository: it initialises nothing,
 	// writes no .gitignore and removes no stale lock, and the commit
 	// methods fail with ErrReadOnly. For `elfsync status` beside a running
@@ -84,31 +86,6 @@ type CommitInfo struct {
 	Hash    string    `json:"hash"`
 	Subject string    `json:"subject"`
 	Time    time.Time `json:"time"`
-}
-
-// Status is the committer's view of memory/'s history.
-type Status struct {
-	// Uncommitted are root-relative paths under memory/ that differ from
-	// HEAD (ignored files excluded).
-	Uncommitted []string
-	// LastCommit is the newest commit that touched memory/ (zero if none).
-	LastCommit CommitInfo
-	// LastError is the last git error any elfsync process recorded for
-	// this repository, cleared by the next successful commit.
-	LastError     string
-	LastErrorTime time.Time
-	// LockHeld reports whether index.lock exists now.
-	LockHeld bool
-	// Operation names a merge, rebase, cherry-pick, revert or bisect in
-	// progress ("" if none); elfsync waits while one is.
-	Operation string
-	// Pending counts paths this process was notified of and has not
-	// committed yet.
-	Pending int
-	// Repo is the top level of the work tree that holds memory/'s history,
-	// and Shared whether that is a larger tree than memory/ itself.
-	Repo   string
-	Shared bool
 }
 
 // Errors returned by New and the commit methods.
@@ -144,12 +121,17 @@ type Committer struct {
 	attempts         atomic.Int64 // commit attempts, for tests to wait on
 }
 
-// New finds the repository for cfg.Root/memory, or initialises one in
+// New is Open with a background context.
+//
+// Deprecated: use Open, which bounds the git commands of opening with ctx.
+func New(cfg Config) (*Committer, error) { return Open(context.Background(), cfg) }
+
+// Open finds the repository for cfg.Root/memory, or initialises one in
 // memory/ (branch main) when memory/ is in no work tree that tracks it. It
 // writes memory/.gitignore if missing or lacking a pattern and commits it,
-// and removes git lock files that a crashed elfsync left (only those). It
-// starts nothing: call Run.
-func New(cfg Config) (*Committer, error) {
+// and removes git lock files that a crashed elfsync left (only those). ctx
+// bounds the git commands this runs. It starts nothing: call Run.
+func Open(ctx context.Context, cfg Config) (*Committer, error) {
 	if !filepath.IsAbs(cfg.Root) {
 		return nil, fmt.Errorf("committer: root %q is not absolute", cfg.Root)
 	}
@@ -168,13 +150,12 @@ func New(cfg Config) (*Committer, error) {
 	c := &Committer{
 		cfg:     cfg,
 		log:     cfg.Logger.With().Str("component", "committer").Logger(),
-		memDir:  filepath.Join(cfg.Root, "memory"),
+		memDir:  filepath.Join(cfg.Root, layout.MemoryDir),
 		pending: map[string]time.Time{},
 		kick:    make(chan struct{}, 1),
 		busyMin: busyBackoffMin,
 		busyMax: busyBackoffMax,
 	}
-	ctx := context.Background()
 	g := &gitRunner{dir: c.memDir, env: baseEnv()}
 	if cfg.ReadOnly {
 		if _, err := os.Stat(c.memDir); err != nil {
@@ -247,12 +228,12 @@ func (c *Committer) Notify(paths []string) {
 		p = path.Clean(filepath.ToSlash(p))
 		// "memory" itself means "something under memory/ changed": a full
 		// scan found changes that no event named.
-		if p != "memory" {
-			rel, ok := strings.CutPrefix(p, "memory/")
+		if p != layout.MemoryDir {
+			rel, ok := strings.CutPrefix(p, layout.MemoryDir+"/")
 			if !ok || rel == "" || rel == "." {
 				continue
 			}
-			if frontmatter.Ignored(rel) && rel != ".gitignore" {
+			if layout.Ignored(rel) && rel != ".gitignore" {
 				continue
 			}
 		}
@@ -349,13 +330,27 @@ func (c *Committer) commitPending(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	if res.Commit != "" {
-		c.log.Info().Str("commit", shortHash(res.Commit)).Str("subject", subject).
-			Int("paths", len(res.Paths)).Dur("took", took).Msg("committed")
+		c.log.Info().Str("commit", ShortHash(res.Commit)).Str("subject", subject).
+			Int("paths", len(res.Paths)).Float64("took_ms", ms(took)).Msg("committed")
+		if c.cfg.OnCommit != nil {
+			c.cfg.OnCommit()
+		}
 	}
 	return res, nil
 }
 
-func shortHash(h string) string {
+// Exclusive runs fn while no commit can start or is running. The remote
+// sync holds it while it moves HEAD to a merge and brings the work tree
+// along, so that no commit of a half-updated work tree undoes the merge.
+func (c *Committer) Exclusive(fn func() error) error {
+	c.commitMu.Lock()
+	defer c.commitMu.Unlock()
+	return fn()
+}
+
+// ShortHash returns the first 12 hex digits of a commit hash, the form
+// elfsync prints.
+func ShortHash(h string) string {
 	if len(h) > 12 {
 		return h[:12]
 	}
@@ -548,76 +543,12 @@ func (w *waiter) fail(err error, log zerolog.Logger) {
 // ok ends a wait after a successful commit.
 func (w *waiter) ok(log zerolog.Logger) {
 	if w.waiting() {
-		log.Info().Dur("waited", time.Since(w.since).Round(time.Millisecond)).
+		log.Info().Float64("waited_ms", ms(time.Since(w.since))).
 			Msg("git repository free again; pending paths committed")
 	}
 	w.since, w.backoff, w.lastMsg = time.Time{}, 0, ""
 }
 
-// Status reports what is uncommitted under memory/, the last commit that
-// touched it, the last recorded git error, and whether the repository is
-// busy. It takes no lock (git status runs without optional locks), so it is
-// safe beside a person's git and another elfsync.
-func (c *Committer) Status(ctx context.Context) (Status, error) {
-	st := Status{
-		Repo:      c.repo.top,
-		Shared:    c.repo.shared(),
-		LockHeld:  indexLocked(c.repo.gitDir),
-		Operation: operation(c.repo.gitDir),
-	}
-	st.Pending, _, _ = c.pendingInfo()
-	ps := c.readState()
-	st.LastError, st.LastErrorTime = ps.LastError, ps.LastErrorTime
-
-	out, err := c.git.run(ctx, runOpts{env: []string{"GIT_OPTIONAL_LOCKS=0"}},
-		"status", "--porcelain=v1", "-z", "--untracked-files=all", "--", c.repo.spec())
-	if err != nil {
-		return st, fmt.Errorf("git status: %w", err)
-	}
-	st.Uncommitted = parsePorcelain(out, c.repo)
-
-	head, _, err := c.head(ctx)
-	if err != nil {
-		return st, err
-	}
-	if head != "" {
-		out, err := c.git.run(ctx, runOpts{}, "log", "-1", "--format=%H%x00%s%x00%ct", head, "--", c.repo.spec())
-		if err != nil {
-			return st, fmt.Errorf("git log: %w", err)
-		}
-		f := strings.SplitN(strings.TrimSpace(string(out)), "\x00", 3)
-		if len(f) == 3 {
-			secs, _ := strconv.ParseInt(f[2], 10, 64)
-			st.LastCommit = CommitInfo{Hash: f[0], Subject: f[1], Time: time.Unix(secs, 0).UTC()}
-		}
-	}
-	return st, nil
-}
-
-// parsePorcelain reads `git status --porcelain=v1 -z` output into sorted
-// root-relative paths; a rename contributes its old and new path.
-func parsePorcelain(out []byte, r repo) []string {
-	fields := bytes.Split(bytes.TrimSuffix(out, []byte{0}), []byte{0})
-	seen := map[string]bool{}
-	var paths []string
-	addPath := func(p string) {
-		p = r.rootRel(p)
-		if !seen[p] {
-			seen[p] = true
-			paths = append(paths, p)
-		}
-	}
-	for i := 0; i < len(fields); i++ {
-		f := fields[i]
-		if len(f) < 4 {
-			continue
-		}
-		addPath(string(f[3:]))
-		if (f[0] == 'R' || f[0] == 'C') && i+1 < len(fields) {
-			i++
-			addPath(string(fields[i]))
-		}
-	}
-	sort.Strings(paths)
-	return paths
-}
+// ms returns d in milliseconds with microsecond precision, for log fields
+// whose name carries the unit ("took_ms").
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -286,12 +286,16 @@ func TestIndexLockHeldByAnotherProcess(t *testing.T) {
 		t.Errorf("warn logged %d times, want once:\n%s", n, logs)
 	}
 	// Another process sees the same error.
-	ro, err := New(Config{Root: root, ReadOnly: true})
+	ro, err := Open(context.Background(), Config{Root: root, ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st2, err := ro.Status(context.Background()); err != nil || st2.LastError != st.LastError {
 		t.Errorf("read-only Status = %+v, %v", st2, err)
+	}
+	if st3, err := ReadStatus(context.Background(), root); err != nil || !st3.LockHeld || st3.LockSince.IsZero() ||
+		st3.GitDir == "" || st3.LastError != st.LastError {
+		t.Errorf("ReadStatus = %+v, %v; want the held lock with its time and the git directory", st3, err)
 	}
 
 	if err := os.Remove(lock); err != nil {
@@ -585,9 +589,13 @@ func TestConcurrentWriters(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // pacing
 		}
 	}()
-	// Flushes racing the Run loop's own commits.
+	// Flushes racing the Run loop's own commits. A flush may also lose
+	// the compare-and-swap of HEAD to the person's commits more often than
+	// it retries (seen under -race on a loaded machine, where one attempt
+	// outlasts the person's 20 ms pacing); that is a refusal, not a wrong
+	// commit, and the checks below see everything committed in the end.
 	for range 5 {
-		if _, err := c.Flush(context.Background()); err != nil && !errors.Is(err, ErrBusy) {
+		if _, err := c.Flush(context.Background()); err != nil && !errors.Is(err, ErrBusy) && !isHeadMoved(err) {
 			t.Errorf("Flush: %v", err)
 		}
 	}
@@ -699,5 +707,24 @@ func TestGitignoreIsAnOrdinaryFile(t *testing.T) {
 	}
 	if got := info.Mode().Perm(); got != 0o644 {
 		t.Errorf(".gitignore mode = %v, want -rw-r--r--", got)
+	}
+}
+
+func TestReadStatusChangesNothing(t *testing.T) {
+	root := t.TempDir()
+	mem := filepath.Join(root, "memory")
+	if err := os.MkdirAll(mem, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadStatus(context.Background(), root)
+	if !errors.Is(err, ErrNoRepository) {
+		t.Fatalf("ReadStatus without a repository: %v, want ErrNoRepository", err)
+	}
+	ents, err := os.ReadDir(mem)
+	if err != nil || len(ents) != 0 {
+		t.Errorf("ReadStatus left %v in memory/ (%v), want nothing", ents, err)
+	}
+	if _, err := ReadStatus(context.Background(), filepath.Join(root, "missing")); err == nil {
+		t.Error("ReadStatus of a root without memory/: no error")
 	}
 }

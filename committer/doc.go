@@ -9,6 +9,12 @@
 // error (persisted in the git directory so that another process can report
 // them), and git maintenance on a schedule of its own.
 //
+// Open finds or creates the repository and starts nothing; Run commits in
+// the background until its context is cancelled, then makes a final commit;
+// CommitAll commits once (`elfsync scan`). ReadStatus (status.go) reads the
+// git side for `elfsync status` and `elfsync doctor` without changing
+// anything.
+//
 // It does not watch files, parse them or touch SQLite: the caller tells it
 // which paths changed (Notify) and may tell it the title of a path (Describe).
 // The set of changed paths only triggers commits and names them; every commit

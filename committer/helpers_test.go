@@ -129,7 +129,7 @@ type testOpts struct {
 func newCommitter(t testing.TB, root string, o testOpts) (*Committer, *logBuffer) {
 	t.Helper()
 	lb := &logBuffer{}
-	c, err := New(Config{
+	c, err := Open(context.Background(), Config{
 		Root:     root,
 		Quiet:    o.quiet,
 		MaxWait:  o.maxWait,
@@ -199,7 +199,7 @@ const childEnv = "ELFSYNC_COMMITTER_TEST_CHILD_ROOT"
 
 // childCommitLoop writes notes and commits them until it is killed.
 func childCommitLoop(root string) {
-	c, err := New(Config{Root: root, Logger: zerolog.Nop()})
+	c, err := Open(context.Background(), Config{Root: root, Logger: zerolog.Nop()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // change is one path in a commit, as diff-tree reports it, with root-relative
@@ -57,7 +59,7 @@ const maxBodyLines = 1000
 // root-relative path ("failures" for "memory/failures/a/x.md"), or "" for a
 // file directly in memory/.
 func topFolder(p string) string {
-	rest := strings.TrimPrefix(p, "memory/")
+	rest := strings.TrimPrefix(p, layout.MemoryDir+"/")
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		return rest[:i]
 	}
@@ -98,7 +100,7 @@ func buildMessage(cs []change, describe func(string) string) (subject, body stri
 			if f := topFolder(c.Path); f != "" {
 				added[f]++
 			} else {
-				rootAdded = append(rootAdded, strings.TrimPrefix(c.Path, "memory/"))
+				rootAdded = append(rootAdded, strings.TrimPrefix(c.Path, layout.MemoryDir+"/"))
 			}
 		case 'D':
 			deleted++

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // repo is where elfsync commits: a work tree, its git directory, and where
@@ -38,7 +40,7 @@ func (r repo) shared() bool { return r.prefix != "" }
 // rootRel turns a path relative to top (as git prints it) into a path
 // relative to ROOT ("memory/failures/x.md").
 func (r repo) rootRel(p string) string {
-	return "memory/" + strings.TrimPrefix(p, r.prefix)
+	return layout.RootRel(strings.TrimPrefix(p, r.prefix))
 }
 
 // errNotRepo means memory/ is in no work tree that elfsync may use.

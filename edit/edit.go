@@ -140,6 +140,18 @@ func (e *Editor) Bump(rel string, c Counter, host string, n int64) (frontmatter.
 	return rec, err
 }
 
+// Locked runs fn under the folder's write lock, the lock Update takes: a
+// writer that replaces record files by other means (the remote sync
+// bringing in a merge) holds it so that neither overwrites the other.
+func (e *Editor) Locked(fn func() error) error {
+	unlock, err := e.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
+}
+
 // lock takes the folder's write lock.
 func (e *Editor) lock() (func(), error) {
 	dir := filepath.Join(e.memDir, stateDir)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // field is one key: value pair of a file, from its frontmatter or from a
@@ -267,24 +269,6 @@ func (fl field) text() (string, error) {
 	return strings.TrimSpace(n.Value), nil
 }
 
-// typeWords maps the spellings Parse accepts for a type, in `type:` and as a
-// top-level folder, to the type.
-var typeWords = map[string]string{
-	"failure": TypeFailure, "failures": TypeFailure,
-	"success": TypeSuccess, "successes": TypeSuccess,
-	"heuristic": TypeHeuristic, "heuristics": TypeHeuristic,
-	"observation": TypeObservation, "observations": TypeObservation,
-	"experiment": TypeExperiment, "experiments": TypeExperiment,
-	"decision": TypeDecision, "decisions": TypeDecision,
-}
-
-func typeWord(s string) string {
-	if t, ok := typeWords[s]; ok {
-		return t
-	}
-	return typeWords[strings.ToLower(strings.TrimSpace(s))]
-}
-
 // cleanPath returns a memory-relative path without "./" or "/" in front.
 func cleanPath(p string) string {
 	if p == "" {
@@ -298,15 +282,6 @@ func cleanPath(p string) string {
 		return ""
 	}
 	return p
-}
-
-// typeFromPath returns the type named by the file's top-level folder.
-func typeFromPath(p string) string {
-	i := strings.IndexByte(p, '/')
-	if i <= 0 {
-		return ""
-	}
-	return typeWord(p[:i])
 }
 
 // baseName returns the file name without a ".md" extension.
@@ -339,16 +314,23 @@ func dateFromName(p string) (time.Time, bool) {
 
 var severityWords = map[string]int{"low": 2, "medium": 3, "high": 4, "critical": 5}
 
+// SeverityValue reads a severity as Parse does: 1-5, or low, medium, high,
+// critical (any case) for 2, 3, 4, 5. ok is false for anything else.
+func SeverityValue(s string) (n int, ok bool) {
+	if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= 5 {
+		return n, true
+	}
+	n, ok = severityWords[strings.ToLower(s)]
+	return n, ok
+}
+
 func severity(fl field) (int, error) {
 	const want = "1-5 or low, medium, high, critical"
 	s, err := fl.text()
 	if err != nil {
 		return 0, badField(fl, want)
 	}
-	if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= 5 {
-		return n, nil
-	}
-	if n, ok := severityWords[strings.ToLower(s)]; ok {
+	if n, ok := SeverityValue(s); ok {
 		return n, nil
 	}
 	return 0, badField(fl, want)
@@ -358,20 +340,30 @@ func severity(fl field) (int, error) {
 // written by people rather than scripts.
 var confidenceWords = map[string]float64{"low": 0.3, "medium": 0.6, "high": 0.9}
 
+// ConfidenceValue reads a confidence as Parse does: a number from 0 to 1,
+// or low, medium, high (any case) for 0.3, 0.6, 0.9. ok is false for
+// anything else, NaN included.
+func ConfidenceValue(s string) (c float64, ok bool) {
+	if c, ok := confidenceWords[strings.ToLower(s)]; ok {
+		return c, true
+	}
+	c, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(c >= 0 && c <= 1) { // also refuses NaN
+		return 0, false
+	}
+	return c, true
+}
+
 func confidence(fl field) (float64, error) {
 	const want = "a number from 0 to 1 or low, medium, high"
 	s, err := fl.text()
 	if err != nil {
 		return 0, badField(fl, want)
 	}
-	if c, ok := confidenceWords[strings.ToLower(s)]; ok {
+	if c, ok := ConfidenceValue(s); ok {
 		return c, nil
 	}
-	c, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(c >= 0 && c <= 1) { // also refuses NaN
-		return 0, badField(fl, want)
-	}
-	return c, nil
+	return 0, badField(fl, want)
 }
 
 func isGolden(fl field) (bool, error) {
@@ -464,10 +456,10 @@ func build(in Input, f fields, s bodyScan, body string) (Record, error) {
 
 	if fl, ok := f.take("type"); ok {
 		v, err := fl.text()
-		if r.Type = typeWord(v); err != nil || r.Type == "" {
+		if r.Type = layout.TypeWord(v); err != nil || r.Type == "" {
 			return Record{}, badField(fl, "failure, success, heuristic, observation, experiment or decision")
 		}
-	} else if r.Type = typeFromPath(p); r.Type == "" {
+	} else if r.Type = layout.TypeOfPath(p); r.Type == "" {
 		return Record{}, ErrNoType
 	}
 

@@ -1,49 +1,12 @@
 package frontmatter
 
-import (
-	"path"
-	"strings"
-)
+import "github.com/emergent-learning/elfsync/layout"
 
 // Ignored reports whether a path under the memory folder is noise that
-// elfsync neither indexes nor commits: dot-files and dot-directories (which
-// covers .git/, .#x lock files and .x.tmp temp files), editor swap and backup
-// files (*.swp, *.swx, *~, vim's 4913 probe, #x# autosaves), *.tmp, and the
-// index files (index.db, index.db-wal, index.db-shm, index.db-journal and
-// index.db.* lock files). rel is relative to the memory folder with forward
-// slashes; every element of it is checked.
-func Ignored(rel string) bool {
-	for _, elem := range strings.Split(rel, "/") {
-		if ignoredName(elem) {
-			return true
-		}
-	}
-	return false
-}
-
-func ignoredName(name string) bool {
-	switch {
-	case name == "" || name == ".":
-		return false
-	case strings.HasPrefix(name, "."):
-		return true
-	case strings.HasSuffix(name, "~"),
-		strings.HasSuffix(name, ".swp"),
-		strings.HasSuffix(name, ".swx"),
-		strings.HasSuffix(name, ".tmp"),
-		name == "4913",
-		len(name) > 1 && strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#"),
-		name == "index.db",
-		strings.HasPrefix(name, "index.db-"),
-		strings.HasPrefix(name, "index.db."):
-		return true
-	}
-	return false
-}
+// elfsync neither indexes nor commits. It is layout.Ignored, kept here for
+// the packages that already ask the file format.
+func Ignored(rel string) bool { return layout.Ignored(rel) }
 
 // IsRecord reports whether a path under the memory folder names a memory
-// record: a file ending in .md that is not Ignored. Other files are
-// committed but not indexed.
-func IsRecord(rel string) bool {
-	return strings.EqualFold(path.Ext(rel), ".md") && !Ignored(rel)
-}
+// record (layout.IsRecord).
+func IsRecord(rel string) bool { return layout.IsRecord(rel) }

@@ -1,16 +1,21 @@
 package frontmatter
 
-import "time"
+import (
+	"time"
 
-// Record types. The type of a record decides its table: heuristics go to the
-// heuristics table, every other type to learnings.
+	"github.com/emergent-learning/elfsync/layout"
+)
+
+// Record types, as package layout names them. The type of a record decides
+// its table: heuristics go to the heuristics table, every other type to
+// learnings.
 const (
-	TypeFailure     = "failure"
-	TypeSuccess     = "success"
-	TypeHeuristic   = "heuristic"
-	TypeObservation = "observation"
-	TypeExperiment  = "experiment"
-	TypeDecision    = "decision"
+	TypeFailure     = layout.TypeFailure
+	TypeSuccess     = layout.TypeSuccess
+	TypeHeuristic   = layout.TypeHeuristic
+	TypeObservation = layout.TypeObservation
+	TypeExperiment  = layout.TypeExperiment
+	TypeDecision    = layout.TypeDecision
 )
 
 // Input is everything Parse needs to know about one file. Parse does no I/O:

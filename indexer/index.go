@@ -14,14 +14,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // DBName is the index file's name inside the memory folder.
-const DBName = "index.db"
+const DBName = layout.IndexFile
 
 // MemoryDir is the watched folder's name under ROOT, and the prefix of every
 // filepath in the index.
-const MemoryDir = "memory"
+const MemoryDir = layout.MemoryDir
 
 // Options configure an Index.
 type Options struct {

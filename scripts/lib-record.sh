@@ -331,6 +331,17 @@ elf_root() {
 	*) r=$PWD/$r ;;
 	esac
 	elf_clean "$r"
+	# A mistyped root must not become a new, empty memory: refuse it with
+	# the command that creates one (the words of `elfsync record`).
+	if ! [ -e "$REPLY" ]; then
+		r=$REPLY
+		if ! [[ $r =~ ^[A-Za-z0-9/._+,:@%=-]+$ ]]; then
+			r="'${r//\'/\'\\\'\'}'"
+		fi
+		elf_die "root $REPLY does not exist; to create it, run: elfsync init --root $r" 2
+	elif ! [ -d "$REPLY" ]; then
+		elf_die "root $REPLY is a file, not a folder" 2
+	fi
 }
 
 # elf_write ROOT FOLDER CREATED SLUG CONTENT: write CONTENT into
@@ -487,6 +498,10 @@ record_main() {
 			;;
 		--*)
 			field=${1#--}
+			case " root $fields " in
+			*" $field "*) ;;
+			*) elf_usage_error "unknown flag --$field" ;;
+			esac
 			if [ $# -lt 2 ]; then
 				elf_usage_error "flag --$field needs a value"
 			fi

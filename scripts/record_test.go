@@ -480,6 +480,9 @@ func TestRecordScriptsRejects(t *testing.T) {
 		{"unknown flag", "record-failure.sh", []string{"--title", "t", "--colour", "red"}, nil, 2, "unknown flag --colour"},
 		{"flag of another script", "record-heuristic.sh", []string{"--domain", "d", "--rule", "r", "--severity", "3"}, nil, 2, "unknown flag --severity"},
 		{"missing value", "record-failure.sh", []string{"--title"}, nil, 2, "needs a value"},
+		{"unknown flag, no value", "record-failure.sh", []string{"--bogus"}, nil, 2, "unknown flag --bogus"},
+		{"root does not exist", "record-failure.sh", []string{"--title", "t", "--root", "/nonexistent/typo"}, nil, 2,
+			"root /nonexistent/typo does not exist; to create it, run: elfsync init --root /nonexistent/typo"},
 		{"stray argument", "record-failure.sh", []string{"--title", "t", "extra"}, nil, 2, "unexpected argument"},
 		{"bad ELF_NOW", "record-failure.sh", []string{"--title", "t"}, []string{"ELF_NOW=yesterday"}, 1, "ELF_NOW"},
 	}
@@ -511,6 +514,11 @@ func TestRecordScriptsRejects(t *testing.T) {
 func TestRecordScriptsInputs(t *testing.T) {
 	tmp := t.TempDir()
 	elfHome := filepath.Join(tmp, "elf-home")
+	for _, r := range []string{"a", "b", "c", "elf-home", ".claude/emergent-learning"} {
+		if err := os.MkdirAll(filepath.Join(tmp, r), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name   string
 		script string

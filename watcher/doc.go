@@ -4,8 +4,8 @@
 // It owns the fsnotify watcher: one watch per directory (fsnotify is not
 // recursive on Linux), added before each new directory is walked so that
 // files written right after a `mkdir -p` are not missed; the per-path settle
-// timer; the filtering of editor noise and index files
-// (frontmatter.Ignored); and the fallback to full scans when events may have
+// timer; the filtering of editor noise and index files (layout.Ignored);
+// and the fallback to full scans when events may have
 // been lost (queue overflow, a watch error, the inotify watch limit).
 //
 // It does not read file contents and does not decide what changed. Events are
@@ -22,6 +22,18 @@
 // mutex. Ready is closed once the initial watches are in place: a caller that
 // runs its startup full scan after Ready loses nothing, because every change
 // made after that point produces an event.
+//
+// When Run's context is cancelled the loop takes the events fsnotify has
+// already read, without waiting for more, and stops; Rest then returns
+// everything it still held (queued, unsettled, not yet walked) as one
+// sorted batch, for the consumer to index last.
+//
+// # Bounded state
+//
+// The paths the loop tracks (dirty or queued for the consumer) are capped
+// by Config.MaxTracked (50,000 by default, a few MB). Past the cap they are
+// dropped for a single Rescan batch: a full scan is cheaper than that many
+// paths one by one, and a burst of any size costs bounded memory.
 //
 // # Idle
 //

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/fsnotify/fsnotify"
 	"github.com/rs/zerolog"
 )
@@ -139,6 +139,7 @@ func (l *loop) run(ctx context.Context) error {
 		var err error
 		select {
 		case <-ctx.Done():
+			l.drain()
 			return nil
 		case ev, ok := <-l.events:
 			if !ok {
@@ -238,7 +239,7 @@ func (l *loop) handleEvent(ev fsnotify.Event) error {
 		}
 		return nil
 	}
-	if frontmatter.Ignored(rel) {
+	if layout.Ignored(rel) {
 		return nil
 	}
 	if l.log.GetLevel() <= zerolog.TraceLevel {
@@ -347,7 +348,7 @@ func (l *loop) walkOne() error {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if frontmatter.Ignored(name) {
+		if layout.Ignored(name) {
 			continue
 		}
 		rel := name
@@ -476,7 +477,40 @@ func (l *loop) markDirty(rel string) {
 		return
 	}
 	l.dirty[rel] = dirtyTimes{first: now, last: now}
+	if len(l.dirty)+len(l.queued) > l.w.cfg.MaxTracked {
+		l.collapse()
+		return
+	}
 	l.armSettle(now.Add(l.w.cfg.Settle))
+}
+
+// collapse forgets every tracked path and asks for a full scan instead,
+// once more than MaxTracked paths are dirty or queued: past that point a
+// scan is cheaper than the paths one by one, and the watcher's memory stays
+// bounded however large the burst (Syncthing caps its tracked paths the
+// same way). The Rescan is queued once the current walk is done; the
+// consumer's scan, run after it takes the batch, covers every change made
+// before.
+func (l *loop) collapse() {
+	n := len(l.dirty) + len(l.queued)
+	clear(l.dirty)
+	clear(l.queued)
+	l.settle.Stop()
+	l.settleAt = time.Time{}
+	kept := l.outq[:0]
+	for _, b := range l.outq {
+		if b.Rescan {
+			kept = append(kept, b)
+		}
+	}
+	clear(l.outq[len(kept):])
+	l.outq = kept
+	if len(l.outq) == 0 {
+		l.outq = nil
+	}
+	l.log.Info().Int("paths", n).Int("max_tracked", l.w.cfg.MaxTracked).
+		Msg("too many changed paths to track one by one; a full scan covers them")
+	l.requestRescan("too many changes")
 }
 
 func (l *loop) armSettle(at time.Time) {
@@ -521,6 +555,13 @@ func (l *loop) flushSettled(now time.Time) {
 // state anyway.
 func (l *loop) queuePaths(paths []string) {
 	max := l.w.cfg.MaxBatch
+	// The newest batch may already hold paths of an earlier flush: keep it
+	// sorted once this one is added (batches started here are filled from
+	// the sorted paths, so they are sorted already).
+	open := len(l.outq) - 1
+	if open >= 0 {
+		defer func() { slices.Sort(l.outq[open].Paths) }()
+	}
 	for _, p := range paths {
 		if _, ok := l.queued[p]; ok {
 			continue
@@ -558,4 +599,67 @@ func (l *loop) sent() {
 	if len(l.outq) == 0 {
 		l.outq = nil
 	}
+}
+
+// drain runs when Run is stopped: it takes the events fsnotify has already
+// read, without waiting for more, so that remaining (Watcher.Rest) holds
+// them with the queued batches, the paths not yet settled and the
+// directories not yet walked. The consumer indexes them as its last batch, so a note written
+// just before a stop signal is not left for the next start (PITFALLS.md: "a
+// signal right after a write").
+func (l *loop) drain() {
+	for n := 0; n < eventBuffer; n++ {
+		select {
+		case ev, ok := <-l.events:
+			if !ok {
+				n = eventBuffer
+				break
+			}
+			if err := l.handleEvent(ev); err != nil {
+				l.requestRescan("stopped: " + err.Error())
+			}
+			continue
+		default:
+		}
+		break
+	}
+}
+
+// remaining returns what the loop holds as one Batch: every queued or dirty
+// path and every directory still to walk, sorted; Rescan when a full scan
+// was asked for or the initial walk never finished.
+func (l *loop) remaining() Batch {
+	rest := Batch{Rescan: l.rescan != "" || !l.started}
+	seen := make(map[string]struct{}, len(l.queued)+len(l.dirty)+len(l.walkq))
+	add := func(p string) {
+		if _, ok := seen[p]; !ok && p != "" {
+			seen[p] = struct{}{}
+			rest.Paths = append(rest.Paths, p)
+		}
+	}
+	for _, b := range l.outq {
+		if b.Rescan {
+			rest.Rescan = true
+			rest.Reason = b.Reason
+		}
+		for _, p := range b.Paths {
+			add(p)
+		}
+	}
+	for p := range l.dirty {
+		add(p)
+	}
+	for _, it := range l.walkq {
+		if it.mark {
+			add(it.rel) // a directory stands for its subtree
+		}
+	}
+	slices.Sort(rest.Paths)
+	if rest.Rescan && rest.Reason == "" {
+		rest.Reason = "stopped before the watch was complete"
+		if l.rescan != "" {
+			rest.Reason = l.rescan
+		}
+	}
+	return rest
 }

@@ -19,6 +19,7 @@ const (
 	DefaultMaxDelay   = 500 * time.Millisecond
 	DefaultMaxBatch   = 2000
 	DefaultRetryEvery = 30 * time.Second
+	DefaultMaxTracked = 50000
 )
 
 // eventBuffer is the capacity of fsnotify's Events channel. With the default
@@ -52,6 +53,10 @@ type Config struct {
 	// RetryEvery is how often, while degraded (a watch limit was hit), the
 	// missing watches are retried and a Rescan is sent.
 	RetryEvery time.Duration
+	// MaxTracked bounds the paths the watcher holds (dirty or queued for
+	// the consumer). Past it they are dropped for one Rescan batch, so a
+	// burst of any size costs bounded memory.
+	MaxTracked int
 	// Logger receives the watcher's logs, narrowed to component=watcher.
 	Logger zerolog.Logger
 }
@@ -61,13 +66,14 @@ type Batch struct {
 	// Paths are memory-relative slash paths of files or directories that may
 	// have changed, appeared or vanished. The consumer Lstat's each; a
 	// vanished directory means its whole subtree is gone. Paths are sorted
-	// within a batch and no path is repeated in batches not yet received.
+	// within a batch (also when several settle rounds filled it) and no path
+	// is repeated in batches not yet received.
 	Paths []string
 	// Rescan means events may have been lost: the consumer must run a full
 	// scan. A Rescan batch carries no paths.
 	Rescan bool
 	// Reason says why Rescan is set: "overflow", "watch error: ...",
-	// "watch limit" or "retry".
+	// "watch limit", "retry" or "too many changes".
 	Reason string
 }
 
@@ -79,6 +85,7 @@ type Watcher struct {
 	ready    chan struct{}
 	degraded atomic.Bool
 	running  atomic.Bool
+	rest     Batch // set by Run before it returns
 
 	// Seams for tests; production values are set by New. Only the loop
 	// goroutine calls them.
@@ -110,6 +117,9 @@ func New(cfg Config) *Watcher {
 	if cfg.RetryEvery <= 0 {
 		cfg.RetryEvery = DefaultRetryEvery
 	}
+	if cfg.MaxTracked <= 0 {
+		cfg.MaxTracked = DefaultMaxTracked
+	}
 	return &Watcher{
 		cfg:   cfg,
 		log:   cfg.Logger.With().Str("component", "watcher").Logger(),
@@ -134,8 +144,16 @@ func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 // every Config.RetryEvery.
 func (w *Watcher) Degraded() bool { return w.degraded.Load() }
 
+// Rest returns what the watcher still held when Run returned: the paths it
+// had queued or not yet settled, with the events fsnotify had already read
+// when ctx was cancelled, in one sorted Batch (Rescan set if a full scan
+// was pending). A consumer that stops indexes Rest as its last batch, so no
+// change that reached the watcher is left behind. Call it only after Run
+// has returned.
+func (w *Watcher) Rest() Batch { return w.rest }
+
 // Run watches the folder and sends batches on out until ctx is done, then
-// returns nil. It returns an error at startup if the folder cannot be
+// returns nil; what it had not sent yet is kept for Rest. It returns an error at startup if the folder cannot be
 // watched at all, and later if the folder itself is removed or renamed
 // (ErrRootGone) or fsnotify fails for good. Sends on out never outlive ctx.
 // Run may be called once per Watcher.
@@ -157,6 +175,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 
 	l := newLoop(w, dir, out)
 	defer l.close()
+	defer func() { w.rest = l.remaining() }()
 	fw, err := w.newNotify()
 	switch {
 	case err == nil:

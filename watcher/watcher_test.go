@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/fsnotify/fsnotify"
 	"github.com/rs/zerolog"
 )
@@ -214,13 +214,13 @@ func (h *harness) rescanReasons() []string {
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
-// assertNoNoise fails if any reported path is one frontmatter.Ignored drops.
+// assertNoNoise fails if any reported path is one layout.Ignored drops.
 func (h *harness) assertNoNoise() {
 	h.t.Helper()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for p := range h.last {
-		if frontmatter.Ignored(p) {
+		if layout.Ignored(p) {
 			h.t.Errorf("noise path reported: %q", p)
 		}
 	}
@@ -411,11 +411,15 @@ func TestMkdirPThenWrites(t *testing.T) {
 // on while it changes, and once more after the last change.
 func TestMaxDelay(t *testing.T) {
 	h := start(t, Config{Settle: 50 * time.Millisecond, MaxDelay: 100 * time.Millisecond}, nil)
+	var end time.Time
 	for i := range 80 {
 		h.write("busy.md", fmt.Sprint(i))
+		// Taken right after the last write, not after a sleep: on a loaded
+		// machine the sleep can outlast Settle, and the final report would
+		// come before a later end.
+		end = time.Now()
 		time.Sleep(5 * time.Millisecond) // writer pacing, faster than Settle
 	}
-	end := time.Now()
 	h.waitSeenAfter(end, "busy.md")
 	h.mu.Lock()
 	first := h.first["busy.md"]
@@ -758,4 +762,172 @@ func TestQueuedPathsAreNotRepeated(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// runUnread runs a Watcher on a temp folder whose consumer does not read
+// until told, recording loop snapshots. It returns the folder, the out
+// channel, a cancel that waits for Run, and the latest snapshot.
+func runUnread(t *testing.T, cfg Config) (w *Watcher, out chan Batch, stop func() error, snap func() loopStats) {
+	t.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	cfg.Logger = zerolog.Nop()
+	w = New(cfg)
+	var mu sync.Mutex
+	var last loopStats
+	var maxTracked int
+	w.onWake = func(st loopStats) {
+		mu.Lock()
+		last = st
+		maxTracked = max(maxTracked, st.dirty+st.paths)
+		mu.Unlock()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out = make(chan Batch)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, out) }()
+	select {
+	case <-w.Ready():
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(waitFor):
+				t.Fatal("Run did not return after cancel")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	snap = func() loopStats {
+		mu.Lock()
+		defer mu.Unlock()
+		st := last
+		st.walk = maxTracked // reused: the most paths ever tracked
+		return st
+	}
+	return w, out, stop, snap
+}
+
+func writeAll(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func waitState(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestRestHandsOverUnsettledPaths checks that a stop hands over the paths
+// that had not settled yet, and the queued ones, as one sorted batch.
+func TestRestHandsOverUnsettledPaths(t *testing.T) {
+	dir := t.TempDir()
+	w, _, stop, snap := runUnread(t, Config{Dir: dir, Settle: time.Hour, MaxDelay: time.Hour})
+	writeAll(t, dir, "b.md", "a.md")
+	waitState(t, "two dirty paths", func() bool { return snap().dirty == 2 })
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	rest := w.Rest()
+	if rest.Rescan || !equal(rest.Paths, []string{"a.md", "b.md"}) {
+		t.Errorf("Rest = %+v, want a.md and b.md, no rescan", rest)
+	}
+}
+
+// TestRestTakesEventsAlreadyRead checks that a stop right after a write
+// still hands the path over: the events fsnotify has read are drained.
+func TestRestTakesEventsAlreadyRead(t *testing.T) {
+	for i := range 20 {
+		dir := t.TempDir()
+		w, _, stop, _ := runUnread(t, Config{Dir: dir})
+		name := fmt.Sprintf("n%d.md", i)
+		writeAll(t, dir, name)
+		if err := stop(); err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+		// The event may still sit in the kernel when the stop comes: then
+		// the consumer's final scan finds the file. What was read must
+		// not be lost, and nothing else may appear.
+		rest := w.Rest()
+		if len(rest.Paths) > 1 || (len(rest.Paths) == 1 && rest.Paths[0] != name) {
+			t.Fatalf("Rest = %+v, want at most %s", rest, name)
+		}
+	}
+}
+
+// TestMaxTrackedCollapsesToRescan checks that the paths held stay bounded:
+// past MaxTracked they are dropped for one Rescan batch.
+func TestMaxTrackedCollapsesToRescan(t *testing.T) {
+	dir := t.TempDir()
+	const limit = 10
+	w, out, stop, snap := runUnread(t, Config{Dir: dir, Settle: time.Millisecond, MaxTracked: limit})
+	var names []string
+	for i := range 3 * limit {
+		names = append(names, fmt.Sprintf("f%02d.md", i))
+	}
+	writeAll(t, dir, names...)
+	var b Batch
+	select {
+	case b = <-out:
+	case <-time.After(waitFor):
+		t.Fatal("no batch")
+	}
+	// The first batch may hold a few paths settled before the cap was hit;
+	// a Rescan must follow (or be it) before all 30 paths are listed.
+	got := len(b.Paths)
+	for !b.Rescan {
+		select {
+		case b = <-out:
+			got += len(b.Paths)
+		case <-time.After(waitFor):
+			t.Fatalf("no Rescan after %d paths", got)
+		}
+	}
+	if b.Reason != "too many changes" || got > limit {
+		t.Errorf("Rescan %q after %d paths, want \"too many changes\" after at most %d", b.Reason, got, limit)
+	}
+	if m := snap().walk; m > limit+1 {
+		t.Errorf("watcher tracked %d paths at once, want at most %d", m, limit+1)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_ = w
+}
+
+// TestBatchSortedAcrossFlushes checks that a batch filled by two settle
+// rounds while the consumer was busy is still sorted.
+func TestBatchSortedAcrossFlushes(t *testing.T) {
+	dir := t.TempDir()
+	_, out, _, snap := runUnread(t, Config{Dir: dir, Settle: time.Millisecond, MaxDelay: time.Millisecond})
+	writeAll(t, dir, "z.md")
+	waitState(t, "z.md queued", func() bool { s := snap(); return s.paths == 1 && s.dirty == 0 })
+	writeAll(t, dir, "a.md")
+	waitState(t, "a.md queued", func() bool { s := snap(); return s.paths == 2 && s.dirty == 0 })
+	select {
+	case b := <-out:
+		if !equal(b.Paths, []string{"a.md", "z.md"}) {
+			t.Errorf("batch = %q, want [a.md z.md]", b.Paths)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("no batch")
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // Prose is the text a corpus is written in.
@@ -38,10 +40,7 @@ type Options struct {
 }
 
 // Types are the folders notes go in, with the frontmatter type they imply.
-var Types = []struct{ Folder, Type string }{
-	{"failures", "failure"}, {"successes", "success"}, {"heuristics", "heuristic"},
-	{"observations", "observation"}, {"experiments", "experiment"}, {"decisions", "decision"},
-}
+var Types = layout.Kinds
 
 var (
 	domains = []string{"git", "sqlite", "bash", "coordination", "testing", "ci", "networking", "python", "go", "docs"}

@@ -6,11 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/version"
 )
 
 // cmdEnv is what a command may use of the outside world. Tests build one
@@ -33,12 +38,22 @@ type command struct {
 // commands lists every subcommand in the order --help shows them.
 func commands() []command {
 	return []command{
+		{"init", "create a root (memory/, the index, a git repository); other commands refuse a missing root", cmdInit},
 		{"watch", "run the background service: scan, then watch, index and commit until stopped", cmdWatch},
 		{"scan", "reconcile once: index every change, drop rows of vanished files, commit", cmdScan},
-		{"status", "show drift between files, index and git (exit 0 in sync, 1 drift, 2 error)", cmdStatus},
-		{"record", "write a new memory file atomically (failure|success|heuristic|observation|decision)", cmdRecord},
+		{"status", "show drift between files, index and git (exit 0 in sync or only pending, 1 drift, 2 error)", cmdStatus},
+		{"record", "write a new memory file atomically (" + layout.Types("|") + ")", cmdRecord},
 		{"import", "bring an old framework memory folder into the new format", cmdImport},
+		{"list", "list records (path, type, domain, title) by --type and --domain", cmdList},
+		{"check", "parse files as elfsync would: what each one says, or why it is invalid", cmdCheck},
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
+		{"reload", "ask the root's running watcher for a full rescan (SIGHUP to its pid)", cmdReload},
+		{"stop", "stop the root's running watcher, waiting for its final flush", cmdStop},
+		{"sync", "fetch, merge and push memory/ through a git remote once (exit 0 in step, 1 not)", cmdSync},
+		{"search", "full-text search of the memory, ranked (BM25), with snippets", cmdSearch},
+		{"context", "the session briefing: golden rules, best heuristics, relevant failures", cmdContext},
+		{"heuristic", "validate|violate ID|PATH: add one to a heuristic's counter, in its file", cmdHeuristic},
+		{"mcp", "serve the memory to agents over the Model Context Protocol (stdio)", cmdMCP},
 	}
 }
 
@@ -48,17 +63,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
+	args = globalFlagsLast(args)
 	if len(args) == 0 {
 		e.usage(e.stderr)
-		return &exitError{Code: 2}
+		return errFlags
 	}
 	name := args[0]
 	switch name {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
+		e.usage(e.stdout)
+		return nil
+	case "help":
+		if len(args) > 1 && args[1] != "help" {
+			return e.dispatch(ctx, []string{args[1], "--help"})
+		}
 		e.usage(e.stdout)
 		return nil
 	case "-version", "--version", "version":
-		fmt.Fprintln(e.stdout, "elfsync", version)
+		fmt.Fprintln(e.stdout, version.String())
 		return nil
 	}
 	for _, c := range commands() {
@@ -66,21 +88,48 @@ func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
 			return c.run(ctx, e, args[1:])
 		}
 	}
+	if name == "merge-driver" { // hidden: git runs it
+		return cmdMergeDriver(ctx, e, args[1:])
+	}
 	e.usage(e.stderr)
-	return &exitError{Code: 2, Err: fmt.Errorf("unknown command %q", name)}
+	return usagef("unknown command %q", name)
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// globalValueFlags are the flags every command (or every long-running one)
+// takes that have a value; they may come before the command name.
+var globalValueFlags = map[string]bool{"root": true, "log-level": true, "log-format": true, "log-file": true}
+
+// globalFlagsLast moves flags given before the command name to the end,
+// where the command's own flag set parses them: `elfsync --root X status`
+// is `elfsync status --root X`.
+func globalFlagsLast(args []string) []string {
+	i := 0
+	for i < len(args) && len(args[i]) > 1 && args[i][0] == '-' && args[i] != "--" {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if name == "h" || name == "help" || name == "version" {
+			break
+		}
+		i++
+		if globalValueFlags[name] && !hasValue && i < len(args) {
+			i++
+		}
+	}
+	if i == 0 || i == len(args) {
+		return args
+	}
+	return slices.Concat(args[i:], args[:i])
+}
 
 func (e *cmdEnv) usage(w io.Writer) {
 	fmt.Fprintln(w, "elfsync keeps a folder of markdown memories in sync with a SQLite index and git.")
 	fmt.Fprintln(w, "\nUsage: elfsync <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else ~/.claude/emergent-learning).")
-	fmt.Fprintln(w, "Run 'elfsync <command> --help' for its flags.")
+	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else ~/.claude/emergent-learning),")
+	fmt.Fprintln(w, "before or after the command name.")
+	fmt.Fprintln(w, "Run 'elfsync help <command>' or 'elfsync <command> --help' for its flags;")
+	fmt.Fprintln(w, "'elfsync --version' for the version and the commit it was built from.")
 }
 
 // newFlagSet returns a flag set whose --help prints the command's synopsis,
@@ -93,7 +142,7 @@ func (e *cmdEnv) newFlagSet(name, synopsis, description string) (*flag.FlagSet, 
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: elfsync %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
-		fs.PrintDefaults()
+		printFlags(w, fs)
 	}
 	return fs, root
 }
@@ -111,31 +160,62 @@ func (e *cmdEnv) parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(e.stdout)
 			fs.Usage()
-			return errHelpShown
+			return errHelp
 		}
 		fs.Usage()
-		return &exitError{Code: 2}
+		return errFlags
 	}
 	return nil
 }
 
-// errHelpShown ends a command successfully after --help.
-var errHelpShown = &exitError{Code: 0}
-
 // parseRoot parses the flags of a command that takes no arguments and
-// returns its ROOT.
+// returns its ROOT, which must exist (see existingRoot).
 func (e *cmdEnv) parseRoot(fs *flag.FlagSet, args []string, rootFlag *string) (string, error) {
+	root, err := e.parseAnyRoot(fs, args, rootFlag)
+	if err != nil {
+		return "", err
+	}
+	return root, existingRoot(root)
+}
+
+// parseAnyRoot is parseRoot for the commands that accept a root that does
+// not exist yet (init creates it, doctor reports it).
+func (e *cmdEnv) parseAnyRoot(fs *flag.FlagSet, args []string, rootFlag *string) (string, error) {
 	if err := e.parseFlags(fs, args); err != nil {
 		return "", err
 	}
 	if fs.NArg() > 0 {
-		return "", &exitError{Code: 2, Err: fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Args())}
+		return "", usagef("%s takes no arguments, got %q", strings.TrimPrefix(fs.Name(), "elfsync "), fs.Args())
 	}
 	root, err := e.resolveRoot(*rootFlag)
 	if err != nil {
-		return "", &exitError{Code: 2, Err: err}
+		return "", mark(errUsage, err)
 	}
 	return root, nil
+}
+
+// existingRoot refuses a root that does not exist, naming the command that
+// creates it: a mistyped --root or $ELF_HOME must not become a new, empty
+// memory that a service then watches forever.
+func existingRoot(root string) error {
+	info, err := os.Stat(root)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return mark(errNoRoot, fmt.Errorf("root %s does not exist; to create it, run: elfsync init --root %s", root, shellQuote(root)))
+	case err != nil:
+		return mark(errNoRoot, fmt.Errorf("root %s: %w", root, err))
+	case !info.IsDir():
+		return mark(errNoRoot, fmt.Errorf("root %s is a file, not a folder", root))
+	}
+	return nil
+}
+
+// shellQuote returns s as one shell word.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:@%=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // resolveRoot returns the absolute ROOT: the flag, else $ELF_HOME, else
@@ -167,4 +247,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// count returns "1 file" or "n files".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// printFlags lists fs's flags the way the help texts write them: --name.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" && def != "0s" {
+			usage += fmt.Sprintf(" (default %s)", def)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+	})
 }

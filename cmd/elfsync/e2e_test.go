@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emergent-learning/elfsync/agent"
+	"github.com/emergent-learning/elfsync/status"
 )
 
 func TestScanSampleThenStatus(t *testing.T) {
@@ -21,7 +24,7 @@ func TestScanSampleThenStatus(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("scan exit %d: %s", r.code, r.stderr)
 	}
-	var sum scanSummary
+	var sum agent.Summary
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("scan --json: %v\n%s", err, r.stdout)
 	}
@@ -37,7 +40,7 @@ func TestScanSampleThenStatus(t *testing.T) {
 		}
 	}
 	st := elfsync(t, env, "status", "--root", root, "--json")
-	var rep statusReport
+	var rep status.Report
 	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, st.stdout)
 	}
@@ -52,8 +55,8 @@ func TestScanSampleThenStatus(t *testing.T) {
 	writeFile(t, root, "failures/new.md", note("new"))
 	os.Remove(filepath.Join(root, "memory", "decisions", "20261125_use-wal.md"))
 	st = elfsync(t, env, "status", "--root", root, "--json")
-	rep = statusReport{}
-	json.Unmarshal([]byte(st.stdout), &rep)
+	rep = status.Report{}
+	decodeJSON(t, st.stdout, &rep)
 	if st.code != 1 || rep.InSync || len(rep.MissingRows) != 1 || len(rep.OrphanRows) != 1 || len(rep.Uncommitted) != 2 {
 		t.Errorf("status after drift: exit %d %+v", st.code, rep)
 	}
@@ -194,8 +197,9 @@ func TestWatchSecondInstanceRefused(t *testing.T) {
 		t.Errorf("second watch: exit %d, stderr %q; want an error naming %s", r.code, r.stderr, want)
 	}
 	st := elfsync(t, env, "status", "--root", root, "--json", "--no-git")
-	var rep statusReport
-	json.Unmarshal([]byte(st.stdout), &rep)
+	var rep status.Report
+	decodeJSON(t, st.stdout, &rep)
+	checkShape(t, "status.shape.json", st.stdout)
 	if !rep.Watcher.Running || rep.Watcher.PID != w.cmd.Process.Pid || rep.Watcher.LastScan == nil {
 		t.Errorf("status watcher = %+v, want running pid %d with a last scan", rep.Watcher, w.cmd.Process.Pid)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/record"
 )
 
 // elfsync import brings an old framework memory folder across. It plans
@@ -988,7 +989,7 @@ func (im *importer) learningItems(old indexer.LegacyDB, copies []*importItem) []
 		}
 		rec := frontmatter.Record{
 			Type: typ, Title: title, Summary: strings.TrimSpace(row.Summary), Domain: strings.TrimSpace(row.Domain),
-			Tags: splitTags(row.Tags), Severity: sev, Created: created.UTC().Truncate(time.Second),
+			Tags: record.SplitTags(row.Tags), Severity: sev, Created: created.UTC().Truncate(time.Second),
 		}
 		lp := row.Filepath
 		if lp == "" {
@@ -1162,25 +1163,7 @@ func (im *importer) placeCopy(it *importItem) {
 // a temp file in the same folder (fsynced, given the old file's mtime) is
 // hard-linked to dst, which fails if dst exists.
 func impPlaceFile(dst string, data []byte, mtime time.Time) error {
-	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	tmp, err := writeTemp(dir, strings.TrimSuffix(filepath.Base(dst), filepath.Ext(dst)), data)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if !mtime.IsZero() {
-		if err := os.Chtimes(tmp, mtime, mtime); err != nil {
-			return fmt.Errorf("set time of %s: %w", tmp, err)
-		}
-	}
-	if err := os.Link(tmp, dst); err != nil {
-		return err
-	}
-	syncDir(dir)
-	return nil
+	return record.Place(dst, data, mtime)
 }
 
 // placeGenerated writes a new heuristic or row file under a fresh name,
@@ -1213,7 +1196,7 @@ func (im *importer) placeGenerated(it *importItem, known impKnownFiles, planned 
 			}
 		}
 	} else {
-		p, err := writeRecord(dir, it.created, it.slug, it.data)
+		p, err := record.WriteUnique(dir, it.created, it.slug, it.data)
 		if err != nil {
 			im.rep.add(importAction{Action: actError, Source: it.source, Detail: err.Error()})
 			return

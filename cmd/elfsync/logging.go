@@ -2,30 +2,39 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"time"
 
 	"github.com/rs/zerolog"
+	"gopkg.in/natefinch/lumberjack.v2"
 )
 
 // logFlags are the logging flags every long-running command takes.
 type logFlags struct {
 	format string
 	level  string
+	file   string
 }
 
 func (l *logFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.format, "log-format", "auto", "log format: auto (readable on a terminal, JSON otherwise), console or json")
 	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&l.file, "log-file", "", "append the log to this file instead of stderr, rotated at 10 MB (3 old files kept, compressed), for runs outside systemd or launchd")
 }
 
-// logger builds the zerolog logger the flags ask for, writing to w.
+// logger builds the zerolog logger the flags ask for, writing to w, or to
+// the --log-file (which stays open until the process exits).
 func (l *logFlags) logger(w io.Writer) (zerolog.Logger, error) {
+	if l.file != "" {
+		// lumberjack rotates by size, keeps a bounded number of old files
+		// and compresses them, safely beside the writes; rotation done by
+		// hand gets the rename-while-writing cases wrong.
+		w = &lumberjack.Logger{Filename: l.file, MaxSize: 10, MaxBackups: 3, Compress: true}
+	}
 	level, err := zerolog.ParseLevel(l.level)
 	if err != nil || l.level == "" {
-		return zerolog.Nop(), &exitError{Code: 2, Err: fmt.Errorf("--log-level %q: want debug, info, warn or error", l.level)}
+		return zerolog.Nop(), usagef("--log-level %q: want debug, info, warn or error", l.level)
 	}
 	var out io.Writer
 	switch l.format {
@@ -40,7 +49,7 @@ func (l *logFlags) logger(w io.Writer) (zerolog.Logger, error) {
 			out = w
 		}
 	default:
-		return zerolog.Nop(), &exitError{Code: 2, Err: fmt.Errorf("--log-format %q: want auto, console or json", l.format)}
+		return zerolog.Nop(), usagef("--log-format %q: want auto, console or json", l.format)
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger(), nil
 }

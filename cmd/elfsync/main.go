@@ -1,12 +1,16 @@
 // Command elfsync keeps a folder of markdown memories in sync with a SQLite
 // index and a git history. See README.md and docs/DESIGN.md.
+//
+// This package is the command line only: flags, help texts, the instance
+// lock and signal handling around `watch`, wiring the packages together,
+// and printing. What each command does lives in a package of its own
+// (agent, status, doctor, record, indexer, committer, ...). main calls run
+// and maps the error to an exit status in one table (exit.go).
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -46,43 +50,4 @@ func startProfile(path string) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
-}
-
-// exitError carries a specific exit code out of a command. A nil Err means
-// the command already said what it had to (status drift, say).
-type exitError struct {
-	Code int
-	Err  error
-}
-
-func (e *exitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit %d", e.Code)
-	}
-	return e.Err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.Err }
-
-// errUsage marks a command-line mistake; it exits 2.
-var errUsage = errors.New("usage")
-
-// exitCode maps a command's error to the process exit code and prints it.
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.Err != nil {
-			fmt.Fprintf(stderr, "elfsync: %v\n", ee.Err)
-		}
-		return ee.Code
-	}
-	if errors.Is(err, errUsage) {
-		fmt.Fprintf(stderr, "elfsync: %v\n", err)
-		return 2
-	}
-	fmt.Fprintf(stderr, "elfsync: %v\n", err)
-	return 1
 }

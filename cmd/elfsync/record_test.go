@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/record"
 )
 
 // recNow is the clock of these tests; ELF_NOW overrides it where a test
@@ -98,6 +98,15 @@ func TestRecordWritesEachType(t *testing.T) {
 			env:  map[string]string{"OBSERVATION_DOMAIN": "ops"},
 			check: func(t *testing.T, r frontmatter.Record) {
 				if r.Type != "observation" || r.Title != "Saw it" || r.Domain != "ops" || r.Severity != 3 {
+					t.Errorf("got %+v", r)
+				}
+			},
+		},
+		{
+			typ: "experiment", folder: "experiments",
+			args: []string{"--title", "Try a private index", "--severity", "2"},
+			check: func(t *testing.T, r frontmatter.Record) {
+				if r.Type != "experiment" || r.Title != "Try a private index" || r.Severity != 2 {
 					t.Errorf("got %+v", r)
 				}
 			},
@@ -233,74 +242,6 @@ func TestRecordHelp(t *testing.T) {
 	}
 }
 
-// TestRecordWriteConcurrent races writers for one name: each gets its own
-// file, and no temp file is left.
-func TestRecordWriteConcurrent(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "memory", "failures")
-	const n = 30
-	paths := make([]string, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			paths[i], errs[i] = writeRecord(dir, recNow, "same", []byte{byte('a' + i%26), '\n'})
-		}()
-	}
-	wg.Wait()
-	seen := map[string]bool{}
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatal(errs[i])
-		}
-		if seen[paths[i]] {
-			t.Errorf("%s written twice", paths[i])
-		}
-		seen[paths[i]] = true
-		data, err := os.ReadFile(paths[i])
-		if err != nil || string(data) != string([]byte{byte('a' + i%26), '\n'}) {
-			t.Errorf("%s holds %q (%v), want writer %d's data", paths[i], data, err, i)
-		}
-	}
-	for k := 1; k <= n; k++ {
-		if !seen[filepath.Join(dir, frontmatter.FileName(recNow, "same", k))] {
-			t.Errorf("name %d unused", k)
-		}
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != n {
-		t.Errorf("%d entries, want %d (no temp files)", len(entries), n)
-	}
-}
-
-// TestRecordWriteFails checks that a failed write leaves no temp file: the
-// folder is a file, then the target names are all taken by directories.
-func TestRecordWriteFails(t *testing.T) {
-	root := t.TempDir()
-	notDir := filepath.Join(root, "file")
-	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := writeRecord(notDir, recNow, "x", []byte("x")); err == nil {
-		t.Error("writeRecord into a file: no error")
-	}
-
-	// A name held by a directory is taken too: the link goes to the next.
-	dir := filepath.Join(root, "d")
-	if err := os.MkdirAll(filepath.Join(dir, frontmatter.FileName(recNow, "x", 1)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p, err := writeRecord(dir, recNow, "x", []byte("x"))
-	if err != nil || filepath.Base(p) != frontmatter.FileName(recNow, "x", 2) {
-		t.Errorf("writeRecord = %q, %v; want the -2 name", p, err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("%d entries, want 2 (no temp file)", len(entries))
-	}
-}
-
 func TestRecordExitCodes(t *testing.T) {
 	_, _, code := recRun(t, nil, "record", "failure", "--root", t.TempDir(), "--title", "ok")
 	if code != 0 {
@@ -316,11 +257,11 @@ func TestRecordExitCodes(t *testing.T) {
 // under frontmatter.MaxFrontmatterSize).
 func TestRecordWorstCaseSize(t *testing.T) {
 	fill := func(n int) string { return strings.Repeat("\ufeff", n-1) + "x" }
-	tags := strings.TrimSuffix(strings.Repeat(fill(4)+",", maxTags/5), ",")
+	tags := strings.TrimSuffix(strings.Repeat(fill(4)+",", record.MaxTags/5), ",")
 	for _, args := range [][]string{
-		{"failure", "--title", fill(maxTitle), "--domain", fill(maxDomain), "--tags", tags, "--summary", fill(maxSummary)},
-		{"heuristic", "--rule", fill(maxRule), "--domain", fill(maxDomain), "--tags", tags,
-			"--explanation", fill(maxExplanation), "--source", fill(maxSource)},
+		{"failure", "--title", fill(record.MaxTitle), "--domain", fill(record.MaxDomain), "--tags", tags, "--summary", fill(record.MaxSummary)},
+		{"heuristic", "--rule", fill(record.MaxRule), "--domain", fill(record.MaxDomain), "--tags", tags,
+			"--explanation", fill(record.MaxExplanation), "--source", fill(record.MaxSource)},
 	} {
 		root := t.TempDir()
 		stdout, stderr, code := recRun(t, nil, append([]string{"record", args[0], "--root", root}, args[1:]...)...)
@@ -328,7 +269,7 @@ func TestRecordWorstCaseSize(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", args[0], code, stderr)
 		}
 		r := recParse(t, root, strings.TrimSpace(stdout))
-		if r.Domain != fill(maxDomain) || r.TagString() != tags {
+		if r.Domain != fill(record.MaxDomain) || r.TagString() != tags {
 			t.Errorf("%s: read back %q, %q", args[0], r.Domain, r.TagString())
 		}
 	}

@@ -3,33 +3,23 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/committer"
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/remote"
 )
-
-// scanSummary is what `elfsync scan --json` prints.
-type scanSummary struct {
-	Added     int                 `json:"added"`
-	Updated   int                 `json:"updated"`
-	Removed   int                 `json:"removed"`
-	Unchanged int                 `json:"unchanged"`
-	Invalid   []indexer.FileError `json:"invalid"`
-	Rebuilt   bool                `json:"rebuilt"`
-	Committed *commitSummary      `json:"committed"` // nil with --no-git
-	Seconds   float64             `json:"seconds"`
-}
-
-type commitSummary struct {
-	Commit string `json:"commit"` // "" when there was nothing to commit
-	Paths  int    `json:"paths"`
-}
 
 // gitFlags are the committer settings shared by scan and watch.
 type gitFlags struct {
@@ -38,6 +28,9 @@ type gitFlags struct {
 	maxWait  time.Duration
 	maxBatch int
 	gitWait  time.Duration
+	// onCommit, optional, is called after each commit (watch --remote
+	// pushes soon after a batch).
+	onCommit func()
 }
 
 func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
@@ -51,15 +44,27 @@ func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
 	}
 }
 
-func (g *gitFlags) committer(root string, log zerolog.Logger, describe func(string) string) (*committer.Committer, error) {
-	return committer.New(committer.Config{
+// committer opens the committer the flags ask for; describe names a
+// root-relative path in commit messages (the index's title).
+func (g *gitFlags) committer(ctx context.Context, root string, log zerolog.Logger, describe func(context.Context, string) string) (*committer.Committer, error) {
+	cm, err := committer.Open(ctx, committer.Config{
 		Root:     root,
 		Quiet:    g.quiet,
 		MaxWait:  g.maxWait,
 		MaxBatch: g.maxBatch,
 		Logger:   log,
-		Describe: describe,
+		Describe: func(p string) string { return describe(context.Background(), p) },
+		OnCommit: g.onCommit,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// A merge from a remote that a crash left half-landed is finished
+	// before anything commits the work tree, which would undo it.
+	if err := remote.FinishInterrupted(ctx, root, log); err != nil {
+		return nil, err
+	}
+	return cm, nil
 }
 
 func cmdScan(ctx context.Context, e *cmdEnv, args []string) error {
@@ -86,7 +91,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 		return err
 	}
 	start := time.Now()
-	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
+	ix, err := openIndex(ctx, root, *maxSize, log)
 	if err != nil {
 		return err
 	}
@@ -101,20 +106,13 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 			}
 		}
 	}
-	res, err := ix.Scan(ctx, progress)
-	if err != nil {
-		return fmt.Errorf("scan: %w", err)
-	}
-	sum := scanSummary{
-		Added: res.Added, Updated: res.Updated, Removed: res.Removed, Unchanged: res.Unchanged,
-		Invalid: res.Errors, Rebuilt: res.Rebuilt,
-	}
-	if sum.Invalid == nil {
-		sum.Invalid = []indexer.FileError{}
-	}
-	var gitErr error
+	var git func() (agent.GitOnce, error)
 	if !gf.noGit {
-		sum.Committed, gitErr = commitAll(ctx, root, log, ix, gf.gitWait)
+		git = func() (agent.GitOnce, error) { return gf.committer(ctx, root, log, ix.Title) }
+	}
+	sum, err := agent.Once(ctx, ix, git, gf.gitWait, progress)
+	if err != nil && !errors.Is(err, agent.ErrGit) {
+		return err
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	if *asJSON {
@@ -124,52 +122,21 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 			return err
 		}
 	} else {
-		printScan(e, sum)
+		sum.WriteText(e.stdout)
 	}
-	if gitErr != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("git not brought in line: %w", gitErr)}
-	}
-	return nil
+	return err
 }
 
-// commitAll commits everything pending under memory/, waiting at most wait
-// for another git process's lock.
-func commitAll(ctx context.Context, root string, log zerolog.Logger, ix *indexer.Index, wait time.Duration) (*commitSummary, error) {
-	cm, err := (&gitFlags{}).committer(root, log, func(p string) string { return ix.Title(ctx, p) })
+// openIndex opens root's index; when that fails because the memory folder
+// cannot be written (SQLite says only "unable to open database file"), the
+// error says so.
+func openIndex(ctx context.Context, root string, maxSize int64, log zerolog.Logger) (*indexer.Index, error) {
+	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: maxSize, Logger: log})
 	if err != nil {
+		if werr := doctor.Writable(filepath.Join(root, layout.MemoryDir)); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w (%v: give the user that runs elfsync write permission on it)", err, werr)
+		}
 		return nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	r, err := cm.CommitAll(wctx)
-	if err != nil {
-		return nil, err
-	}
-	return &commitSummary{Commit: r.Commit, Paths: len(r.Paths)}, nil
-}
-
-func printScan(e *cmdEnv, s scanSummary) {
-	if s.Rebuilt {
-		fmt.Fprintln(e.stdout, "index was unusable: set aside and rebuilt from the files")
-	}
-	fmt.Fprintf(e.stdout, "added %d, updated %d, removed %d, unchanged %d, invalid %d (%.2fs)\n",
-		s.Added, s.Updated, s.Removed, s.Unchanged, len(s.Invalid), s.Seconds)
-	for _, fe := range s.Invalid {
-		fmt.Fprintf(e.stdout, "invalid: %s: %s\n", fe.Path, fe.Error)
-	}
-	switch {
-	case s.Committed == nil:
-		fmt.Fprintln(e.stdout, "git: off (--no-git)")
-	case s.Committed.Commit == "":
-		fmt.Fprintln(e.stdout, "committed: nothing to commit")
-	default:
-		fmt.Fprintf(e.stdout, "committed %d paths in %s\n", s.Committed.Paths, shortHash(s.Committed.Commit))
-	}
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
+	return ix, nil
 }

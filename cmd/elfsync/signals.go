@@ -10,9 +10,9 @@ import (
 
 // signalContext returns a context cancelled by the first stop signal
 // (SIGINT, SIGTERM; Ctrl-C on Windows). A second stop signal exits at once
-// without flushing, for when a flush hangs. hup receives rescan requests
-// (SIGHUP on Unix; never on Windows).
-func signalContext(ctx context.Context, stderr io.Writer) (_ context.Context, hup <-chan os.Signal, stop func()) {
+// without flushing, for when a flush hangs. rescan receives a value per
+// rescan request (SIGHUP on Unix; never on Windows).
+func signalContext(ctx context.Context, stderr io.Writer) (_ context.Context, rescan <-chan struct{}, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	stopc := make(chan os.Signal, 2)
 	signal.Notify(stopc, stopSignals...)
@@ -21,6 +21,20 @@ func signalContext(ctx context.Context, stderr io.Writer) (_ context.Context, hu
 		signal.Notify(hupc, hupSignals...)
 	}
 	done := make(chan struct{})
+	rescanc := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-hupc:
+				select {
+				case rescanc <- struct{}{}:
+				default: // one is already waiting
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
 	go func() {
 		select {
 		case <-stopc:
@@ -35,7 +49,7 @@ func signalContext(ctx context.Context, stderr io.Writer) (_ context.Context, hu
 		case <-done:
 		}
 	}()
-	return ctx, hupc, func() {
+	return ctx, rescanc, func() {
 		signal.Stop(stopc)
 		signal.Stop(hupc)
 		close(done)

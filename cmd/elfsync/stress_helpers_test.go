@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/status"
 )
 
 // This file holds the stress suite's helpers (stress_test.go has the
@@ -219,7 +220,7 @@ func rootRelPath(t *testing.T, root, p string) string {
 
 // statusJSON runs `elfsync status --json`. ok is false when it did not
 // print a report (exit 2: the index is unreadable, for instance).
-func statusJSON(t *testing.T, env []string, root string) (rep statusReport, out result, ok bool) {
+func statusJSON(t *testing.T, env []string, root string) (rep status.Report, out result, ok bool) {
 	t.Helper()
 	out = elfsync(t, env, "status", "--root", root, "--json")
 	if out.code != 0 && out.code != 1 {
@@ -236,10 +237,10 @@ func statusJSON(t *testing.T, env []string, root string) (rep statusReport, out 
 // watcher w, when given, must stay alive meanwhile. It returns the last
 // report. Convergence as status sees it is only the signal to look:
 // assertInvariants then checks the invariants independently.
-func waitConverged(t *testing.T, env []string, root string, w *watchProc, timeout time.Duration) statusReport {
+func waitConverged(t *testing.T, env []string, root string, w *watchProc, timeout time.Duration) status.Report {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	var rep statusReport
+	var rep status.Report
 	var out result
 	var ok bool
 	for delay := 20 * time.Millisecond; ; delay = min(delay*2, 500*time.Millisecond) {
@@ -262,7 +263,7 @@ func waitConverged(t *testing.T, env []string, root string, w *watchProc, timeou
 }
 
 // summarizeStatus is a short form of a status report for failure messages.
-func summarizeStatus(r statusReport) string {
+func summarizeStatus(r status.Report) string {
 	first := func(p []string) string {
 		if len(p) > 5 {
 			return fmt.Sprintf("%q …(%d)", p[:5], len(p))

@@ -40,6 +40,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emergent-learning/elfsync/status"
 )
 
 // convergeTimeout is how long a scenario waits for elfsync to settle after
@@ -133,7 +135,7 @@ func TestStressGitLockContention(t *testing.T) {
 	}
 
 	// Status while held: honest, and no crash.
-	var rep statusReport
+	var rep status.Report
 	waitFor(t, convergeTimeout(n), "status to show the records indexed, uncommitted and the lock held", func() bool {
 		select {
 		case <-w.done:

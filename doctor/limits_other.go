@@ -1,7 +1,7 @@
 //go:build !linux
 
-package main
+package doctor
 
 // watchLimitChecks has nothing to check where there is no inotify: macOS
 // and Windows have no per-user watch budget of that kind.
-func watchLimitChecks(memDir string) []check { return nil }
+func watchLimitChecks(memDir string) []Check { return nil }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package update
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 // errLocked means another process holds the lock.
 var errLocked = errors.New("locked")
 
-func lockFile(f *os.File) error {
+func tryLock(f *os.File) error {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
 		return errLocked
@@ -19,6 +19,6 @@ func lockFile(f *os.File) error {
 	return err
 }
 
-func unlockFile(f *os.File) error {
+func unlock(f *os.File) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }

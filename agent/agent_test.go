@@ -1,0 +1,346 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/watcher"
+)
+
+const waitFor = 10 * time.Second
+
+// trace records what the fakes saw, in order.
+type trace struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (tr *trace) add(format string, args ...any) {
+	tr.mu.Lock()
+	tr.events = append(tr.events, fmt.Sprintf(format, args...))
+	tr.mu.Unlock()
+}
+
+func (tr *trace) list() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return slices.Clone(tr.events)
+}
+
+// index of the first event that starts with prefix, or -1.
+func (tr *trace) index(prefix string) int {
+	for i, e := range tr.list() {
+		if strings.HasPrefix(e, prefix) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (tr *trace) wait(t *testing.T, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for tr.index(prefix) < 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %q; saw %q", prefix, tr.list())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+type fakeIndex struct {
+	tr      *trace
+	scanErr error
+}
+
+func (f *fakeIndex) Scan(ctx context.Context, _ indexer.Progress) (indexer.Result, error) {
+	f.tr.add("scan")
+	return indexer.Result{Added: 1}, f.scanErr
+}
+
+func (f *fakeIndex) Sync(ctx context.Context, paths []string) (indexer.Result, error) {
+	f.tr.add("sync %s", strings.Join(paths, ","))
+	return indexer.Result{Updated: len(paths)}, nil
+}
+
+type fakeCommitter struct{ tr *trace }
+
+func (f *fakeCommitter) Notify(paths []string) { f.tr.add("notify %s", strings.Join(paths, ",")) }
+
+func (f *fakeCommitter) Run(ctx context.Context) error {
+	f.tr.add("committer start")
+	<-ctx.Done()
+	f.tr.add("committer final commit")
+	return nil
+}
+
+type fakeWatcher struct {
+	tr       *trace
+	ready    chan struct{}
+	batches  chan watcher.Batch // forwarded to the agent
+	fail     chan error         // makes Run return this error
+	startErr error
+	rest     watcher.Batch
+	// lastSent, if it has paths, is sent on out as Run stops: handed over
+	// but never taken by the loop.
+	lastSent watcher.Batch
+}
+
+func newFakeWatcher(tr *trace) *fakeWatcher {
+	return &fakeWatcher{tr: tr, ready: make(chan struct{}), batches: make(chan watcher.Batch), fail: make(chan error)}
+}
+
+func (f *fakeWatcher) Ready() <-chan struct{} { return f.ready }
+func (f *fakeWatcher) Rest() watcher.Batch    { return f.rest }
+
+func (f *fakeWatcher) Run(ctx context.Context, out chan<- watcher.Batch) error {
+	if f.startErr != nil {
+		return f.startErr
+	}
+	close(f.ready)
+	for {
+		select {
+		case <-ctx.Done():
+			if len(f.lastSent.Paths) > 0 {
+				out <- f.lastSent // the agent's channel has room
+			}
+			f.tr.add("watcher stopped")
+			return nil
+		case err := <-f.fail:
+			f.tr.add("watcher failed")
+			return err
+		case b := <-f.batches:
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				f.tr.add("watcher stopped")
+				return nil
+			}
+		}
+	}
+}
+
+func runner(tr *trace, name string, err error) Runner {
+	return RunnerFunc(func(ctx context.Context) error {
+		tr.add("%s start", name)
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		tr.add("%s stopped", name)
+		return nil
+	})
+}
+
+type fixture struct {
+	tr  *trace
+	ix  *fakeIndex
+	cm  *fakeCommitter
+	w   *fakeWatcher
+	cfg Config
+}
+
+func newFixture(t *testing.T) *fixture {
+	tr := &trace{}
+	f := &fixture{tr: tr, ix: &fakeIndex{tr: tr}, cm: &fakeCommitter{tr: tr}, w: newFakeWatcher(tr)}
+	f.cfg = Config{Index: f.ix, Committer: f.cm, Watcher: f.w, Logger: zerolog.New(zerolog.NewTestWriter(t))}
+	return f
+}
+
+// start runs the agent and returns a cancel and Run's result channel.
+func (f *fixture) start(t *testing.T) (context.CancelFunc, chan error) {
+	t.Helper()
+	a, err := New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(waitFor):
+			t.Error("Run did not return")
+		}
+	})
+	return cancel, done
+}
+
+func waitDone(t *testing.T, done chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		done <- err // for the cleanup
+		return err
+	case <-time.After(waitFor):
+		t.Fatal("Run did not return")
+		return nil
+	}
+}
+
+// assertOrder fails unless the events with these prefixes happened in this
+// order.
+func assertOrder(t *testing.T, tr *trace, prefixes ...string) {
+	t.Helper()
+	ev := tr.list()
+	from := 0
+	for _, p := range prefixes {
+		i := slices.IndexFunc(ev[from:], func(e string) bool { return strings.HasPrefix(e, p) })
+		if i < 0 {
+			t.Fatalf("want %q in this order; got %q", prefixes, ev)
+		}
+		from += i + 1
+	}
+}
+
+func TestShutdownOrder(t *testing.T) {
+	f := newFixture(t)
+	f.w.rest = watcher.Batch{Paths: []string{"failures/late.md"}}
+	f.cfg.Producers = []Runner{runner(f.tr, "producer", nil)}
+	f.cfg.Followers = []Runner{runner(f.tr, "follower", nil)}
+	cancel, done := f.start(t)
+	f.tr.wait(t, "producer start")
+	f.tr.wait(t, "follower start")
+	cancel()
+	if err := waitDone(t, done); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	assertOrder(t, f.tr,
+		"scan", // the startup scan
+		"producer stopped",
+		"watcher stopped",
+		"sync failures/late.md",
+		"notify memory/failures/late.md",
+	)
+	// After the rest: the final scan, its notification, the final commit,
+	// then the followers.
+	ev := f.tr.list()
+	i := slices.Index(ev, "notify memory/failures/late.md")
+	rest := ev[i+1:]
+	want := []string{"scan", "notify memory/", "committer final commit", "follower stopped"}
+	if !slices.Equal(rest, want) {
+		t.Errorf("after the rest: %q, want %q", rest, want)
+	}
+}
+
+func TestBatchesAreIndexedAndNotified(t *testing.T) {
+	f := newFixture(t)
+	_, _ = f.start(t)
+	f.tr.wait(t, "scan")
+	f.w.batches <- watcher.Batch{Paths: []string{"a.md", "b/c.md"}}
+	f.tr.wait(t, "notify memory/a.md,memory/b/c.md")
+	assertOrder(t, f.tr, "sync a.md,b/c.md", "notify memory/a.md,memory/b/c.md")
+	n := len(f.tr.list())
+	f.w.batches <- watcher.Batch{Rescan: true, Reason: "overflow"}
+	deadline := time.Now().Add(waitFor)
+	for slices.Index(f.tr.list()[n:], "scan") < 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no scan after a Rescan batch: %q", f.tr.list())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRescanRequest(t *testing.T) {
+	f := newFixture(t)
+	rescan := make(chan struct{})
+	f.cfg.Rescan = rescan
+	f.cfg.Committer = nil // index only
+	_, _ = f.start(t)
+	f.tr.wait(t, "scan")
+	rescan <- struct{}{}
+	deadline := time.Now().Add(waitFor)
+	for {
+		n := 0
+		for _, e := range f.tr.list() {
+			if e == "scan" {
+				n++
+			}
+		}
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no second scan: %q", f.tr.list())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if f.tr.index("notify") >= 0 {
+		t.Errorf("notified a committer that is off: %q", f.tr.list())
+	}
+}
+
+// TestRootGone is the hang of issue 13: the memory folder vanishes while
+// the agent runs. Run must return the watcher's error at once (nothing
+// cancels its context), stop the committer, and not scan a folder that is
+// not there.
+func TestRootGone(t *testing.T) {
+	f := newFixture(t)
+	_, done := f.start(t)
+	f.tr.wait(t, "scan")
+	gone := fmt.Errorf("watch /x/memory: %w", watcher.ErrRootGone)
+	f.w.fail <- gone
+	err := waitDone(t, done)
+	if !errors.Is(err, watcher.ErrRootGone) || err.Error() != gone.Error() {
+		t.Fatalf("Run = %v, want the watcher's error unchanged", err)
+	}
+	ev := f.tr.list()
+	i := slices.Index(ev, "watcher failed")
+	if slices.Contains(ev[i:], "scan") {
+		t.Errorf("scanned after the folder was gone: %q", ev)
+	}
+	assertOrder(t, f.tr, "watcher failed", "committer final commit")
+}
+
+func TestComponentFailureStopsTheRun(t *testing.T) {
+	f := newFixture(t)
+	boom := errors.New("remote sync: boom")
+	f.cfg.Followers = []Runner{runner(f.tr, "follower", boom)}
+	_, done := f.start(t)
+	if err := waitDone(t, done); !errors.Is(err, boom) {
+		t.Fatalf("Run = %v, want the follower's error", err)
+	}
+	assertOrder(t, f.tr, "follower start", "watcher stopped", "scan", "committer final commit")
+}
+
+func TestWatcherStartupError(t *testing.T) {
+	f := newFixture(t)
+	f.w.startErr = errors.New("watch /x: permission denied")
+	_, done := f.start(t)
+	if err := waitDone(t, done); err == nil || err.Error() != "watch /x: permission denied" {
+		t.Fatalf("Run = %v", err)
+	}
+	if f.tr.index("committer") >= 0 || f.tr.index("scan") >= 0 {
+		t.Errorf("started work after the watcher failed: %q", f.tr.list())
+	}
+}
+
+func TestNewNeedsIndexAndWatcher(t *testing.T) {
+	if _, err := New(Config{}); err == nil {
+		t.Error("New(Config{}) = nil error")
+	}
+}
+
+func TestShutdownIndexesBatchesNotYetTaken(t *testing.T) {
+	f := newFixture(t)
+	f.w.lastSent = watcher.Batch{Paths: []string{"b.md"}}
+	f.w.rest = watcher.Batch{Paths: []string{"a.md"}}
+	cancel, done := f.start(t)
+	f.tr.wait(t, "scan")
+	cancel()
+	if err := waitDone(t, done); err != nil {
+		t.Fatal(err)
+	}
+	assertOrder(t, f.tr, "watcher stopped", "sync a.md,b.md", "notify memory/a.md,memory/b.md", "scan", "committer final commit")
+}

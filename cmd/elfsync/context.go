@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+
+	"github.com/emergent-learning/elfsync/query"
+	"github.com/emergent-learning/elfsync/record"
+)
+
+func cmdContext(ctx context.Context, e *cmdEnv, args []string) error {
+	fs, rootFlag := e.newFlagSet("context", "[flags]", `
+Print the session briefing an agent reads before it starts work, the
+framework's query.py --context: golden rules always; then the domain's
+heuristics, ranked by confidence and validations (violations count
+against); then failures and successes, those relevant to --query or --tags
+first, then the most recent; --depth deep adds experiments, decisions and
+observations. Items go in whole until the token budget (~4 characters a
+token) is reached; a last line says what was left out. The same index
+always gives the same briefing.
+
+Examples:
+  elfsync context --domain git
+  elfsync context --query "sqlite database locked" --max-tokens 2000
+  elfsync context --depth minimal --format json`)
+	domain := fs.String("domain", "", "the domain to brief on (default: every domain)")
+	tags := fs.String("tags", "", "comma-separated tags: matching items rank first")
+	q := fs.String("query", "", "what the session is about: relevant items rank first")
+	depth := fs.String("depth", query.DepthStandard, "minimal (golden rules), standard, or deep (adds experiments, decisions, observations)")
+	maxTokens := fs.Int("max-tokens", query.DefaultMaxTokens, "token budget (100-100000)")
+	format := fs.String("format", "markdown", "markdown or json")
+	root, err := e.parseRoot(fs, args, rootFlag)
+	if err != nil {
+		return err
+	}
+	if *format != "markdown" && *format != "json" {
+		return usagef("context: --format %q: want markdown or json", *format)
+	}
+	if *maxTokens < 100 || *maxTokens > 100000 {
+		return usagef("context: --max-tokens %d: want 100-100000", *maxTokens)
+	}
+	switch *depth {
+	case query.DepthMinimal, query.DepthStandard, query.DepthDeep:
+	default:
+		return usagef("context: --depth %q: want minimal, standard or deep", *depth)
+	}
+	db, err := query.Open(ctx, root)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := db.Context(ctx, query.ContextOptions{
+		Domain: *domain, Tags: record.SplitTags(*tags), Query: *q, Depth: *depth, MaxTokens: *maxTokens,
+	})
+	if errors.Is(err, query.ErrBadQuery) {
+		return mark(errUsage, err)
+	}
+	if err != nil {
+		return err
+	}
+	return writeBriefing(e.stdout, b, *format)
+}
+
+func writeBriefing(w io.Writer, b query.Briefing, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(b)
+	}
+	_, err := io.WriteString(w, b.Markdown())
+	return err
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/emergent-learning/elfsync/edit"
+	"github.com/emergent-learning/elfsync/update"
+)
+
+func cmdHeuristic(ctx context.Context, e *cmdEnv, args []string) error {
+	if len(args) == 0 || (args[0] != "validate" && args[0] != "violate") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			fmt.Fprintln(e.stdout, "Usage: elfsync heuristic validate|violate [--root ROOT] ID|PATH")
+			return nil
+		}
+		return usagef("heuristic: want validate or violate: elfsync heuristic validate|violate ID|PATH")
+	}
+	verb := args[0]
+	fs, rootFlag := e.newFlagSet("heuristic "+verb, "[--root ROOT] ID|PATH", `
+Add one to a heuristic's times_validated (validate) or times_violated
+(violate). The count is kept in the heuristic's file, in this machine's
+per-host tally, so it survives everything the file survives (a rebuilt
+index, a clone, a merge with another host's counts). ID is the heuristic's
+id in the index (H-12 or 12); PATH is its file, relative to memory/ or to
+ROOT (heuristics/x.md, memory/heuristics/x.md).
+
+The file is edited in place atomically under a lock, so concurrent bumps
+from many processes lose none. If elfsync watch runs, it indexes and
+commits the change; otherwise the file is indexed at once (so the index
+row is right when the command returns) and the next scan commits it.`)
+	words, err := e.parseInterleaved(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(words) != 1 {
+		return usagef("heuristic %s: want one ID or PATH, got %d arguments", verb, len(words))
+	}
+	root, err := e.resolveRoot(*rootFlag)
+	if err != nil {
+		return mark(errUsage, err)
+	}
+	if err := existingRoot(root); err != nil {
+		return err
+	}
+	c := edit.Validated
+	if verb == "violate" {
+		c = edit.Violated
+	}
+	b, err := update.Bump(ctx, root, words[0], c)
+	if errors.Is(err, edit.ErrUnsafePath) || errors.Is(err, update.ErrNotHeuristic) || errors.Is(err, update.ErrSection) {
+		return mark(errUsage, err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: times_validated %d, times_violated %d\n%s\n", b.Path, b.Validated, b.Violated, b.Note())
+	return nil
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/emergent-learning/elfsync/committer"
+	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/instance"
+	"github.com/emergent-learning/elfsync/remote"
+)
+
+// syncSummary is what `elfsync sync --json` prints.
+type syncSummary struct {
+	Remote      string   `json:"remote"`
+	URL         string   `json:"url"`
+	Branch      string   `json:"branch"`
+	InStep      bool     `json:"in_step"`
+	Merged      string   `json:"merged,omitempty"`
+	FastForward bool     `json:"fast_forward,omitempty"`
+	Pushed      string   `json:"pushed,omitempty"`
+	Landed      int      `json:"landed"`
+	Conflicts   []string `json:"conflicts"`
+	Refused     int      `json:"refused"`
+	Error       string   `json:"error,omitempty"`
+}
+
+// remoteFlags are the sharing settings of sync and watch.
+type remoteFlags struct {
+	name     string
+	branch   string
+	interval time.Duration
+}
+
+func (r *remoteFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}, loop bool) {
+	fs.StringVar(&r.name, "remote", "", "share memory/ through the git remote `NAME` of memory/'s repository (added with: git -C ROOT/memory remote add NAME URL)")
+	fs.StringVar(&r.branch, "branch", "", "with --remote: the remote branch (default: the local branch's name; elfsync/memory when memory/ is inside a project repository)")
+	if loop {
+		fs.DurationVar(&r.interval, "sync-interval", remote.DefaultInterval, "with --remote: fetch, merge and push this often, and soon after each commit")
+	}
+}
+
+// open opens the syncer for root with the committer cm holding commits off
+// while a merge lands.
+func (r *remoteFlags) open(ctx context.Context, root string, maxSize int64, cm *committer.Committer, log zerolog.Logger) (*remote.Syncer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = ""
+	}
+	return remote.Open(ctx, remote.Config{
+		Root: root, Remote: r.name, Branch: r.branch, Interval: r.interval,
+		MaxSize: maxSize, Hold: cm, DriverCommand: exe, Logger: log,
+	})
+}
+
+func cmdSync(ctx context.Context, e *cmdEnv, args []string) error {
+	fs, rootFlag := e.newFlagSet("sync", "--remote NAME [flags]", `
+Share memory/ through a git remote, once: commit what is uncommitted,
+fetch the remote branch, merge it (outside the work tree; memory files are
+merged field by field, counters add up across hosts, what cannot be merged
+is kept side by side as a conflict copy), bring the changed files into
+memory/ one by one, index them, and push. Nothing is ever force-pushed.
+The remote must be configured in memory/'s repository:
+
+  git -C ROOT/memory remote add origin git@host:me/elf-memory.git
+  elfsync sync --remote origin
+
+When memory/ is inside a project repository, only the branch elfsync/memory
+(memory/'s files, nothing else) is pushed.
+
+A running 'elfsync watch --remote NAME' syncs by itself; sync refuses to
+run beside a watcher.
+
+Exit status: 0 in step with the remote; 1 not (remote unreachable,
+refused, or still moving); 2 usage.`)
+	var lf logFlags
+	lf.register(fs)
+	var rf remoteFlags
+	rf.register(fs, false)
+	asJSON := fs.Bool("json", false, "print the outcome as JSON")
+	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed and merged as text, in bytes")
+	gitWait := fs.Duration("git-wait", time.Minute, "how long to wait for another git process's lock")
+	root, err := e.parseRoot(fs, args, rootFlag)
+	if err != nil {
+		return err
+	}
+	if rf.name == "" {
+		return &exitError{Code: 2, Err: errors.New("sync needs --remote NAME")}
+	}
+	log, err := lf.logger(e.stderr)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(root); err != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("root %s: %w (create it with `elfsync init`)", root, err)}
+	}
+	lock, err := instance.Acquire(root)
+	if err != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("%w: it syncs by itself when started with --remote", err)}
+	}
+	defer lock.Release()
+
+	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
+	if err != nil {
+		return &exitError{Code: 1, Err: err}
+	}
+	defer ix.Close()
+	gf := gitFlags{}
+	cm, err := gf.committer(ctx, root, log, ix.Title)
+	if err != nil {
+		return &exitError{Code: 1, Err: err}
+	}
+	rs, err := rf.open(ctx, root, *maxSize, cm, log)
+	if err != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("sync: %w", err)}
+	}
+	name, url, branch := rs.Remote()
+	sum := syncSummary{Remote: name, URL: url, Branch: branch, Conflicts: []string{}}
+
+	commit := func() error {
+		if _, err := ix.Scan(ctx, nil); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, *gitWait)
+		defer cancel()
+		_, err := cm.CommitAll(wctx)
+		return err
+	}
+	var syncErr error
+	if err := commit(); err != nil {
+		syncErr = err
+	}
+	// A second round when the first one's merge brought a file that a
+	// local write changed meanwhile (a new local commit to push).
+	for round := 0; round < 2 && syncErr == nil; round++ {
+		before, _ := headOf(ctx, cm)
+		res, err := rs.Round(ctx)
+		sum.Landed += res.Landed
+		sum.Conflicts = append(sum.Conflicts, res.Conflicts...)
+		sum.Refused += res.Skipped
+		if res.Merged != "" {
+			sum.Merged, sum.FastForward = res.Merged, res.FastForward
+		}
+		if res.Pushed != "" {
+			sum.Pushed = res.Pushed
+		}
+		if err != nil {
+			syncErr = err
+			break
+		}
+		// Index what the merge brought and commit what a local write
+		// merged into it.
+		if err := commit(); err != nil {
+			syncErr = err
+			break
+		}
+		if after, _ := headOf(ctx, cm); after == before || after == res.Pushed || after == res.Fetched {
+			break
+		}
+	}
+	st, _ := remote.ReadStatus(ctx, root)
+	sum.InStep = syncErr == nil && st != nil && st.Ahead == 0 && st.Behind == 0
+	if syncErr == nil && !sum.InStep {
+		syncErr = errors.New("not in step with the remote yet; run sync again")
+	}
+	if syncErr != nil {
+		sum.Error = remote.Redact(syncErr.Error())
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		printSync(e, sum)
+	}
+	if syncErr != nil {
+		return &exitError{Code: 1, Err: fmt.Errorf("sync %s: %s", name, sum.Error)}
+	}
+	return nil
+}
+
+// headOf returns the commit of the last commit the committer knows.
+func headOf(ctx context.Context, cm *committer.Committer) (string, error) {
+	st, err := cm.Status(ctx)
+	return st.LastCommit.Hash, err
+}
+
+func printSync(e *cmdEnv, s syncSummary) {
+	w := e.stdout
+	if s.Merged != "" {
+		how := "merged"
+		if s.FastForward {
+			how = "fast-forwarded to"
+		}
+		fmt.Fprintf(w, "%s %s/%s (%s): %d files updated\n", how, s.Remote, s.Branch, committer.ShortHash(s.Merged), s.Landed)
+	}
+	for _, c := range s.Conflicts {
+		fmt.Fprintf(w, "conflict: kept both versions; theirs is %s\n", c)
+	}
+	if s.Refused > 0 {
+		fmt.Fprintf(w, "refused %d changes from the remote (dot-files, symlinks, submodules, the index)\n", s.Refused)
+	}
+	if s.Pushed != "" {
+		fmt.Fprintf(w, "pushed %s to %s (%s)\n", committer.ShortHash(s.Pushed), s.Remote, s.URL)
+	}
+	if s.InStep {
+		fmt.Fprintf(w, "in step with %s/%s\n", s.Remote, s.Branch)
+	}
+}

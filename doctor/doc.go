@@ -1,0 +1,16 @@
+// Package doctor checks everything elfsync depends on for one root and
+// says what to do about each problem: the root and memory folder (present,
+// a folder, writable), the index file (integrity, WAL, schema version),
+// drift between files and index, git (uncommitted paths, a lock left by a
+// crashed git, an operation in progress, identity), the inotify limits
+// against the directories to watch, and whether a watcher runs.
+//
+// It only reads: the index through indexer.CheckHealth and indexer.Check,
+// git through committer.ReadStatus (committer stays the only package that
+// runs git), the watcher through instance.Read. The one write is a probe
+// file (a dot-file elfsync ignores) created and removed to learn whether the
+// memory folder is writable, which permission bits alone cannot tell.
+//
+// `elfsync doctor` prints the Checks; Run is separate so other front ends
+// can show the same findings.
+package doctor

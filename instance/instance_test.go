@@ -1,0 +1,62 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAcquireReadRelease(t *testing.T) {
+	root := t.TempDir()
+	if info := Read(root); info.Running {
+		t.Fatalf("Read before any lock = %+v, want not running", info)
+	}
+	l, err := Acquire(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := Read(root)
+	if !info.Running || info.PID != os.Getpid() || info.Started.IsZero() {
+		t.Errorf("Read while held = %+v, want running with our pid", info)
+	}
+	// A second holder is refused with the first one's pid (flock locks
+	// belong to open files, so this works within one process).
+	_, err = Acquire(root)
+	if !errors.Is(err, ErrRunning) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("second Acquire = %v, want ErrRunning naming pid %d", err, os.Getpid())
+	}
+	l.Release()
+	if info := Read(root); info.Running {
+		t.Errorf("Read after Release = %+v, want not running", info)
+	}
+	l2, err := Acquire(root)
+	if err != nil {
+		t.Fatalf("Acquire after Release: %v", err)
+	}
+	l2.Release()
+}
+
+func TestSignalWithoutWatcher(t *testing.T) {
+	root := t.TempDir()
+	if _, err := Signal(root, os.Interrupt); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Signal with no watcher = %v, want ErrNotRunning", err)
+	}
+	if err := WaitStopped(context.Background(), root, time.Second); err != nil {
+		t.Errorf("WaitStopped with no watcher = %v", err)
+	}
+	l, err := Acquire(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if pid, err := Signal(root, nil); err == nil || pid != os.Getpid() {
+		t.Errorf("Signal(nil) = %d, %v; want an error naming our pid", pid, err)
+	}
+	if err := WaitStopped(context.Background(), root, 100*time.Millisecond); err == nil {
+		t.Error("WaitStopped while held: no error")
+	}
+}

@@ -1,0 +1,228 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os/exec"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/emergent-learning/elfsync/frontmatter"
+)
+
+// entry is one path of a tree: its mode and object id. A zero entry is an
+// absent path.
+type entry struct {
+	mode string // "100644"; "" when absent
+	oid  string
+}
+
+func (e entry) present() bool { return e.mode != "" }
+
+// regular reports whether e is a file elfsync lands in the work tree.
+func (e entry) regular() bool { return e.mode == "100644" || e.mode == "100755" }
+
+// rawChange is one line of `git diff-tree --raw`.
+type rawChange struct {
+	path     string
+	old, new entry
+}
+
+// diffTrees lists the paths that differ between two trees (or commits).
+func (s *Syncer) diffTrees(ctx context.Context, a, b string) ([]rawChange, error) {
+	out, err := s.git.run(ctx, runOpts{}, "diff-tree", "-r", "-z", "--no-renames", "--raw", "--full-index", a, b)
+	if err != nil {
+		return nil, fmt.Errorf("diff trees: %w", err)
+	}
+	return parseRaw(out), nil
+}
+
+func parseRaw(out []byte) []rawChange {
+	var res []rawChange
+	fields := bytes.Split(out, []byte{0})
+	for i := 0; i+1 < len(fields); i += 2 {
+		meta := strings.Fields(strings.TrimPrefix(string(fields[i]), ":"))
+		if len(meta) < 5 {
+			i-- // not a header: resynchronise
+			continue
+		}
+		c := rawChange{path: string(fields[i+1])}
+		if meta[0] != "000000" {
+			c.old = entry{mode: meta[0], oid: meta[2]}
+		}
+		if meta[1] != "000000" {
+			c.new = entry{mode: meta[1], oid: meta[3]}
+		}
+		res = append(res, c)
+	}
+	return res
+}
+
+// acceptRemote reports whether elfsync takes a change that arrived from
+// the remote at path p (relative to memory/). It refuses dot-files and
+// dot-folders (.gitattributes, .gitignore, .elfsync/, anything git or
+// elfsync would read as configuration), the index database and editor
+// noise, and anything but a regular file: a symlink or a submodule from a
+// remote never lands.
+func acceptRemote(p string, e entry) bool {
+	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") {
+		return false
+	}
+	for _, el := range strings.Split(p, "/") {
+		if el == "" || el == "." || el == ".." || strings.HasPrefix(el, ".") {
+			return false
+		}
+	}
+	if frontmatter.Ignored(p) {
+		return false
+	}
+	return !e.present() || e.regular()
+}
+
+// catFile reads objects through one `git cat-file --batch` process.
+type catFile struct {
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+// maxBlob bounds an object elfsync reads into memory; a remote cannot make
+// it allocate more for one file. Larger blobs are streamed to their file
+// and merged whole. A variable for tests.
+var maxBlob int64 = 256 << 20
+
+var errBlobTooLarge = errors.New("object too large")
+
+func (s *Syncer) startCatFile(ctx context.Context) (*catFile, error) {
+	cmd := exec.CommandContext(ctx, "git", append(append([]string(nil), globalArgs...), "cat-file", "--batch")...)
+	cmd.Dir = s.git.dir
+	cmd.Env = s.git.env
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("git cat-file: %w", err)
+	}
+	return &catFile{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 64<<10)}, nil
+}
+
+func (c *catFile) close() {
+	c.in.Close()
+	_ = c.cmd.Wait()
+}
+
+// read returns the content of blob oid.
+func (c *catFile) read(oid string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := io.WriteString(c.in, oid+"\n"); err != nil {
+		return nil, fmt.Errorf("cat-file: %w", err)
+	}
+	header, err := c.out.ReadString('\n')
+	if err != nil {
+		return nil, fmt.Errorf("cat-file: %w", err)
+	}
+	f := strings.Fields(header)
+	if len(f) != 3 {
+		return nil, fmt.Errorf("cat-file %s: %s", oid, strings.TrimSpace(header))
+	}
+	size, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("cat-file %s: bad size", oid)
+	}
+	if size > maxBlob {
+		// Drain it, so the stream stays in step.
+		if _, err := io.CopyN(io.Discard, c.out, size+1); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s is %d bytes", errBlobTooLarge, oid, size)
+	}
+	buf := make([]byte, size+1)
+	if _, err := io.ReadFull(c.out, buf); err != nil {
+		return nil, fmt.Errorf("cat-file %s: %w", oid, err)
+	}
+	return buf[:size], nil
+}
+
+// blobHasher returns git's object id of a blob with content from r.
+func (s *Syncer) blobID(r io.Reader, size int64) (string, error) {
+	var h hash.Hash
+	if s.sha256 {
+		h = sha256.New()
+	} else {
+		h = sha1.New()
+	}
+	fmt.Fprintf(h, "blob %d\x00", size)
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", err
+	}
+	if n != size {
+		return "", fmt.Errorf("file changed while hashing")
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// writeBlob stores data as a blob and returns its id.
+func (s *Syncer) writeBlob(ctx context.Context, data []byte) (string, error) {
+	out, err := s.git.run(ctx, runOpts{stdin: data}, "hash-object", "-w", "--stdin")
+	if err != nil {
+		return "", fmt.Errorf("store merged file: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// conflictName returns the name of the conflict copy of p that holds the
+// version of commit `label` made at stamp: "dir/name.conflict-<label>-<stamp>.md".
+func conflictName(p, label, stamp string, taken func(string) bool) string {
+	ext := path.Ext(p)
+	stem := strings.TrimSuffix(p, ext)
+	for i := 1; ; i++ {
+		n := fmt.Sprintf("%s.conflict-%s-%s%s", stem, label, stamp, ext)
+		if i > 1 {
+			n = fmt.Sprintf("%s.conflict-%s-%s-%d%s", stem, label, stamp, i, ext)
+		}
+		if !taken(n) {
+			return n
+		}
+	}
+}
+
+// conflictCopy returns their version of p, to be kept beside ours, with
+// frontmatter saying what it conflicts with. Content that cannot take
+// frontmatter (not a record, binary) is kept as it is.
+func conflictCopy(p string, theirs []byte, commit, stamp string) []byte {
+	if !frontmatter.IsRecord(p) || !mergeableText(theirs, 0) {
+		return theirs
+	}
+	out, err := frontmatter.SetFields(theirs, []frontmatter.Change{
+		{Key: "conflict_of", Value: "memory/" + p},
+		{Key: "conflict_commit", Value: commit},
+		{Key: "conflict_time", Value: stamp},
+	})
+	if err != nil {
+		return theirs
+	}
+	return out
+}
+
+// IsConflictCopy reports whether a path under memory/ names a conflict
+// copy elfsync kept.
+func IsConflictCopy(p string) bool {
+	return strings.Contains(path.Base(p), ".conflict-")
+}

@@ -1,0 +1,96 @@
+package status
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emergent-learning/elfsync/instance"
+)
+
+func TestPending(t *testing.T) {
+	root := t.TempDir()
+	now := time.Now()
+	old := now.Add(-time.Hour)
+	mk := func(rel string, mtime time.Time) {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(filepath.Dir(p), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("memory/failures/new.md", now)
+	mk("memory/failures/stale.md", old)
+	mk("memory/old/x.md", old)
+	st := instance.State{IndexDeadline: 3 * time.Second, CommitDeadline: 40 * time.Second}
+	commit := &LastCommit{Hash: "h"}
+	tests := []struct {
+		name    string
+		rep     Report
+		st      instance.State
+		pending []string
+		all     bool
+	}{
+		{"a new file", Report{MissingRows: []string{"memory/failures/new.md"}, LastCommit: commit}, st,
+			[]string{"memory/failures/new.md"}, true},
+		{"a row an hour behind", Report{StaleRows: []string{"memory/failures/stale.md"}, LastCommit: commit}, st,
+			[]string{}, false},
+		{"in a full scan", Report{StaleRows: []string{"memory/failures/stale.md"}, LastCommit: commit},
+			instance.State{Scanning: true}, []string{"memory/failures/stale.md"}, true},
+		{"a new file and an old one", Report{MissingRows: []string{"memory/failures/new.md", "memory/old/x.md"}, LastCommit: commit}, st,
+			[]string{"memory/failures/new.md"}, false},
+		{"uncommitted within the commit deadline", Report{Uncommitted: []string{"memory/failures/new.md"}, LastCommit: commit}, st,
+			[]string{"memory/failures/new.md"}, true},
+		{"no deadlines published", Report{MissingRows: []string{"memory/failures/new.md"}, LastCommit: commit}, instance.State{},
+			[]string{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, all := pending(root, tt.rep, tt.st, now)
+			if !slices.Equal(got, tt.pending) || all != tt.all {
+				t.Errorf("pending = %q, %v; want %q, %v", got, all, tt.pending, tt.all)
+			}
+		})
+	}
+	// A deleted file: its folder's mtime counts.
+	gone := filepath.Join(root, "memory", "failures", "gone.md")
+	mk("memory/failures/gone.md", old)
+	os.Remove(gone) // the folder's mtime is now
+	if got, all := pending(root, Report{OrphanRows: []string{"memory/failures/gone.md"}, LastCommit: commit}, st, time.Now()); !all || len(got) != 1 {
+		t.Errorf("a file just deleted: pending = %q, %v; want it pending", got, all)
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	var b strings.Builder
+	Report{Files: 1, MissingRows: []string{"memory/a.md"}, Pending: []string{"memory/a.md"}, OnlyPending: true,
+		Git: true, LastCommit: &LastCommit{Hash: "0123456789abcdef", Subject: "memory: +1 failures"},
+		Watcher: Watcher{Running: true, PID: 7}}.WriteText(&b)
+	got := b.String()
+	for _, want := range []string{"pending: 1 file, 0 rows\n", "pending, the running watcher is on it (1):\n  memory/a.md\n",
+		"last commit: 0123456789ab memory: +1 failures", "watcher: running (pid 7)\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("text lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "files without a row") {
+		t.Errorf("pending paths listed as drift too:\n%s", got)
+	}
+	b.Reset()
+	Report{Files: 2, Rows: 1, MissingRows: []string{"memory/b.md"}, Git: true, NoRepository: true}.WriteText(&b)
+	if got := b.String(); !strings.HasPrefix(got, "DRIFT: 2 files, 1 row\nfiles without a row (1):\n") ||
+		!strings.Contains(got, "last commit: none (no git repository yet") || strings.Contains(got, "0001-01-01") {
+		t.Errorf("drift text:\n%s", got)
+	}
+}
