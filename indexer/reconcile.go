@@ -304,7 +304,7 @@ func (ix *Index) walkTree(prefix string, visit func(rel string, size, mtime int6
 		sem <- struct{}{}
 		go func(pt *part, dir string) {
 			defer func() { <-sem; wg.Done() }()
-			pt.err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			pt.err = walkDir(dir, func(p string, d fs.DirEntry, err error) error {
 				rel, rerr := filepath.Rel(ix.memDir, p)
 				if rerr != nil {
 					return rerr
@@ -361,10 +361,16 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 	// The ledger loads while the tree is walked: one is SQLite, the other
 	// lstat calls, and each takes about half of a no-op scan.
 	var ledger map[string]*entry
+	agree := true
 	lerr := make(chan error, 1)
 	go func() {
 		var err error
 		ledger, err = ix.loadLedger(ctx, prefix)
+		if err == nil && prefix == "" {
+			// Rows deleted or inserted behind elfsync's back (by hand, by
+			// another tool): counted here, while the walk goes on.
+			agree, err = ix.countsAgree(ctx)
+		}
 		lerr <- err
 	}()
 	type found struct {
@@ -379,16 +385,11 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		return Result{}, lerr
 	}
 	var res Result
-	agree := true
 	if prefix == "" {
 		// Rows deleted or inserted behind elfsync's back (by hand, by
-		// another tool): re-read the files of lost rows and of rows a
-		// framework tool wrote for a file (so the file claims them), drop
-		// orphans.
-		var err error
-		if agree, err = ix.countsAgree(ctx); err != nil {
-			return res, err
-		}
+		// another tool; counted while the tree was walked): re-read the
+		// files of lost rows and of rows a framework tool wrote for a
+		// file (so the file claims them), drop orphans.
 		reread, err := ix.unclaimedFiles(ctx)
 		if err != nil {
 			return res, err
