@@ -70,6 +70,15 @@ func TestFrameworkHeuristicInsertThenSection(t *testing.T) {
 	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE id = ? AND elf_key = ?`, id, "memory/heuristics/git.md#H-"+itoa(id)); n != 1 {
 		t.Errorf("the section did not claim row %d", id)
 	}
+	// The write-back of the INSERT (the row is the section's now) leaves
+	// the row as a rebuild would have it, and status can read it.
+	scan(t, ix)
+	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE id = ? AND filepath = 'memory/heuristics/git.md' AND title IS NOT NULL`, id); n != 1 {
+		t.Errorf("row %d has no filepath or title after its section claimed it", id)
+	}
+	if d, err := Check(context.Background(), root, 0); err != nil || !d.InSync() {
+		t.Errorf("check = %+v, %v; want in sync", d, err)
+	}
 	// A second section, then one removed: rows follow.
 	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sectionText(itoa(id), "Rebase before you push") + sectionText("40", "Sign your tags")})
 	ix.Sync(context.Background(), []string{"heuristics/git.md"})

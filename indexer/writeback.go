@@ -186,7 +186,7 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				// there (the framework wrote it, then INSERTed, after
 				// elfsync indexed it), the file claims it now.
 				if rel, ok := ix.existingFile(row.filepath); ok {
-					if _, err := ix.db.ExecContext(ctx, `UPDATE files SET hash = '' WHERE filepath = ?`, rootRel(rel)); err != nil {
+					if err := ix.forceReread(ctx, rootRel(rel)); err != nil {
 						return res, err
 					}
 					touch(rel)
@@ -209,7 +209,14 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				continue
 			}
 			if c.op == "insert" && c.key == "" {
-				// Claimed by its file since: the file's values win.
+				// Claimed by its file since (a domain file's section, or
+				// the file the framework wrote first): the file's values
+				// win. The claim kept the row as the framework wrote it
+				// (no filepath, title, ...) while this change was logged,
+				// so the file is read again even though it is unchanged.
+				if err := ix.forceReread(ctx, row.key); err != nil {
+					return res, err
+				}
 				touch(keyFile(row.key))
 				done = append(done, c.seq)
 				continue
@@ -315,6 +322,13 @@ func (ix *Index) refuse(ctx context.Context, c change, err error) {
 	ix.refused[k] = true
 	ix.log.Warn().Err(err).Str("table", c.tbl).Int64("id", c.rowID).Str("op", c.op).
 		Msg("a database write cannot be written back into the files; the row is kept as it is")
+}
+
+// forceReread makes the next sync of a record's file read it even when
+// its content is unchanged (key: an elf_key or a root-relative path).
+func (ix *Index) forceReread(ctx context.Context, key string) error {
+	_, err := ix.db.ExecContext(ctx, `UPDATE files SET hash = '' WHERE filepath = ?`, rootRel(keyFile(key)))
+	return err
 }
 
 // keyFile returns the memory-relative file of an elf_key.
