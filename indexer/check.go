@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -76,20 +77,22 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
 			return d, err
 		}
+		// A record's file is its key's (a row's filepath is another
+		// process's to write, NULL included).
 		r, err := db.QueryContext(ctx, `
-SELECT filepath FROM learnings WHERE elf_key IS NOT NULL
-UNION ALL SELECT filepath FROM heuristics WHERE elf_key IS NOT NULL
-UNION ALL SELECT filepath FROM decisions WHERE elf_key IS NOT NULL`)
+SELECT elf_key FROM learnings WHERE elf_key IS NOT NULL
+UNION ALL SELECT elf_key FROM heuristics WHERE elf_key IS NOT NULL
+UNION ALL SELECT elf_key FROM decisions WHERE elf_key IS NOT NULL`)
 		if err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
 		}
 		for r.Next() {
-			var fp string
-			if err := r.Scan(&fp); err != nil {
+			var key string
+			if err := r.Scan(&key); err != nil {
 				r.Close()
 				return d, err
 			}
-			rows[fp] = true
+			rows[rootRel(keyFile(key))] = true
 			d.Rows++
 		}
 		r.Close()
@@ -103,8 +106,8 @@ UNION ALL SELECT filepath FROM decisions WHERE elf_key IS NOT NULL`)
 		// Rows another process changed whose change is not written back
 		// into the file yet differ from their files.
 		pending, err := db.QueryContext(ctx, `
-SELECT DISTINCT r.filepath FROM elf_changes c JOIN learnings r ON c.tbl = 'learnings' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL
-UNION SELECT DISTINCT r.filepath FROM elf_changes c JOIN heuristics r ON c.tbl = 'heuristics' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL`)
+SELECT DISTINCT r.elf_key FROM elf_changes c JOIN learnings r ON c.tbl = 'learnings' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL
+UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 'heuristics' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL`)
 		if err != nil {
 			return d, fmt.Errorf("read pending changes: %w", err)
 		}
@@ -112,7 +115,9 @@ UNION SELECT DISTINCT r.filepath FROM elf_changes c JOIN heuristics r ON c.tbl =
 		if err != nil {
 			return d, err
 		}
-		d.StaleRows = append(d.StaleRows, stale...)
+		for _, key := range stale {
+			d.StaleRows = append(d.StaleRows, rootRel(keyFile(key)))
+		}
 		// Rows whose change was refused (unsafe to write into a file).
 		refused, err := db.QueryContext(ctx, `
 SELECT coalesce(r.filepath, 'learnings#' || r.id) FROM elf_refused x JOIN learnings r ON x.tbl = 'learnings' AND r.id = x.row_id
@@ -192,6 +197,7 @@ UNION SELECT coalesce(r.filepath, 'heuristics#' || r.id) FROM elf_refused x JOIN
 	sort.Strings(d.MissingRows)
 	sort.Strings(d.OrphanRows)
 	sort.Strings(d.StaleRows)
+	d.StaleRows = slices.Compact(d.StaleRows) // a file's sections, a row both pending and refused
 	return d, nil
 }
 

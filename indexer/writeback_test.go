@@ -278,3 +278,25 @@ func TestRefusedRowClearedByFileEdit(t *testing.T) {
 		t.Errorf("check after the file was rewritten = %+v, want in sync", d)
 	}
 }
+
+// status reads rows whose filepath another process cleared (the key names
+// the file), and lists a file once however many of its sections differ.
+func TestCheckReadsRowsWithoutFilepath(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sectionText("7", "Rebase before you push") + sectionText("8", "Sign tags")})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	exec1(t, db, `UPDATE heuristics SET filepath = NULL, confidence = 0.9`)
+	d, err := Check(context.Background(), root, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Rows != 2 || len(d.OrphanRows) != 0 || len(d.StaleRows) != 1 || d.StaleRows[0] != "memory/heuristics/git.md" {
+		t.Errorf("check = %+v, want 2 rows, git.md stale once", d)
+	}
+	writeBack(t, ix)
+	if d, err := Check(context.Background(), root, 0); err != nil || !d.InSync() {
+		t.Errorf("check after write-back = %+v, %v; want in sync", d, err)
+	}
+}
