@@ -27,17 +27,28 @@ type Drift struct {
 	Rows        int         `json:"rows"`         // rows in learnings and heuristics
 	MissingRows []string    `json:"missing_rows"` // files with no row that the index has not judged invalid
 	OrphanRows  []string    `json:"orphan_rows"`  // rows with no file
-	StaleRows   []string    `json:"stale_rows"`   // rows that differ from their file (file edited, row changed by a tool, row refused)
+	StaleRows   []string    `json:"stale_rows"`   // rows that differ from their file (file edited, row changed by a tool)
+	Refused     []Refused   `json:"refused"`      // rows another process wrote that cannot be written into a file, with why
 	ForeignRows int         `json:"foreign_rows"` // the framework's own rows (no elfsync key: outside memory/, or waiting for their file); not drift
 	Invalid     []FileError `json:"invalid"`      // files that do not parse (reported, not drift)
 	LastScan    time.Time   `json:"-"`
 	IndexExists bool        `json:"-"`
 }
 
+// Refused is a row whose direct write was refused by write-back (an
+// unsafe path, text a file cannot hold): kept in the database as it is,
+// drift until the row is repaired or its file rewritten.
+type Refused struct {
+	Table  string `json:"table"`
+	ID     int64  `json:"id"`
+	Path   string `json:"path"` // the record's file, else the row's filepath as written ("" for none)
+	Reason string `json:"reason"`
+}
+
 // InSync reports whether the index matches the files. Invalid files are not
 // drift.
 func (d *Drift) InSync() bool {
-	return len(d.MissingRows) == 0 && len(d.OrphanRows) == 0 && len(d.StaleRows) == 0
+	return len(d.MissingRows) == 0 && len(d.OrphanRows) == 0 && len(d.StaleRows) == 0 && len(d.Refused) == 0
 }
 
 // Check compares the index of the memory folder under root with the files,
@@ -50,7 +61,7 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 	}
 	memDir := filepath.Join(root, MemoryDir)
 	dbPath := filepath.Join(memDir, DBName)
-	d := Drift{MissingRows: []string{}, OrphanRows: []string{}, StaleRows: []string{}, Invalid: []FileError{}}
+	d := Drift{MissingRows: []string{}, OrphanRows: []string{}, StaleRows: []string{}, Refused: []Refused{}, Invalid: []FileError{}}
 	if _, err := os.Stat(memDir); err != nil {
 		return d, fmt.Errorf("memory folder: %w", err)
 	}
@@ -119,17 +130,9 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 			d.StaleRows = append(d.StaleRows, rootRel(keyFile(key)))
 		}
 		// Rows whose change was refused (unsafe to write into a file).
-		refused, err := db.QueryContext(ctx, `
-SELECT coalesce(r.filepath, 'learnings#' || r.id) FROM elf_refused x JOIN learnings r ON x.tbl = 'learnings' AND r.id = x.row_id
-UNION SELECT coalesce(r.filepath, 'heuristics#' || r.id) FROM elf_refused x JOIN heuristics r ON x.tbl = 'heuristics' AND r.id = x.row_id`)
-		if err != nil {
-			return d, fmt.Errorf("read refused rows: %w", err)
-		}
-		bad, err := scanPaths(refused)
-		if err != nil {
+		if d.Refused, err = queryRefused(ctx, db); err != nil {
 			return d, err
 		}
-		d.StaleRows = append(d.StaleRows, bad...)
 		invalid, err := queryInvalid(ctx, db)
 		if err != nil {
 			return d, err
@@ -199,6 +202,31 @@ UNION SELECT coalesce(r.filepath, 'heuristics#' || r.id) FROM elf_refused x JOIN
 	sort.Strings(d.StaleRows)
 	d.StaleRows = slices.Compact(d.StaleRows) // a file's sections, a row both pending and refused
 	return d, nil
+}
+
+// queryRefused lists the refused rows with their reasons.
+func queryRefused(ctx context.Context, db *sql.DB) ([]Refused, error) {
+	rows, err := db.QueryContext(ctx, `
+SELECT x.tbl, x.row_id, coalesce(r.elf_key, ''), coalesce(r.filepath, ''), coalesce(x.reason, '') FROM elf_refused x JOIN learnings r ON x.tbl = 'learnings' AND r.id = x.row_id
+UNION ALL SELECT x.tbl, x.row_id, coalesce(r.elf_key, ''), coalesce(r.filepath, ''), coalesce(x.reason, '') FROM elf_refused x JOIN heuristics r ON x.tbl = 'heuristics' AND r.id = x.row_id
+ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("read refused rows: %w", err)
+	}
+	defer rows.Close()
+	out := []Refused{}
+	for rows.Next() {
+		var r Refused
+		var key string
+		if err := rows.Scan(&r.Table, &r.ID, &key, &r.Path, &r.Reason); err != nil {
+			return nil, fmt.Errorf("read refused rows: %w", err)
+		}
+		if key != "" {
+			r.Path = rootRel(keyFile(key))
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // hashFile hashes what the indexer hashes: at most maxSize+1 bytes.

@@ -267,8 +267,9 @@ func TestRefusedRowClearedByFileEdit(t *testing.T) {
 	if res := writeBack(t, ix); res.Refused != 1 {
 		t.Fatalf("write-back = %+v, want 1 refused", res)
 	}
-	if d, _ := Check(context.Background(), root, 0); len(d.StaleRows) != 1 {
-		t.Errorf("check = %+v, want the refused row stale", d)
+	if d, _ := Check(context.Background(), root, 0); d.InSync() || len(d.StaleRows) != 0 || len(d.Refused) != 1 ||
+		d.Refused[0].Path != "memory/failures/a.md" || d.Refused[0].Table != "learnings" || !strings.Contains(d.Refused[0].Reason, "control character") {
+		t.Errorf("check = %+v, want the row refused, with its file and why", d)
 	}
 	writeTree(t, root, map[string]string{"failures/a.md": strings.Replace(failureNote, "held", "held again", 1)})
 	if _, err := ix.Sync(context.Background(), []string{"failures/a.md"}); err != nil {
