@@ -654,7 +654,7 @@ func (ix *Index) placeUnclaimed(ctx context.Context, r row, inGrace bool) (rel s
 	if inGrace {
 		return "", true, nil
 	}
-	for _, s := range []string{r.title, r.summary, r.tags, r.domain, r.rule, r.source} {
+	for _, s := range []string{r.filepath, r.title, r.summary, r.tags, r.domain, r.rule, r.source} {
 		if err := badText(s, false); err != nil {
 			return "", false, err
 		}

@@ -301,3 +301,26 @@ func TestCheckReadsRowsWithoutFilepath(t *testing.T) {
 		t.Errorf("check after write-back = %+v, %v; want in sync", d, err)
 	}
 }
+
+// A row whose filepath holds a control character gets no file of that
+// name (git log and terminals would show the raw bytes): it is refused.
+func TestWriteBackRefusesControlCharacterPath(t *testing.T) {
+	root := t.TempDir()
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	exec1(t, db, `INSERT INTO learnings (type, filepath, title, summary, severity, created_at) VALUES ('failure', ?, 'Bell', 's', 3, '2026-11-27 10:00:00')`,
+		"memory/failures/ok\x07\x1b[31m.md")
+	var refused int
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		res := writeBack(t, ix)
+		refused += res.Refused
+		if res.Pending == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(root, MemoryDir, "failures"))
+	if len(entries) != 0 || refused != 1 {
+		t.Errorf("refused %d, files %v; want the row refused and no file", refused, entries)
+	}
+}
