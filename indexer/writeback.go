@@ -416,7 +416,7 @@ func (ix *Index) writeRow(ed *edit.Editor, host string, r row) error {
 		return err
 	}
 	if n, ok := keySection(r.key); ok {
-		return ix.writeSection(ed, rel, n, r)
+		return ix.writeSection(ed, host, rel, n, r)
 	}
 	var file frontmatter.Record
 	_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
@@ -557,8 +557,9 @@ func splitTagString(s string) []string {
 }
 
 // writeSection writes a heuristic row into its domain-file section: the
-// rule into the heading, the rest as bold lines.
-func (ix *Index) writeSection(ed *edit.Editor, rel string, n int64, r row) error {
+// rule into the heading, the rest as bold lines (counters with this
+// host's tally).
+func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row) error {
 	_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
 		_, secs := frontmatter.ParseSections(data)
 		var cur *frontmatter.Section
@@ -579,11 +580,25 @@ func (ix *Index) writeSection(ed *edit.Editor, rel string, n int64, r row) error
 			}
 			fields = append(fields, frontmatter.SectionField{Label: "Confidence", Value: s})
 		}
-		if r.has("times_validated") && r.validated.Valid && (cur.Validated != nil || r.validated.Int64 != 0) && (cur.Validated == nil || *cur.Validated != r.validated.Int64) {
-			fields = append(fields, frontmatter.SectionField{Label: "Validated", Value: strconv.FormatInt(r.validated.Int64, 10)})
-		}
-		if r.has("times_violated") && r.violated.Valid && (cur.Violated != nil || r.violated.Int64 != 0) && (cur.Violated == nil || *cur.Violated != r.violated.Int64) {
-			fields = append(fields, frontmatter.SectionField{Label: "Violated", Value: strconv.FormatInt(r.violated.Int64, 10)})
+		// Counters: the difference goes into this host's tally, as in a
+		// frontmatter file, so a merge with another machine's bumps keeps
+		// both.
+		for _, c := range []struct {
+			col, label string
+			row        sql.NullInt64
+			plain      *int64
+			tally      frontmatter.Tally
+		}{{"times_validated", "Validated", r.validated, cur.Validated, cur.ValidatedBy}, {"times_violated", "Violated", r.violated, cur.Violated, cur.ViolatedBy}} {
+			have, tally := frontmatter.SectionCounter(c.plain, c.tally)
+			if !r.has(c.col) || !c.row.Valid || c.row.Int64 == have {
+				continue
+			}
+			t, err := frontmatter.Bump(tally, have, host, c.row.Int64-have)
+			if err != nil {
+				return nil, err
+			}
+			fields = append(fields, frontmatter.SectionField{Label: c.label, Value: strconv.FormatInt(t.Sum(), 10)},
+				frontmatter.SectionField{Label: c.label + " by", Value: t.String()})
 		}
 		if r.has("is_golden") && r.golden.Valid && (cur.Golden != nil || r.golden.Bool) && (cur.Golden == nil || *cur.Golden != r.golden.Bool) {
 			fields = append(fields, frontmatter.SectionField{Label: "Golden", Value: strconv.FormatBool(r.golden.Bool)})

@@ -324,3 +324,39 @@ func TestWriteBackRefusesControlCharacterPath(t *testing.T) {
 		t.Errorf("refused %d, files %v; want the row refused and no file", refused, entries)
 	}
 }
+
+// A domain-file section's counter bumped in the database goes into this
+// host's tally beside the other hosts' ("**Validated by**:"), so a merge
+// with another machine's bumps keeps both; a rebuild reads the same value.
+func TestWriteBackSectionCounterTally(t *testing.T) {
+	root := t.TempDir()
+	sec := "## H-7: Rebase before you push\n\n**Confidence**: 0.7\n**Validated**: 5\n**Validated by**: {base: 3, h-other01: 2}\n\nBecause.\n\n---\n\n"
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sec + sectionText("8", "Sign tags")})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	r := reader(t, root)
+	if n := count(t, r, `SELECT times_validated FROM heuristics WHERE id = 7`); n != 5 {
+		t.Fatalf("times_validated %d, want 5", n)
+	}
+	db := rw(t, root)
+	exec1(t, db, `UPDATE heuristics SET times_validated = times_validated + 1 WHERE id IN (7, 8)`)
+	writeBack(t, ix)
+	g := readFile(t, root, "heuristics/git.md")
+	for _, want := range []string{"**Validated**: 6\n**Validated by**: {base: 3, h-other01: 2, h-test0001: 1}\n",
+		"## H-8: Sign tags\n\n**Confidence**: 0.7\n**Source**: observation\n**Created**: 2026-11-27\n**Validated**: 1\n**Validated by**: {h-test0001: 1}\n\nBecause."} {
+		if !strings.Contains(g, want) {
+			t.Errorf("git.md lacks %q:\n%s", want, g)
+		}
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
+		t.Errorf("scan after = %+v, want a no-op", res)
+	}
+	ix.Close()
+	os.Remove(filepath.Join(root, MemoryDir, DBName))
+	ix = openQuickGrace(t, root)
+	scan(t, ix)
+	r = reader(t, root)
+	if n := count(t, r, `SELECT sum(times_validated) FROM heuristics WHERE id IN (7, 8)`); n != 7 {
+		t.Errorf("after a rebuild the counters sum to %d, want 7", n)
+	}
+}
