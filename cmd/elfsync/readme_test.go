@@ -253,6 +253,9 @@ type readmeFixture struct {
 	own bool
 	// stopsWatcher: the command stops the background watcher (stop).
 	stopsWatcher bool
+	// noWatcher: the command needs the root's instance lock (sync), so
+	// the background watcher is stopped first.
+	noWatcher bool
 	// files are written under memory/ before the command, if missing.
 	files map[string]string
 	// remote: memory/ gets a remote named origin (a local bare repository).
@@ -269,6 +272,7 @@ var readmeFixtures = []readmeFixture{
 	{args: []string{"watch"}, own: true},
 	{args: []string{"watch", "--remote"}, own: true, remote: true},
 	{args: []string{"stop"}, stopsWatcher: true},
+	{args: []string{"sync"}, noWatcher: true, remote: true},
 	{args: []string{"heuristic", "violate", "heuristics/git-never-delete-locks.md"}, files: map[string]string{
 		"heuristics/git-never-delete-locks.md": "---\ntype: heuristic\ndomain: git\nrule: \"Never delete a lock you did not create\"\n---\n",
 	}},
@@ -283,6 +287,11 @@ func fixtureFor(c readmeCall) readmeFixture {
 	}
 	return best
 }
+
+// readmeHint ends a failure: what to do when the README is right.
+const readmeHint = "(if the README line is right and needs something set up first, a file, a remote, " +
+	"a placeholder mapped to a real path or another exit status, add it to readmeFixtures or " +
+	"readmePlaceholders in cmd/elfsync/readme_test.go)"
 
 // readmeRun is the state of a run of the README's examples.
 type readmeRun struct {
@@ -375,7 +384,9 @@ func (r *readmeRun) runCall(c readmeCall) {
 		r.runWatcher(c, args)
 		return
 	}
-	if _, err := os.Stat(r.root); err == nil && r.bg == nil {
+	if f.noWatcher {
+		r.stopBackground()
+	} else if _, err := os.Stat(r.root); err == nil && r.bg == nil {
 		r.bg = startWatch(t, r.env, r.root)
 	}
 	name, argv := binPath, args
@@ -397,7 +408,7 @@ func (r *readmeRun) runCall(c readmeCall) {
 		t.Fatalf("%s: %v", c, err)
 	}
 	if code := run.ProcessState.ExitCode(); code != f.code {
-		t.Errorf("%s\nran %s %s in %s: exit %d, want %d\n%s%s", c, c.prog, strings.Join(args, " "), run.Dir, code, f.code, out, stderr.String())
+		t.Errorf("%s\nran %s %s in %s: exit %d, want %d\n%s%s\n%s", c, c.prog, strings.Join(args, " "), run.Dir, code, f.code, out, stderr.String(), readmeHint)
 		return
 	}
 	if c.pipe == "jq" && !json.Valid(out) {
