@@ -69,7 +69,7 @@ func cmdCompletion(_ context.Context, e *cmdEnv, args []string) error {
 	fs := flag.NewFlagSet("elfsync completion", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: elfsync completion bash|zsh|fish
+		fmt.Fprint(fs.Output(), `Usage: elfsync completion bash|zsh|fish
 
 Print a completion script for the shell: commands, subcommands, every
 command's flags, and values where they are known (directories for --root,
