@@ -375,13 +375,32 @@ func SetSectionFields(data []byte, id int64, fields []SectionField) ([]byte, err
 		last = i
 	}
 	var add []string
+	after := map[int][]string{} // a tally line goes right after its counter's line
 	for _, f := range fields {
 		line := "**" + f.Label + "**: " + f.Value
 		if i, ok := labels[boldKey(f.Label)]; ok {
 			lines[i] = line
 			continue
 		}
+		if base, ok := strings.CutSuffix(boldKey(f.Label), "_by"); ok {
+			if i, ok := labels[base]; ok {
+				after[i] = append(after[i], line)
+				continue
+			}
+		}
 		add = append(add, line)
+	}
+	if len(after) > 0 {
+		out := make([]string, 0, len(lines)+len(after))
+		oldLast := last
+		for i, l := range lines {
+			out = append(out, l)
+			out = append(out, after[i]...)
+			if i == oldLast {
+				last = len(out) - 1
+			}
+		}
+		lines = out
 	}
 	if len(add) > 0 {
 		at := last + 1

@@ -45,3 +45,18 @@ func TestSectionCounterTallies(t *testing.T) {
 		t.Errorf("ParseTallyText with a negative base = %v, %v", tl, ok)
 	}
 }
+
+// A tally line goes right after its counter's line; one added with its
+// counter goes at the end of the bold block, after the counter.
+func TestSetSectionFieldsPlacesTallyByItsCounter(t *testing.T) {
+	data := []byte("## H-7: Rule\n\n**Confidence**: 0.7\n**Validated**: 12\n**Golden**: true\n\nText.\n\n---\n")
+	out, err := SetSectionFields(data, 7, []SectionField{{Label: "Validated", Value: "13"}, {Label: "Validated by", Value: "{base: 12, h-x: 1}"},
+		{Label: "Violated", Value: "1"}, {Label: "Violated by", Value: "{h-x: 1}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "## H-7: Rule\n\n**Confidence**: 0.7\n**Validated**: 13\n**Validated by**: {base: 12, h-x: 1}\n**Golden**: true\n**Violated**: 1\n**Violated by**: {h-x: 1}\n\nText.\n\n---\n"
+	if string(out) != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+}
