@@ -360,3 +360,20 @@ func TestWriteBackSectionCounterTally(t *testing.T) {
 		t.Errorf("after a rebuild the counters sum to %d, want 7", n)
 	}
 }
+
+// A domain file whose last section the dashboard deleted holds no record:
+// in sync, not a file without a row.
+func TestWriteBackLastSectionDeleted(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sectionText("7", "Rebase before you push")})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	exec1(t, rw(t, root), `DELETE FROM heuristics WHERE id = 7`)
+	writeBack(t, ix)
+	if g := readFile(t, root, "heuristics/git.md"); strings.Contains(g, "H-7") {
+		t.Errorf("git.md still holds H-7:\n%s", g)
+	}
+	if d, err := Check(context.Background(), root, 0); err != nil || !d.InSync() {
+		t.Errorf("check = %+v, %v; want in sync", d, err)
+	}
+}
