@@ -748,8 +748,112 @@ func (ix *Index) placeUnclaimed(ctx context.Context, r row, inGrace bool) (rel s
 	if err := writeNew(ix.memDir, rel, data); err != nil {
 		return "", false, err
 	}
+	if r.tbl == "heuristics" && r.filepath == "" {
+		ix.placed[r.id] = placedFile{rel: rel, rule: r.rule, at: time.Now()}
+	}
 	ix.log.Info().Str("path", rel).Int64("id", r.id).Str("table", r.tbl).Msg("row inserted without a file: file written")
 	return rel, false, nil
+}
+
+// placedFile is a heuristic's file write-back wrote from its row.
+type placedFile struct {
+	rel, rule string
+	at        time.Time
+}
+
+// placedFor is how long a placed file may still be taken over by a late
+// "## H-<id>" section.
+const placedFor = 10 * time.Minute
+
+// takeOverPlaced lets a domain-file section "## H-<id>" appended after the
+// grace (a slow MCP server) take over row <id>, which write-back had given
+// a file of its own meanwhile: the section's row becomes row <id> (its
+// counters, confidence and golden flag kept and written into the section)
+// and the placed file, still holding the same rule, is removed. One
+// record for one id, as if the section had come in time.
+func (ix *Index) takeOverPlaced(ctx context.Context) error {
+	for id, p := range ix.placed {
+		if time.Since(p.at) > placedFor {
+			delete(ix.placed, id)
+			continue
+		}
+		var key string
+		var other int64
+		err := ix.db.QueryRowContext(ctx, `SELECT id, elf_key FROM heuristics WHERE elf_key GLOB ? AND id != ? LIMIT 1`,
+			"*#H-"+strconv.FormatInt(id, 10), id).Scan(&other, &key)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		delete(ix.placed, id)
+		soloKey := rootRel(p.rel)
+		var have, rule string
+		if err := ix.db.QueryRowContext(ctx, `SELECT coalesce(elf_key, ''), coalesce(rule, '') FROM heuristics WHERE id = ?`, id).Scan(&have, &rule); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			return err
+		}
+		var secRule string
+		if err := ix.db.QueryRowContext(ctx, `SELECT coalesce(rule, '') FROM heuristics WHERE id = ?`, other).Scan(&secRule); err != nil {
+			return err
+		}
+		if have != soloKey || strings.TrimSpace(secRule) != strings.TrimSpace(p.rule) {
+			continue // edited or moved since: two records, as the files say
+		}
+		_, abs, err := edit.Resolve(ix.memDir, p.rel)
+		if err != nil {
+			return err
+		}
+		if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", p.rel, err)
+		}
+		domain := keyFile(key)
+		if err := writeTx(ctx, ix.db, func(tx *sql.Tx) error {
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{`DELETE FROM search_docs WHERE elf_key = ?`, []any{soloKey}},
+				{`DELETE FROM heuristics WHERE id = ?`, []any{other}},
+				{`UPDATE heuristics SET elf_key = ?, filepath = ? WHERE id = ?`, []any{key, rootRel(domain), id}},
+				{`UPDATE search_docs SET row_id = ? WHERE elf_key = ?`, []any{id, key}},
+				{`UPDATE files SET hash = '' WHERE filepath = ?`, []any{rootRel(domain)}},
+			} {
+				if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("hand row %d to its section: %w", id, err)
+		}
+		ix.log.Info().Int64("id", id).Str("section", key).Str("removed", p.rel).
+			Msg("a heuristic's section came after it got a file of its own: the section took the row over, the file was removed")
+		if _, err := ix.syncPaths(ctx, []string{p.rel, domain}); err != nil {
+			return err
+		}
+		// What the row counted meanwhile goes into the section.
+		r, err := ix.loadRow(ctx, "heuristics", id)
+		if err != nil {
+			return err
+		}
+		r.changed = "times_validated,times_violated,is_golden,"
+		ed := edit.New(ix.memDir, ix.opts.MaxSize)
+		host, err := edit.HostID(ix.memDir)
+		if err != nil {
+			return err
+		}
+		if err := ix.writeRow(ed, host, r); err != nil {
+			return err
+		}
+		if _, err := ix.syncPaths(ctx, []string{domain}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // typeFolder is the folder of a record type.

@@ -377,3 +377,48 @@ func TestWriteBackLastSectionDeleted(t *testing.T) {
 		t.Errorf("check = %+v, %v; want in sync", d, err)
 	}
 }
+
+// The MCP server's section appended after the grace, when the heuristic
+// already got a file of its own: the section takes the row over (its id
+// kept), the file elfsync wrote is removed; one record, not two.
+func TestLateSectionTakesOverPlacedFile(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	id := exec1(t, db, `INSERT INTO heuristics (domain, rule, explanation, source_type, confidence, times_validated, times_violated, is_golden, created_at, updated_at)
+		VALUES ('git', 'Rebase before you push', 'Because.', 'observation', 0.7, 0, 0, 0, '2026-11-27 10:00:00', '2026-11-27 10:00:00')`)
+	var placed []string
+	for deadline := time.Now().Add(5 * time.Second); len(placed) == 0 && time.Now().Before(deadline); {
+		placed = writeBack(t, ix).Changed
+	}
+	if len(placed) != 1 || !strings.HasPrefix(placed[0], "memory/heuristics/2026") {
+		t.Fatalf("write-back placed %v, want the heuristic's own file", placed)
+	}
+	exec1(t, db, `UPDATE heuristics SET times_validated = times_validated + 2 WHERE id = ?`, id)
+	writeBack(t, ix)
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sectionText(itoa(id), "Rebase before you push")})
+	if _, err := ix.Sync(context.Background(), []string{"heuristics/git.md"}); err != nil {
+		t.Fatal(err)
+	}
+	r := reader(t, root)
+	if n := count(t, r, `SELECT count(*) FROM heuristics`); n != 1 {
+		t.Errorf("%d heuristics, want 1", n)
+	}
+	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE id = ? AND elf_key = ? AND filepath = 'memory/heuristics/git.md' AND times_validated = 2`, id, "memory/heuristics/git.md#H-"+itoa(id)); n != 1 {
+		t.Errorf("row %d is not the section's, with its counter", id)
+	}
+	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(placed[0]))); err == nil {
+		t.Errorf("%s is still there", placed[0])
+	}
+	if g := readFile(t, root, "heuristics/git.md"); !strings.Contains(g, "**Validated**: 2") {
+		t.Errorf("the counter did not reach the section:\n%s", g)
+	}
+	if d, err := Check(context.Background(), root, 0); err != nil || !d.InSync() {
+		t.Errorf("check = %+v, %v; want in sync", d, err)
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
+		t.Errorf("scan after = %+v, want a no-op", res)
+	}
+}
