@@ -490,3 +490,41 @@ func SetSectionRule(data []byte, id int64, rule string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("section H-%d: the rule %q does not read back", id, rule)
 }
+
+// BumpSection adds n to a counter of the section "## H-<id>" of a domain
+// file (times_violated when violated, else times_validated), in host's
+// tally, and returns the file and the section's counters after it.
+func BumpSection(data []byte, id int64, violated bool, host string, n int64) (out []byte, validated, violatedN int64, err error) {
+	_, secs := ParseSections(data)
+	var cur *Section
+	for i := range secs {
+		if secs[i].ID == id {
+			cur = &secs[i]
+			break
+		}
+	}
+	if cur == nil {
+		return nil, 0, 0, fmt.Errorf("no section H-%d", id)
+	}
+	label, plain, tally := "Validated", cur.Validated, cur.ValidatedBy
+	if violated {
+		label, plain, tally = "Violated", cur.Violated, cur.ViolatedBy
+	}
+	have, tally := SectionCounter(plain, tally)
+	t, err := Bump(tally, have, host, n)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	out, err = SetSectionFields(data, id, []SectionField{{Label: label, Value: strconv.FormatInt(t.Sum(), 10)}, {Label: label + " by", Value: t.String()}})
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	validated, _ = SectionCounter(cur.Validated, cur.ValidatedBy)
+	violatedN, _ = SectionCounter(cur.Violated, cur.ViolatedBy)
+	if violated {
+		violatedN = t.Sum()
+	} else {
+		validated = t.Sum()
+	}
+	return out, validated, violatedN, nil
+}
