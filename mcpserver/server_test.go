@@ -217,3 +217,26 @@ func TestInbox(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameworkArgumentShape: the framework's server (FastMCP, one
+// pydantic model argument named params) takes {"params": {...}}; a client
+// written against it must get the same answers here, not the defaults.
+func TestFrameworkArgumentShape(t *testing.T) {
+	w := &stubWriter{}
+	cs := connect(t, newRoot(t), w)
+	out, isErr := callTool(t, cs, "elf_search", map[string]any{"params": map[string]any{"query": "force push", "limit": 1}})
+	if isErr || !strings.Contains(out, `"total_results": 1`) {
+		t.Errorf("elf_search with params: %s", out)
+	}
+	out, isErr = callTool(t, cs, "elf_query", map[string]any{"params": map[string]any{"depth": "minimal"}})
+	if isErr || !strings.Contains(out, "depth minimal") || strings.Contains(out, "Force push lost") {
+		t.Errorf("elf_query with params ignored them:\n%s", out)
+	}
+	if out, isErr := callTool(t, cs, "elf_record_heuristic", map[string]any{"params": map[string]any{"domain": "git", "rule": "Rule of thumb", "confidence": 0.4}}); isErr || w.fields["confidence"] != "0.4" {
+		t.Errorf("elf_record_heuristic with params: %s %+v", out, w.fields)
+	}
+	// Anything else beside params is the caller's own shape: left alone.
+	if out, isErr := callTool(t, cs, "elf_search", map[string]any{"query": "reflog", "params": map[string]any{"query": "force"}}); isErr || !strings.Contains(out, `"query": "reflog"`) {
+		t.Errorf("params beside other arguments: %s", out)
+	}
+}
