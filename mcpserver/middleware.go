@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -20,6 +21,9 @@ import (
 //     with one pydantic model argument named params), are unwrapped, so a
 //     client written against that server gets the same answers here
 //     instead of silent defaults;
+//   - a tool error's text is cut to maxErrorText bytes: the SDK's schema
+//     check quotes the offending value whole, and a hostile 4 MB argument
+//     must not come back into the model's context;
 //   - a panic anywhere in handling a request becomes an internal error for
 //     that request, logged with its stack, and the session goes on.
 func (s *Server) harden(next mcp.MethodHandler) mcp.MethodHandler {
@@ -37,8 +41,27 @@ func (s *Server) harden(next mcp.MethodHandler) mcp.MethodHandler {
 				r.Params.Arguments = inner
 			}
 		}
-		return next(ctx, method, req)
+		res, err = next(ctx, method, req)
+		if r, ok := res.(*mcp.CallToolResult); ok && r.IsError {
+			for _, c := range r.Content {
+				if tc, ok := c.(*mcp.TextContent); ok && len(tc.Text) > maxErrorText {
+					tc.Text = clipBytes(tc.Text, maxErrorText) + "… (cut)"
+				}
+			}
+		}
+		return res, err
 	}
+}
+
+// clipBytes cuts s to at most n bytes, on a rune boundary.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // frameworkParams returns the object inside arguments of the form
@@ -54,3 +77,6 @@ func frameworkParams(args []byte) (json.RawMessage, bool) {
 	}
 	return inner, true
 }
+
+// maxErrorText bounds a tool error's text, in bytes.
+const maxErrorText = 1000

@@ -240,3 +240,22 @@ func TestFrameworkArgumentShape(t *testing.T) {
 		t.Errorf("params beside other arguments: %s", out)
 	}
 }
+
+// TestLongArgumentError: an over-long argument is refused with a short
+// message; the SDK's schema check quotes the whole value, which must not
+// come back to the model's context whole.
+func TestLongArgumentError(t *testing.T) {
+	cs := connect(t, newRoot(t), &stubWriter{})
+	for _, args := range []map[string]any{
+		{"query": strings.Repeat("lock ", 20000)},
+		{"query": "lock", "domain": strings.Repeat("d", 100000)},
+	} {
+		out, isErr := callTool(t, cs, "elf_search", args)
+		if !isErr || !strings.Contains(out, "maxLength") {
+			t.Errorf("not refused for its length: %.200s", out)
+		}
+		if len(out) > 2*maxErrorText {
+			t.Errorf("error text is %d bytes long", len(out))
+		}
+	}
+}
