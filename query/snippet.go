@@ -114,6 +114,10 @@ func clip(s string, n int) string {
 	return cut + "…"
 }
 
+// emphasis removes markdown's emphasis and code marks from a word. (Built
+// once: building it for every word cost about 4% of a search's CPU.)
+var emphasis = strings.NewReplacer("**", "", "__", "", "`", "")
+
 // plainWords splits markdown into words without its markup: heading lines
 // of level 1 (the title, shown apart), heading marks, rules, and emphasis
 // marks, so that a snippet's own ** marks are the only ones.
@@ -124,7 +128,7 @@ func plainWords(text string) []string {
 			continue
 		}
 		for _, w := range strings.Fields(line) {
-			w = strings.NewReplacer("**", "", "__", "", "`", "").Replace(w)
+			w = emphasis.Replace(w)
 			if w == "" || strings.Trim(w, "#-=*_") == "" {
 				continue
 			}
