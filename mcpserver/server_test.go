@@ -65,6 +65,15 @@ func newRoot(t *testing.T) string {
 
 func connect(t *testing.T, root string, w *stubWriter) *mcp.ClientSession {
 	t.Helper()
+	return connectWith(t, root, w)
+}
+
+// connectWith serves root with w as the recorder and counter, in process.
+func connectWith(t *testing.T, root string, w interface {
+	Recorder
+	Counter
+}) *mcp.ClientSession {
+	t.Helper()
 	ctx := context.Background()
 	srv := New(Options{Root: root, Recorder: w, Counter: w, Logger: zerolog.Nop()})
 	t.Cleanup(func() { srv.Close() })
