@@ -126,3 +126,29 @@ func TestHostileRecording(t *testing.T) {
 		return nil
 	})
 }
+
+// TestHostileReading: hostile values as a search never fail unless they
+// hold no word; as a path or an id, they reach nothing outside memory/.
+func TestHostileReading(t *testing.T) {
+	root := newRoot(t)
+	secret := filepath.Join(root, "secret.md")
+	if err := os.WriteFile(secret, []byte("---\ntitle: SECRET-CANARY\n---\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cs := connect(t, root, &stubWriter{})
+	if out, isErr := callTool(t, cs, "elf_get", map[string]any{"path": "failures/20261101_x.md"}); isErr || !strings.Contains(out, "Body text about reflog") {
+		t.Fatalf("elf_get of a record: %s", out)
+	}
+	for _, v := range append(hostileText, "../secret.md", "memory/../secret.md", secret, "failures/../../secret.md") {
+		out, isErr := callTool(t, cs, "elf_search", map[string]any{"query": "force " + v})
+		if isErr {
+			t.Errorf("elf_search %q: %s", v, out)
+		}
+		for _, args := range []map[string]any{{"path": v}, {"id": v}} {
+			out, _ := callTool(t, cs, "elf_get", args)
+			if strings.Contains(out, "SECRET-CANARY") || strings.Contains(out, "root:") {
+				t.Errorf("elf_get %v read outside memory/: %s", args, out)
+			}
+		}
+	}
+}
