@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -237,7 +238,7 @@ loop:
 	if errors.Is(runErr, watcher.ErrRootGone) {
 		a.log.Debug().Msg("memory folder gone: no final index")
 	} else {
-		a.final(fctx)
+		a.final(fctx, batches)
 	}
 	// 3. The committer's final commit, then 4. the followers.
 	committer.stop()
@@ -245,12 +246,23 @@ loop:
 	return runErr
 }
 
-// final indexes what the watcher still held, then runs a full scan for
-// writes whose events never reached it, and tells the committer.
-func (a *Agent) final(ctx context.Context) {
+// final indexes what the watcher had handed over but the loop had not
+// taken yet (batches) and what it still held (Rest), then runs a full scan
+// for writes whose events never reached it, and tells the committer.
+func (a *Agent) final(ctx context.Context, batches <-chan watcher.Batch) {
 	rest := a.cfg.Watcher.Rest()
+	for more := true; more; {
+		select {
+		case b := <-batches:
+			rest.Rescan = rest.Rescan || b.Rescan
+			rest.Paths = append(rest.Paths, b.Paths...)
+		default:
+			more = false
+		}
+	}
 	if len(rest.Paths) > 0 && !rest.Rescan {
-		a.sync(ctx, rest.Paths)
+		slices.Sort(rest.Paths)
+		a.sync(ctx, slices.Compact(rest.Paths))
 	}
 	res, err := a.cfg.Index.Scan(ctx, nil)
 	if err != nil {
@@ -324,7 +336,7 @@ func (a *Agent) fullScan(ctx context.Context, reason string) {
 	a.resetTimer(a.nextScan())
 	a.log.Info().Str("reason", reason).Int("added", res.Added).Int("updated", res.Updated).
 		Int("removed", res.Removed).Int("unchanged", res.Unchanged).Int("invalid", len(res.Errors)).
-		Bool("rebuilt", res.Rebuilt).Dur("took", time.Since(start)).Msg("full scan")
+		Bool("rebuilt", res.Rebuilt).Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("full scan")
 	a.logInvalid(res)
 	if a.cfg.Committer != nil && changed(res) {
 		a.cfg.Committer.Notify([]string{layout.MemoryDir + "/"})

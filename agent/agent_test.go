@@ -90,6 +90,9 @@ type fakeWatcher struct {
 	fail     chan error         // makes Run return this error
 	startErr error
 	rest     watcher.Batch
+	// lastSent, if it has paths, is sent on out as Run stops: handed over
+	// but never taken by the loop.
+	lastSent watcher.Batch
 }
 
 func newFakeWatcher(tr *trace) *fakeWatcher {
@@ -107,6 +110,9 @@ func (f *fakeWatcher) Run(ctx context.Context, out chan<- watcher.Batch) error {
 	for {
 		select {
 		case <-ctx.Done():
+			if len(f.lastSent.Paths) > 0 {
+				out <- f.lastSent // the agent's channel has room
+			}
 			f.tr.add("watcher stopped")
 			return nil
 		case err := <-f.fail:
@@ -324,4 +330,17 @@ func TestNewNeedsIndexAndWatcher(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("New(Config{}) = nil error")
 	}
+}
+
+func TestShutdownIndexesBatchesNotYetTaken(t *testing.T) {
+	f := newFixture(t)
+	f.w.lastSent = watcher.Batch{Paths: []string{"b.md"}}
+	f.w.rest = watcher.Batch{Paths: []string{"a.md"}}
+	cancel, done := f.start(t)
+	f.tr.wait(t, "scan")
+	cancel()
+	if err := waitDone(t, done); err != nil {
+		t.Fatal(err)
+	}
+	assertOrder(t, f.tr, "watcher stopped", "sync a.md,b.md", "notify memory/a.md,memory/b.md", "scan", "committer final commit")
 }

@@ -41,6 +41,9 @@
 // FlushTimeout. A second stop signal (handled by the command line) exits at
 // once without them.
 //
+// Once is the same pipeline run once, for `elfsync scan` and `elfsync
+// init`: a full scan, then a commit of whatever differs.
+//
 // # Errors
 //
 // A component that fails stops the run: the shutdown above still runs, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/emergent-learning/elfsync/committer"
@@ -70,4 +71,25 @@ func Once(ctx context.Context, ix Index, openGit func() (GitOnce, error), gitWai
 	}
 	sum.Committed = &Committed{Commit: r.Commit, Paths: len(r.Paths)}
 	return sum, nil
+}
+
+// WriteText writes the summary for people: counts, each invalid file with
+// its error, and the commit.
+func (s Summary) WriteText(w io.Writer) {
+	if s.Rebuilt {
+		fmt.Fprintln(w, "index was unusable: set aside and rebuilt from the files")
+	}
+	fmt.Fprintf(w, "added %d, updated %d, removed %d, unchanged %d, invalid %d (%.2fs)\n",
+		s.Added, s.Updated, s.Removed, s.Unchanged, len(s.Invalid), s.Seconds)
+	for _, fe := range s.Invalid {
+		fmt.Fprintf(w, "invalid: %s: %s\n", fe.Path, fe.Error)
+	}
+	switch {
+	case s.Committed == nil:
+		fmt.Fprintln(w, "git: off (--no-git)")
+	case s.Committed.Commit == "":
+		fmt.Fprintln(w, "committed: nothing to commit")
+	default:
+		fmt.Fprintf(w, "committed %d paths in %s\n", s.Committed.Paths, committer.ShortHash(s.Committed.Commit))
+	}
 }

@@ -21,7 +21,7 @@ type burstRun struct {
 	Rows             int            `json:"rows"`           // rows at the end
 	Commits          int            `json:"commits"`        // commits made during the burst
 	GitCPUMSPerNote  float64        `json:"git_cpu_ms_per_note"`
-	GitWallMSPerNote float64        `json:"git_wall_ms_per_note,omitempty"` // only when the log has "took"
+	GitWallMSPerNote float64        `json:"git_wall_ms_per_note,omitempty"` // only when the log has "took_ms"
 	LoggedCommits    []loggedCommit `json:"logged_commits"`
 	Warnings         []string       `json:"watcher_warnings,omitempty"`
 }

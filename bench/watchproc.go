@@ -36,7 +36,7 @@ type loggedCommit struct {
 	Seen  time.Time `json:"seen"`
 	Paths int       `json:"paths"`
 	// TookMS is the commit's duration if the log line carries one
-	// ("took"); 0 otherwise.
+	// ("took_ms"); 0 otherwise.
 	TookMS float64 `json:"took_ms,omitempty"`
 }
 
@@ -108,7 +108,7 @@ func (w *watchProc) readLog(r *os.File, logf *os.File) {
 			Message string   `json:"message"`
 			Reason  string   `json:"reason"`
 			Paths   int      `json:"paths"`
-			Took    *float64 `json:"took"`
+			Took    *float64 `json:"took_ms"`
 			Error   string   `json:"error"`
 		}
 		if json.Unmarshal(line, &rec) != nil {

@@ -296,7 +296,7 @@ func (c *Committer) maintain(ctx context.Context) {
 	if err != nil {
 		c.log.Warn().Err(err).Msg("git maintenance failed; retrying at the next scheduled run")
 	} else {
-		c.log.Info().Dur("took", time.Since(start)).Msg("git maintenance done")
+		c.log.Info().Float64("took_ms", ms(time.Since(start))).Msg("git maintenance done")
 	}
 	if werr := c.updateState(func(s *persisted) {
 		s.CommitsSinceMaintenance = 0

@@ -331,7 +331,7 @@ func (c *Committer) commitPending(ctx context.Context) (Result, error) {
 	}
 	if res.Commit != "" {
 		c.log.Info().Str("commit", ShortHash(res.Commit)).Str("subject", subject).
-			Int("paths", len(res.Paths)).Dur("took", took).Msg("committed")
+			Int("paths", len(res.Paths)).Float64("took_ms", ms(took)).Msg("committed")
 		if c.cfg.OnCommit != nil {
 			c.cfg.OnCommit()
 		}
@@ -543,8 +543,12 @@ func (w *waiter) fail(err error, log zerolog.Logger) {
 // ok ends a wait after a successful commit.
 func (w *waiter) ok(log zerolog.Logger) {
 	if w.waiting() {
-		log.Info().Dur("waited", time.Since(w.since).Round(time.Millisecond)).
+		log.Info().Float64("waited_ms", ms(time.Since(w.since))).
 			Msg("git repository free again; pending paths committed")
 	}
 	w.since, w.backoff, w.lastMsg = time.Time{}, 0, ""
 }
+
+// ms returns d in milliseconds with microsecond precision, for log fields
+// whose name carries the unit ("took_ms").
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

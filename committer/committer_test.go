@@ -589,9 +589,13 @@ func TestConcurrentWriters(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // pacing
 		}
 	}()
-	// Flushes racing the Run loop's own commits.
+	// Flushes racing the Run loop's own commits. A flush may also lose
+	// the compare-and-swap of HEAD to the person's commits more often than
+	// it retries (seen under -race on a loaded machine, where one attempt
+	// outlasts the person's 20 ms pacing); that is a refusal, not a wrong
+	// commit, and the checks below see everything committed in the end.
 	for range 5 {
-		if _, err := c.Flush(context.Background()); err != nil && !errors.Is(err, ErrBusy) {
+		if _, err := c.Flush(context.Background()); err != nil && !errors.Is(err, ErrBusy) && !isHeadMoved(err) {
 			t.Errorf("Flush: %v", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,31 @@ type Check struct {
 
 // Problem reports whether c needs fixing.
 func (c Check) Problem() bool { return !c.OK && !c.Warn }
+
+// Write prints the checks for people, one line each with the fix under a
+// problem, then a summary line, and returns the number of problems.
+func Write(w io.Writer, checks []Check) (problems int) {
+	for _, c := range checks {
+		mark := "ok  "
+		switch {
+		case c.Warn:
+			mark = "warn"
+		case !c.OK:
+			mark = "FAIL"
+			problems++
+		}
+		fmt.Fprintf(w, "%s %-16s %s\n", mark, c.Name, c.Info)
+		if !c.OK && c.Fix != "" {
+			fmt.Fprintf(w, "     %-16s → %s\n", "", c.Fix)
+		}
+	}
+	if problems > 0 {
+		fmt.Fprintf(w, "%d problem(s) found\n", problems)
+	} else {
+		fmt.Fprintln(w, "no problems found")
+	}
+	return problems
+}
 
 // Options tune Run.
 type Options struct {
@@ -81,16 +107,24 @@ func checkFolders(root, memDir string) (Check, bool) {
 	return Check{}, true
 }
 
-// writable probes whether elfsync can create files in memDir: the index,
-// its journal and the instance lock all live there.
-func writable(memDir string) Check {
-	f, err := os.CreateTemp(memDir, ".elfsync-doctor-*.tmp")
+// Writable probes whether elfsync can create files in dir (a dot-file it
+// ignores, created and removed): the index, its journal and the instance
+// lock all live in the memory folder, and permission bits alone cannot
+// tell (ACLs, read-only mounts, another owner).
+func Writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".elfsync-doctor-*.tmp")
 	if err != nil {
-		return Check{Name: "memory folder", Info: memDir + " is not writable: " + err.Error(),
-			Fix: "give the user that runs elfsync write permission on it (the index and its journal live there), e.g. chmod u+w " + memDir}
+		return fmt.Errorf("%s is not writable: %w", dir, err)
 	}
 	f.Close()
-	os.Remove(f.Name())
+	return os.Remove(f.Name())
+}
+
+func writable(memDir string) Check {
+	if err := Writable(memDir); err != nil {
+		return Check{Name: "memory folder", Info: err.Error(),
+			Fix: "give the user that runs elfsync write permission on it (the index and its journal live there), e.g. chmod u+w " + memDir}
+	}
 	return Check{Name: "memory folder", OK: true, Info: memDir}
 }
 

@@ -102,3 +102,21 @@ func TestInvalidFileIsAWarning(t *testing.T) {
 		t.Errorf("invalid file = %+v (found %v), want a warning naming it", c, ok)
 	}
 }
+
+func TestWrite(t *testing.T) {
+	var b strings.Builder
+	n := Write(&b, []Check{
+		{Name: "index", OK: true, Info: "fine"},
+		{Name: "invalid file", Warn: true, Info: "memory/x.md: bad", Fix: "fix it"},
+		{Name: "git lock", Info: "held", Fix: "wait"},
+	})
+	want := "ok   index            fine\n" +
+		"warn invalid file     memory/x.md: bad\n" +
+		"                      → fix it\n" +
+		"FAIL git lock         held\n" +
+		"                      → wait\n" +
+		"1 problem(s) found\n"
+	if n != 1 || b.String() != want {
+		t.Errorf("Write = %d\n%s\nwant 1\n%s", n, b.String(), want)
+	}
+}

@@ -144,9 +144,10 @@ func unmarshalYAML(data []byte, v any) error {
 // NaN and the infinities as ".nan", ".inf", "-.inf". A bad value of a known
 // field is an error wrapping ErrField, never a silently dropped field.
 //
-// Parse refuses, with an error that names in.Path and wraps one of the Err
-// values: a file over the size limit (Input.Size or len(Input.Data) over
-// Input.MaxSize), binary data (NUL bytes), UTF-16 or other non-UTF-8 text,
+// Parse refuses, with an error that wraps one of the Err values (and does
+// not name the file: the caller does, once), a file over the size limit
+// (Input.Size or len(Input.Data) over Input.MaxSize), binary data (NUL
+// bytes), UTF-16 or other non-UTF-8 text,
 // an unterminated frontmatter block, bad YAML, frontmatter that is not a
 // mapping or repeats a key (in any case), frontmatter over
 // MaxFrontmatterSize or whose aliases expand past a fixed node budget, and a
@@ -155,9 +156,6 @@ func Parse(in Input) (rec Record, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rec, err = Record{}, fmt.Errorf("%w: panic: %v", errInternal, p)
-		}
-		if err != nil {
-			err = fmt.Errorf("parse %s: %w", in.Path, err)
 		}
 	}()
 	return parse(in)

@@ -37,8 +37,8 @@ func TestParseErrorKinds(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Parse: got error %v, want one wrapping %v", err, tt.want)
 			}
-			if !strings.HasPrefix(err.Error(), "parse "+tt.in.Path+": ") {
-				t.Errorf("error %q does not name the path", err)
+			if strings.Contains(err.Error(), tt.in.Path) {
+				t.Errorf("error %q names the path: the caller does", err)
 			}
 		})
 	}
@@ -262,8 +262,8 @@ func checkResult(t *testing.T, in Input) {
 		if !known {
 			t.Errorf("Parse(%q, %q): error of no known kind: %v", in.Path, in.Data, err)
 		}
-		if !strings.HasPrefix(err.Error(), "parse "+in.Path+": ") {
-			t.Errorf("Parse(%q): error does not name the path: %v", in.Path, err)
+		if strings.HasPrefix(err.Error(), "parse ") {
+			t.Errorf("Parse(%q): error names the path: %v", in.Path, err)
 		}
 		return
 	}

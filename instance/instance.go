@@ -1,11 +1,13 @@
 package instance
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,4 +152,46 @@ func Read(root string) Info {
 		info.Started, _ = time.Parse(time.RFC3339, fields[1])
 	}
 	return info
+}
+
+// ErrNotRunning means no watcher holds the root's lock.
+var ErrNotRunning = errors.New("no elfsync watch is running")
+
+// Signal sends sig to the watcher of root, found by the pid its lock
+// records (so only that root's watcher is touched), and returns the pid. A
+// nil sig (a platform that cannot signal another process) is an error
+// naming the pid.
+func Signal(root string, sig os.Signal) (int, error) {
+	info := Read(root)
+	if !info.Running || info.PID == 0 {
+		return 0, fmt.Errorf("%w for %s", ErrNotRunning, root)
+	}
+	if sig == nil {
+		return info.PID, fmt.Errorf("cannot signal another process on %s: stop the watcher (pid %d) where it runs", runtime.GOOS, info.PID)
+	}
+	p, err := os.FindProcess(info.PID)
+	if err == nil {
+		err = p.Signal(sig)
+	}
+	if err != nil {
+		return info.PID, fmt.Errorf("signal pid %d: %w", info.PID, err)
+	}
+	return info.PID, nil
+}
+
+// WaitStopped polls until no watcher holds root's lock, ctx is done, or
+// timeout passes.
+func WaitStopped(ctx context.Context, root string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for Read(root).Running {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the watcher of %s is still running after %v", root, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
 }

@@ -1,11 +1,13 @@
 package instance
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAcquireReadRelease(t *testing.T) {
@@ -36,4 +38,25 @@ func TestAcquireReadRelease(t *testing.T) {
 		t.Fatalf("Acquire after Release: %v", err)
 	}
 	l2.Release()
+}
+
+func TestSignalWithoutWatcher(t *testing.T) {
+	root := t.TempDir()
+	if _, err := Signal(root, os.Interrupt); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Signal with no watcher = %v, want ErrNotRunning", err)
+	}
+	if err := WaitStopped(context.Background(), root, time.Second); err != nil {
+		t.Errorf("WaitStopped with no watcher = %v", err)
+	}
+	l, err := Acquire(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if pid, err := Signal(root, nil); err == nil || pid != os.Getpid() {
+		t.Errorf("Signal(nil) = %d, %v; want an error naming our pid", pid, err)
+	}
+	if err := WaitStopped(context.Background(), root, 100*time.Millisecond); err == nil {
+		t.Error("WaitStopped while held: no error")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,28 @@ func TestPending(t *testing.T) {
 	os.Remove(gone) // the folder's mtime is now
 	if got, all := pending(root, Report{OrphanRows: []string{"memory/failures/gone.md"}, LastCommit: commit}, st, time.Now()); !all || len(got) != 1 {
 		t.Errorf("a file just deleted: pending = %q, %v; want it pending", got, all)
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	var b strings.Builder
+	Report{Files: 1, MissingRows: []string{"memory/a.md"}, Pending: []string{"memory/a.md"}, OnlyPending: true,
+		Git: true, LastCommit: &LastCommit{Hash: "0123456789abcdef", Subject: "memory: +1 failures"},
+		Watcher: Watcher{Running: true, PID: 7}}.WriteText(&b)
+	got := b.String()
+	for _, want := range []string{"pending: 1 file, 0 rows\n", "pending, the running watcher is on it (1):\n  memory/a.md\n",
+		"last commit: 0123456789ab memory: +1 failures", "watcher: running (pid 7)\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("text lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "files without a row") {
+		t.Errorf("pending paths listed as drift too:\n%s", got)
+	}
+	b.Reset()
+	Report{Files: 2, Rows: 1, MissingRows: []string{"memory/b.md"}, Git: true, NoRepository: true}.WriteText(&b)
+	if got := b.String(); !strings.HasPrefix(got, "DRIFT: 2 files, 1 row\nfiles without a row (1):\n") ||
+		!strings.Contains(got, "last commit: none (no git repository yet") || strings.Contains(got, "0001-01-01") {
+		t.Errorf("drift text:\n%s", got)
 	}
 }

@@ -411,11 +411,15 @@ func TestMkdirPThenWrites(t *testing.T) {
 // on while it changes, and once more after the last change.
 func TestMaxDelay(t *testing.T) {
 	h := start(t, Config{Settle: 50 * time.Millisecond, MaxDelay: 100 * time.Millisecond}, nil)
+	var end time.Time
 	for i := range 80 {
 		h.write("busy.md", fmt.Sprint(i))
+		// Taken right after the last write, not after a sleep: on a loaded
+		// machine the sleep can outlast Settle, and the final report would
+		// come before a later end.
+		end = time.Now()
 		time.Sleep(5 * time.Millisecond) // writer pacing, faster than Settle
 	}
-	end := time.Now()
 	h.waitSeenAfter(end, "busy.md")
 	h.mu.Lock()
 	first := h.first["busy.md"]

@@ -9,15 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/version"
 )
 
 // cmdEnv is what a command may use of the outside world. Tests build one
@@ -43,9 +41,11 @@ func commands() []command {
 		{"init", "create a root (memory/, the index, a git repository); other commands refuse a missing root", cmdInit},
 		{"watch", "run the background service: scan, then watch, index and commit until stopped", cmdWatch},
 		{"scan", "reconcile once: index every change, drop rows of vanished files, commit", cmdScan},
-		{"status", "show drift between files, index and git (exit 0 in sync, 1 drift, 2 error)", cmdStatus},
+		{"status", "show drift between files, index and git (exit 0 in sync or only pending, 1 drift, 2 error)", cmdStatus},
 		{"record", "write a new memory file atomically (" + layout.Types("|") + ")", cmdRecord},
 		{"import", "bring an old framework memory folder into the new format", cmdImport},
+		{"list", "list records (path, type, domain, title) by --type and --domain", cmdList},
+		{"check", "parse files as elfsync would: what each one says, or why it is invalid", cmdCheck},
 		{"doctor", "check index, git, drift and inotify limits; print what to do", cmdDoctor},
 		{"reload", "ask the root's running watcher for a full rescan (SIGHUP to its pid)", cmdReload},
 		{"stop", "stop the root's running watcher, waiting for its final flush", cmdStop},
@@ -80,7 +80,7 @@ func (e *cmdEnv) dispatch(ctx context.Context, args []string) error {
 		e.usage(e.stdout)
 		return nil
 	case "-version", "--version", "version":
-		fmt.Fprintln(e.stdout, versionLine())
+		fmt.Fprintln(e.stdout, version.String())
 		return nil
 	}
 	for _, c := range commands() {
@@ -120,48 +120,11 @@ func globalFlagsLast(args []string) []string {
 	return slices.Concat(args[i:], args[:i])
 }
 
-// version is set at build time with -ldflags "-X main.version=..."; else
-// the module version from the build information is used.
-var version = ""
-
-// versionLine describes this binary: its version, the commit it was built
-// from (and whether the tree had changes), and the Go toolchain. A build
-// without version control information (-buildvcs=false, a tarball) says so
-// rather than guessing.
-func versionLine() string {
-	v, rev, dirty := version, "", false
-	info, ok := debug.ReadBuildInfo()
-	if ok {
-		if v == "" && info.Main.Version != "" {
-			v = info.Main.Version
-		}
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-	commit := "commit unknown: built without version control information"
-	if rev != "" {
-		commit = "commit " + committer.ShortHash(rev)
-		if dirty {
-			commit += ", with uncommitted changes"
-		}
-	}
-	return fmt.Sprintf("elfsync %s (%s; %s %s/%s)", v, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-}
-
 func (e *cmdEnv) usage(w io.Writer) {
 	fmt.Fprintln(w, "elfsync keeps a folder of markdown memories in sync with a SQLite index and git.")
 	fmt.Fprintln(w, "\nUsage: elfsync <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else ~/.claude/emergent-learning),")
 	fmt.Fprintln(w, "before or after the command name.")

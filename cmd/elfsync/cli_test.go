@@ -71,3 +71,45 @@ func TestLogFile(t *testing.T) {
 		t.Errorf("log file %s: %v\n%s", logf, err, b)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	env := gitEnv(t)
+	root := t.TempDir()
+	writeFile(t, root, "failures/good.md", note("good"))
+	writeFile(t, root, "failures/bad.md", "---\ntitle: [x\n---\n")
+	good := filepath.Join(root, "memory", "failures", "good.md")
+	bad := filepath.Join(root, "memory", "failures", "bad.md")
+	r := elfsync(t, env, "check", "--root", root, good)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, good+": ok (failure)\n") || !strings.Contains(r.stdout, "  title:       good\n") {
+		t.Errorf("check good: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = elfsync(t, env, "check", "--root", root, good, bad)
+	want := bad + ": invalid: bad YAML frontmatter: line 1: did not find expected ',' or ']'\n"
+	if r.code != 1 || !strings.HasSuffix(r.stdout, want) {
+		t.Errorf("check bad: exit %d, stdout %q; want it to end %q", r.code, r.stdout, want)
+	}
+	if r := elfsync(t, env, "check"); r.code != 2 {
+		t.Errorf("check without a file: exit %d", r.code)
+	}
+}
+
+func TestList(t *testing.T) {
+	env := gitEnv(t)
+	root := t.TempDir()
+	writeFile(t, root, "failures/a.md", note("a"))
+	writeFile(t, root, "heuristics/git/h.md", "---\nrule: Never force-push\ndomain: git\n---\n")
+	writeFile(t, root, "failures/bad.md", "---\ntitle: [x\n---\n")
+	writeFile(t, root, "failures/.a.md.swp", "noise")
+	r := elfsync(t, env, "list", "--root", root)
+	want := "memory/failures/a.md\tfailure\ttest\ta\nmemory/heuristics/git/h.md\theuristic\tgit\tNever force-push\n"
+	if r.code != 0 || r.stdout != want || r.stderr != "1 invalid file not listed (see elfsync status)\n" {
+		t.Errorf("list: exit %d\n%q\nwant %q\nstderr %q", r.code, r.stdout, want, r.stderr)
+	}
+	r = elfsync(t, env, "list", "--root", root, "--type", "heuristics", "--domain", "GIT")
+	if r.code != 0 || r.stdout != "memory/heuristics/git/h.md\theuristic\tgit\tNever force-push\n" {
+		t.Errorf("list --type --domain: exit %d %q", r.code, r.stdout)
+	}
+	if r := elfsync(t, env, "list", "--root", root, "--type", "note"); r.code != 2 {
+		t.Errorf("list --type note: exit %d", r.code)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"time"
 
 	"github.com/emergent-learning/elfsync/instance"
@@ -32,34 +31,17 @@ func (e *cmdEnv) signalWatcher(ctx context.Context, name string, sig os.Signal, 
 	if err != nil {
 		return err
 	}
-	inst := instance.Read(root)
-	if !inst.Running || inst.PID == 0 {
-		return fmt.Errorf("no elfsync watch is running for %s", root)
-	}
-	if sig == nil {
-		return fmt.Errorf("%s is not supported on %s: stop the watcher (pid %d) where it runs, or run elfsync scan", name, runtime.GOOS, inst.PID)
-	}
-	p, err := os.FindProcess(inst.PID)
-	if err == nil {
-		err = p.Signal(sig)
-	}
+	pid, err := instance.Signal(root, sig)
 	if err != nil {
-		return fmt.Errorf("%s: signal pid %d: %w", name, inst.PID, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if name == "reload" {
-		fmt.Fprintf(e.stdout, "asked the watcher (pid %d) for a full rescan\n", inst.PID)
+		fmt.Fprintf(e.stdout, "asked the watcher (pid %d) for a full rescan\n", pid)
 		return nil
 	}
-	for deadline := time.Now().Add(*wait); instance.Read(root).Running; {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the watcher (pid %d) is still running after %v", inst.PID, *wait)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := instance.WaitStopped(ctx, root, *wait); err != nil {
+		return err
 	}
-	fmt.Fprintf(e.stdout, "stopped the watcher (pid %d)\n", inst.PID)
+	fmt.Fprintf(e.stdout, "stopped the watcher (pid %d)\n", pid)
 	return nil
 }

@@ -24,30 +24,13 @@ Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
 	if err != nil {
 		return err
 	}
-	problems := 0
 	checks := doctor.Run(ctx, root, doctor.Options{NoGit: *noGit})
 	if !*noGit {
 		checks = append(checks, remoteChecks(ctx, root)...)
 	}
-	for _, c := range checks {
-		mark := "ok  "
-		switch {
-		case c.Warn:
-			mark = "warn"
-		case !c.OK:
-			mark = "FAIL"
-			problems++
-		}
-		fmt.Fprintf(e.stdout, "%s %-16s %s\n", mark, c.Name, c.Info)
-		if !c.OK && c.Fix != "" {
-			fmt.Fprintf(e.stdout, "     %-16s → %s\n", "", c.Fix)
-		}
-	}
-	if problems > 0 {
-		fmt.Fprintf(e.stdout, "%d problem(s) found\n", problems)
+	if doctor.Write(e.stdout, checks) > 0 {
 		return errNotInSync
 	}
-	fmt.Fprintln(e.stdout, "no problems found")
 	return nil
 }
 

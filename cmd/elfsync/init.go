@@ -10,7 +10,6 @@ import (
 
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
-	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/layout"
 )
 
@@ -34,7 +33,7 @@ root that exists is safe: it adds what is missing and indexes what is there.`)
 		}
 	}
 	log := zerolog.Nop()
-	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: frontmatter.DefaultMaxSize, Logger: log})
+	ix, err := openIndex(ctx, root, frontmatter.DefaultMaxSize, log)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/mcpserver"
 	"github.com/emergent-learning/elfsync/update"
+	"github.com/emergent-learning/elfsync/version"
 )
 
 func cmdMCP(ctx context.Context, e *cmdEnv, args []string) error {
@@ -34,7 +35,7 @@ Other clients: {"mcpServers": {"elf": {"command": "elfsync", "args": ["mcp"]}}}`
 		return err
 	}
 	w := mcpWriter{root: root, e: e}
-	srv := mcpserver.New(mcpserver.Options{Root: root, Recorder: w, Counter: w, Version: version, Logger: log})
+	srv := mcpserver.New(mcpserver.Options{Root: root, Recorder: w, Counter: w, Version: version.Short(), Logger: log})
 	return srv.Run(ctx, e.stdin, e.stdout)
 }
 

@@ -6,14 +6,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/committer"
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/remote"
 )
 
@@ -87,7 +91,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 		return err
 	}
 	start := time.Now()
-	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
+	ix, err := openIndex(ctx, root, *maxSize, log)
 	if err != nil {
 		return err
 	}
@@ -118,26 +122,21 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 			return err
 		}
 	} else {
-		printScan(e, sum)
+		sum.WriteText(e.stdout)
 	}
 	return err
 }
 
-func printScan(e *cmdEnv, s agent.Summary) {
-	if s.Rebuilt {
-		fmt.Fprintln(e.stdout, "index was unusable: set aside and rebuilt from the files")
+// openIndex opens root's index; when that fails because the memory folder
+// cannot be written (SQLite says only "unable to open database file"), the
+// error says so.
+func openIndex(ctx context.Context, root string, maxSize int64, log zerolog.Logger) (*indexer.Index, error) {
+	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: maxSize, Logger: log})
+	if err != nil {
+		if werr := doctor.Writable(filepath.Join(root, layout.MemoryDir)); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w (%v: give the user that runs elfsync write permission on it)", err, werr)
+		}
+		return nil, err
 	}
-	fmt.Fprintf(e.stdout, "added %d, updated %d, removed %d, unchanged %d, invalid %d (%.2fs)\n",
-		s.Added, s.Updated, s.Removed, s.Unchanged, len(s.Invalid), s.Seconds)
-	for _, fe := range s.Invalid {
-		fmt.Fprintf(e.stdout, "invalid: %s: %s\n", fe.Path, fe.Error)
-	}
-	switch {
-	case s.Committed == nil:
-		fmt.Fprintln(e.stdout, "git: off (--no-git)")
-	case s.Committed.Commit == "":
-		fmt.Fprintln(e.stdout, "committed: nothing to commit")
-	default:
-		fmt.Fprintf(e.stdout, "committed %d paths in %s\n", s.Committed.Paths, committer.ShortHash(s.Committed.Commit))
-	}
+	return ix, nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
-	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/watcher"
@@ -44,11 +43,26 @@ running pid.`)
 		return err
 	}
 	defer lock.Release()
+	// What `elfsync status` may count as pending rather than drift: a
+	// change is indexed within the settle time and the watcher's longest
+	// delay, committed within the quiet period or --max-wait; the margins
+	// cover the work itself.
+	state := instance.State{
+		IndexDeadline:  *settle + watcher.DefaultMaxDelay + 2*time.Second,
+		CommitDeadline: gf.quiet + gf.maxWait + 5*time.Second,
+	}
+	publish := func(scanning bool) {
+		state.Scanning = scanning
+		if err := lock.Publish(state); err != nil {
+			log.Warn().Err(err).Msg("publish state for elfsync status")
+		}
+	}
+	publish(true) // starting up counts as a scan
 
 	ctx, rescan, stop := signalContext(ctx, e.stderr)
 	defer stop()
 
-	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
+	ix, err := openIndex(ctx, root, *maxSize, log)
 	if err != nil {
 		return err
 	}
@@ -62,21 +76,8 @@ running pid.`)
 		}),
 		ScanInterval: *interval,
 		Rescan:       rescan,
+		OnScan:       publish,
 		Logger:       log,
-	}
-	// What `elfsync status` may count as pending rather than drift: a
-	// change is indexed within the settle time and the watcher's longest
-	// delay, committed within the quiet period or --max-wait; the margins
-	// cover the work itself.
-	state := instance.State{
-		IndexDeadline:  *settle + watcher.DefaultMaxDelay + 2*time.Second,
-		CommitDeadline: gf.quiet + gf.maxWait + 5*time.Second,
-	}
-	cfg.OnScan = func(scanning bool) {
-		state.Scanning = scanning
-		if err := lock.Publish(state); err != nil {
-			log.Warn().Err(err).Msg("publish state for elfsync status")
-		}
 	}
 	var rs *remote.Syncer
 	if rf.name != "" {

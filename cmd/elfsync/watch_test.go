@@ -110,7 +110,7 @@ func TestReloadAndStop(t *testing.T) {
 	if code := w.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("watch exit %d after stop, want 0", code)
 	}
-	if r := elfsync(t, env, "reload", "--root", root); r.code != 1 || !strings.Contains(r.stderr, "no elfsync watch is running for "+root) {
+	if r := elfsync(t, env, "reload", "--root", root); r.code != 1 || r.stderr != "elfsync: reload: no elfsync watch is running for "+root+"\n" {
 		t.Errorf("reload with no watcher: exit %d %q", r.code, r.stderr)
 	}
 }

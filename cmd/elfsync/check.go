@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/layout"
+	"github.com/emergent-learning/elfsync/record"
+)
+
+func cmdCheck(_ context.Context, e *cmdEnv, args []string) error {
+	fs, rootFlag := e.newFlagSet("check", "[flags] FILE...", `
+Parse each FILE as elfsync would and print what it reads (type, title,
+domain, severity, tags, created, ...) or why it cannot. A FILE under
+ROOT/memory takes its type from its folder when the frontmatter has none;
+a FILE elsewhere must say its type. Nothing is written.
+
+Exit status: 0 every file is valid; 1 some file is invalid.`)
+	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file accepted, in bytes")
+	if err := e.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("check: name a file: elfsync check FILE...")
+	}
+	root, err := e.resolveRoot(*rootFlag)
+	if err != nil {
+		return err
+	}
+	mem := filepath.Join(root, layout.MemoryDir)
+	bad := 0
+	for _, name := range fs.Args() {
+		abs, _ := filepath.Abs(name)
+		rel, err := filepath.Rel(mem, abs)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			rel = filepath.Base(abs) // outside the memory folder: no folder type
+		}
+		rel = filepath.ToSlash(rel)
+		r, err := record.Read(abs, rel, *maxSize)
+		if err != nil {
+			bad++
+			fmt.Fprintf(e.stdout, "%s: invalid: %v\n", name, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s: ok (%s)\n", name, r.Type)
+		field := func(k, v string) {
+			if v != "" {
+				fmt.Fprintf(e.stdout, "  %-12s %s\n", k+":", v)
+			}
+		}
+		field("title", r.Title)
+		field("domain", r.Domain)
+		if r.Severity > 0 {
+			field("severity", fmt.Sprint(r.Severity))
+		}
+		field("tags", r.TagString())
+		field("created", r.Created.Format(time.RFC3339))
+		field("summary", oneLine(r.Summary, 100))
+		if r.Type == layout.TypeHeuristic {
+			field("rule", oneLine(r.Rule, 100))
+			field("explanation", oneLine(r.Explanation, 100))
+			if r.Confidence != nil {
+				field("confidence", fmt.Sprint(*r.Confidence))
+			}
+			field("source_type", r.SourceType)
+		}
+		field("other keys", r.Extra)
+	}
+	if bad > 0 {
+		return mark(errNotInSync, nil)
+	}
+	return nil
+}
+
+// oneLine returns s on one line, cut to at most n characters.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
