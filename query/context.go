@@ -101,7 +101,7 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 		}
 	}
 	var tiers []tier
-	golden, _, err := queryItems(ctx, tx, sqlGolden, maxGolden)
+	golden, _, err := queryItemsIn(ctx, tx, sqlGolden, maxGolden)
 	if err != nil {
 		return Briefing{}, fmt.Errorf("golden rules: %w", err)
 	}
@@ -146,7 +146,7 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 func heuristics(ctx context.Context, tx querier, o ContextOptions, rel []Hit, n int) ([]Item, error) {
 	// Read more than n so that the ranking in Go sees the candidates whose
 	// evidence lifts them past higher-confidence ones.
-	items, _, err := queryItems(ctx, tx, sqlHeuristics, o.Domain, max(n*10, 200))
+	items, _, err := queryItemsIn(ctx, tx, sqlHeuristics, o.Domain, max(n*10, 200))
 	if err != nil {
 		return nil, fmt.Errorf("heuristics: %w", err)
 	}
@@ -186,7 +186,7 @@ func containsRef(items []Item, ref string) bool {
 // learnings returns up to n learnings of one type: relevant ones first (by
 // relevance), then the most recent.
 func learnings(ctx context.Context, tx querier, o ContextOptions, rel []Hit, typ string, n int) ([]Item, error) {
-	recent, _, err := queryItems(ctx, tx, sqlRecent, typ, o.Domain, n)
+	recent, _, err := queryItemsIn(ctx, tx, sqlRecent, typ, o.Domain, n)
 	if err != nil {
 		return nil, fmt.Errorf("recent %ss: %w", typ, err)
 	}
@@ -246,7 +246,7 @@ func relevantHits(ctx context.Context, tx querier, o ContextOptions) ([]Hit, err
 		// word; BM25 puts the items that match most words first.
 		expr = m.or
 	}
-	items, scores, err := queryItems(ctx, tx, sqlSearchTop, Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
+	items, scores, err := queryItemsIn(ctx, tx, sqlSearchTop, Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
 		expr, maxRelevant)
 	if err != nil {
 		return nil, ftsError(err, text)

@@ -140,8 +140,14 @@ func (d *DB) snapshot(ctx context.Context) (*sql.Tx, error) {
 	return tx, nil
 }
 
-// queryItems runs a statement of the rowColumns shape.
-func queryItems(ctx context.Context, db querier, q string, args ...any) ([]Item, []float64, error) {
+// queryItems runs a statement of the rowColumns shape on the database.
+func (d *DB) queryItems(ctx context.Context, q string, args ...any) ([]Item, []float64, error) {
+	return queryItemsIn(ctx, d.db, q, args...)
+}
+
+// queryItemsIn runs a statement of the rowColumns shape on db (the
+// database or a snapshot).
+func queryItemsIn(ctx context.Context, db querier, q string, args ...any) ([]Item, []float64, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, nil, err

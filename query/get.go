@@ -54,14 +54,14 @@ func (d *DB) Lookup(ctx context.Context, ref string) ([]Item, error) {
 	if table, id, ok := ParseRef(ref); ok {
 		var items []Item
 		if table != "heuristics" {
-			ls, _, err := queryItems(ctx, d.db, sqlLearningByID, id)
+			ls, _, err := d.queryItems(ctx, sqlLearningByID, id)
 			if err != nil {
 				return nil, fmt.Errorf("look up %s: %w", ref, err)
 			}
 			items = append(items, ls...)
 		}
 		if table != "learnings" {
-			hs, _, err := queryItems(ctx, d.db, sqlHeuristicByID, id)
+			hs, _, err := d.queryItems(ctx, sqlHeuristicByID, id)
 			if err != nil {
 				return nil, fmt.Errorf("look up %s: %w", ref, err)
 			}
@@ -79,7 +79,7 @@ func (d *DB) Lookup(ctx context.Context, ref string) ([]Item, error) {
 	if !strings.HasPrefix(path, "memory/") {
 		path = "memory/" + path
 	}
-	items, _, err := queryItems(ctx, d.db, sqlByPath, path)
+	items, _, err := d.queryItems(ctx, sqlByPath, path)
 	if err != nil {
 		return nil, fmt.Errorf("look up %s: %w", ref, err)
 	}

@@ -69,14 +69,14 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 	defer tx.Rollback()
 	run := func(expr string) ([]Item, []float64, error) {
 		if !filtered {
-			items, scores, err := queryItems(ctx, tx, sqlSearchTop,
+			items, scores, err := queryItemsIn(ctx, tx, sqlSearchTop,
 				Weights.Title, Weights.Summary, Weights.Body, Weights.Rule, expr, limit)
 			return items, scores, ftsError(err, q.Text)
 		}
 		// Filtered: look among the best matches first, which is cheap;
 		// only when they hold too few that pass, join every match.
 		window := max(limit*20, 200)
-		items, scores, err := queryItems(ctx, tx, sqlSearchTop,
+		items, scores, err := queryItemsIn(ctx, tx, sqlSearchTop,
 			Weights.Title, Weights.Summary, Weights.Body, Weights.Rule, expr, window)
 		if err != nil {
 			return nil, nil, ftsError(err, q.Text)
@@ -92,7 +92,7 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if len(keptItems) == limit || len(items) < window {
 			return keptItems, keptScores, nil
 		}
-		items, scores, err = queryItems(ctx, tx, sqlSearch,
+		items, scores, err = queryItemsIn(ctx, tx, sqlSearch,
 			Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
 			expr, strings.ToLower(q.Type), q.Domain, since, string(tags), limit)
 		return items, scores, ftsError(err, q.Text)
