@@ -185,6 +185,9 @@ func TestGuard(t *testing.T) {
 		`{"jsonrpc":"2.0","id":"a","result":{}}`,
 		`{"id":{"x":1},"method":"m"}`,
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":11}`,
+		`{"jsonrpc":"2.0","id":1.5,"method":"ping"}`,
+		`{"jsonrpc":"2.0","id":2e3,"method":"ping"}`,
 	}, "\n")
 	var out bytes.Buffer
 	got, err := io.ReadAll(guard(strings.NewReader(in), &out))
@@ -196,8 +199,15 @@ func TestGuard(t *testing.T) {
 		t.Errorf("passed through:\n%s\nwant:\n%s", got, wantPass)
 	}
 	answers := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(answers) != 2 || !strings.Contains(answers[0], "-32700") || !strings.Contains(answers[1], "-32600") || !strings.Contains(answers[1], `"id":null`) {
+	if len(answers) != 5 || !strings.Contains(answers[0], "-32700") || !strings.Contains(answers[1], "-32600") || !strings.Contains(answers[1], `"id":null`) {
 		t.Errorf("answers: %q", answers)
+	}
+	// A message that is neither a request nor a response, and ids that
+	// are not integers (the SDK answered 1.5 as 1), are invalid requests.
+	for i, want := range []string{`"id":11`, `"id":null`, `"id":null`} {
+		if len(answers) == 5 && (!strings.Contains(answers[2+i], "-32600") || !strings.Contains(answers[2+i], want)) {
+			t.Errorf("answer %d: %s; want -32600 with %s", 2+i, answers[2+i], want)
+		}
 	}
 }
 
