@@ -29,6 +29,10 @@ type config struct {
 	Seed    uint64        `json:"seed"`
 
 	ScanSizes []int `json:"scan_sizes"`
+	// SmallSize is the size of the one scan case on the small-vocabulary
+	// corpus, for comparison with earlier figures; 0 after fill means none.
+	SmallSize int  `json:"small_size"`
+	Peers     bool `json:"peers"` // try to build and measure zk
 
 	LatencyCorpus  int     `json:"latency_corpus"` // notes already in the watched root
 	LatencyRate    int     `json:"latency_rate"`   // notes per second
@@ -84,7 +88,9 @@ Flags:
 	fs.DurationVar(&c.Timeout, "timeout", 0, "give up after this long (default 3h; --quick 5m)")
 	fs.DurationVar(&c.Quiet, "quiet", 2*time.Second, "elfsync watch --quiet in the git scenarios")
 	fs.Uint64Var(&c.Seed, "seed", 1, "corpus seed")
-	sizes := fs.String("scan-sizes", "", "comma-separated corpus sizes for the scans (default 1000,20000,100000; --quick 1000)")
+	sizes := fs.String("scan-sizes", "", "comma-separated corpus sizes for the scans, real-prose corpus (default 1000,20000,100000; --quick 1000)")
+	fs.IntVar(&c.SmallSize, "small-size", 0, "size of the one scan case on the small-vocabulary corpus (default 20000; --quick 1000; -1 for none)")
+	fs.BoolVar(&c.Peers, "peers", true, "build zk (pinned version, into the user cache) and measure it beside elfsync; a note says why when it cannot be built (never with --quick)")
 	fs.IntVar(&c.LatencyCorpus, "latency-corpus", 0, "notes in the root watched for latency (default 20000; --quick 200)")
 	fs.IntVar(&c.LatencyRate, "latency-rate", 100, "notes per second written in the latency scenario")
 	fs.Float64Var(&c.LatencySeconds, "latency-seconds", 0, "seconds of writing in the latency scenario (default 20; --quick 3)")
@@ -135,6 +141,15 @@ func (c *config) fill() {
 		if c.Quick {
 			c.ScanSizes = []int{1000}
 		}
+	}
+	switch {
+	case c.SmallSize < 0:
+		c.SmallSize = 0
+	case c.SmallSize == 0:
+		c.SmallSize = q(20000, 1000)
+	}
+	if c.Quick {
+		c.Peers = false
 	}
 	setInt(&c.LatencyCorpus, q(20000, 200))
 	setFloat(&c.LatencySeconds, float64(q(20, 3)))

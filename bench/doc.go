@@ -6,20 +6,34 @@
 //	go run ./bench --quick          # CI: tiny sizes, under two minutes, output in a temp dir
 //	go run ./bench --runs 3 --scan-sizes 20000 --only scan,latency
 //
-// It builds ./cmd/elfsync (or uses --elfsync), generates its corpora with
-// bench/corpus (every file's mtime aged by an hour) and runs, each several
-// times:
+// It builds ./cmd/elfsync (or uses --elfsync) and bench/floor, generates
+// its corpora with bench/corpus (every file's mtime aged by an hour) and
+// runs, each several times:
 //
 //   - scan: `elfsync scan --no-git` cold (index deleted), no-op, and with 1%
-//     of the notes modified, on 1k/20k/100k notes; wall time, notes/s and
-//     peak RSS (GNU time -v, else the child's rusage);
+//     of the notes modified, and `elfsync status --no-git`, on 1k/20k/100k
+//     notes of real English prose (sentences from the comments of the Go
+//     sources in GOROOT: a natural vocabulary of tens of thousands of words,
+//     frontmatter as the record scripts write it, bold-field notes and
+//     multi-heuristic domain files), plus one labelled case on the first
+//     56-word corpus; wall time, notes/s and peak RSS (GNU time -v, else
+//     the child's rusage). Beside them, in the same run on the same files,
+//     the floors: `find`, bench/floor reading every file and inserting it
+//     into SQLite in one transaction (and with an FTS5 index of the
+//     contents), `git status` and `git add -A` + commit; every elfsync
+//     figure also as a ratio to its floor, and the 100k figures to the 20k
+//     ones. zk v0.15.2, the nearest peer, is built with its FTS5 tag into
+//     the user cache once and measured too; where it cannot be built (the
+//     module proxy does not serve it; it needs cgo) a note under the table
+//     says why;
 //   - latency: `elfsync watch --no-git`, notes renamed into memory/ at a
 //     steady rate; per note, the time from the rename until a read-only
 //     connection of the harness sees its row (p50/p99);
 //   - burst: 10,000 notes from 20 writer goroutines as fast as they go into
 //     a watched root with git on; last write to all rows indexed and to every
 //     note in a commit (then git status clean and ls-files right), commits
-//     made, git CPU time per note (the watcher's children times);
+//     made, git CPU time per note (the watcher's children times), and git
+//     alone adding and committing the same files (the floor);
 //   - trickle: one note a second; commits made and write-to-commit latency;
 //   - idle: CPU of a watcher doing nothing over a minute on 20,000 notes in
 //     500 directories (/proc/PID/stat), and its VmHWM/VmRSS;

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/emergent-learning/elfsync/bench/corpus"
 )
 
 // idleRun is one run of the idle scenario, for results.json.
@@ -31,7 +33,7 @@ func (e *env) scenarioIdle(ctx context.Context) error {
 
 	root := filepath.Join(e.work, "idle")
 	start := time.Now()
-	if _, err := makeCorpus(root, e.cfg.IdleNotes, e.cfg.IdleDirs, e.cfg.Seed+2); err != nil {
+	if _, err := makeCorpus(root, e.cfg.IdleNotes, e.cfg.IdleDirs, e.cfg.Seed+2, corpus.Real); err != nil {
 		return err
 	}
 	e.logf("  corpus of %d notes in %d dirs generated in %s", e.cfg.IdleNotes, e.cfg.IdleDirs, time.Since(start).Round(100*time.Millisecond))

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/emergent-learning/elfsync/bench/corpus"
 )
 
 // latencyRun is one run of the watch latency scenario, for results.json.
@@ -40,7 +42,7 @@ func (e *env) scenarioLatency(ctx context.Context) error {
 	e.res.expect(sc, cas, "notes never indexed", "notes", &Target{"==", 0, "0"})
 
 	root := filepath.Join(e.work, "latency")
-	if _, err := makeCorpus(root, e.cfg.LatencyCorpus, scanDirs(e.cfg.LatencyCorpus), e.cfg.Seed+1); err != nil {
+	if _, err := makeCorpus(root, e.cfg.LatencyCorpus, scanDirs(e.cfg.LatencyCorpus), e.cfg.Seed+1, corpus.Real); err != nil {
 		return err
 	}
 	for run := 1; run <= e.cfg.runs("latency"); run++ {

@@ -40,6 +40,8 @@ type env struct {
 	timeTool string // "/usr/bin/time" when it can report peak RSS, else ""
 	recorder string // path of scripts/record-failure.sh, or "" to write files directly
 	oldRec   string // path of bench/old-record.sh
+	floorBin string // bench/floor, built
+	zk       string // the zk binary, or "" when it could not be built
 	ownWork  bool   // work was made by the harness, so it removes it
 	res      *Results
 	log      io.Writer
@@ -199,12 +201,13 @@ func (e *env) setupTools(ctx context.Context) error {
 			return err
 		}
 		e.bin = abs
-	} else {
+	}
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if p, err := exec.LookPath("go"); err == nil {
+		goTool = p
+	}
+	if e.cfg.Elfsync == "" {
 		e.bin = filepath.Join(e.work, "elfsync")
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if p, err := exec.LookPath("go"); err == nil {
-			goTool = p
-		}
 		start := time.Now()
 		if _, err := runCmd(ctx, 15*time.Minute, e.repo, goTool, "build", "-o", e.bin, "./cmd/elfsync"); err != nil {
 			return fmt.Errorf("build elfsync: %w", err)
@@ -213,6 +216,14 @@ func (e *env) setupTools(ctx context.Context) error {
 	}
 	if _, err := runCmd(ctx, time.Minute, e.work, e.bin, "status", "--help"); err != nil {
 		return fmt.Errorf("elfsync binary does not run: %w", err)
+	}
+	if e.cfg.enabled("scan") {
+		if err := e.buildFloor(ctx, goTool); err != nil {
+			return err
+		}
+		if e.cfg.Peers {
+			e.zk = e.buildZK(ctx, goTool)
+		}
 	}
 	if p := "/usr/bin/time"; fileExists(p) {
 		if _, err := runCmd(ctx, time.Minute, e.work, p, "-v", "true"); err == nil {
@@ -277,6 +288,12 @@ func (e *env) writeOutputs(stdout io.Writer) error {
 	fmt.Fprintf(&md, "Machine: %s, %d cores, %d MB RAM, Linux %s; %s, %s, sqlite3 %s; elfsync %s; load %s → %s\n\n",
 		m.CPU, m.Cores, m.MemoryMB, m.Kernel, m.Go, m.Git, m.SQLite3, m.Elfsync, m.LoadBefore, m.LoadAfter)
 	e.res.writeTable(&md)
+	if len(e.res.Notes) > 0 {
+		md.WriteString("\n")
+		for _, n := range e.res.Notes {
+			fmt.Fprintf(&md, "- %s\n", n)
+		}
+	}
 	if len(e.res.Errors) > 0 {
 		md.WriteString("\nErrors:\n\n")
 		for _, re := range e.res.Errors {

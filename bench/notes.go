@@ -26,9 +26,9 @@ func typeFolders() []string {
 // file's mtime by an hour: real notes are not all written in the last
 // second, and an indexer may treat very recent mtimes specially (racy
 // timestamps). It returns the memory-relative paths.
-func makeCorpus(root string, notes, dirs int, seed uint64) ([]string, error) {
+func makeCorpus(root string, notes, dirs int, seed uint64, prose corpus.Prose) ([]string, error) {
 	mem := filepath.Join(root, "memory")
-	paths, err := corpus.Generate(mem, corpus.Options{Notes: notes, Dirs: dirs, Seed: seed})
+	paths, err := corpus.Generate(mem, corpus.Options{Notes: notes, Dirs: dirs, Seed: seed, Prose: prose})
 	if err != nil {
 		return nil, fmt.Errorf("generate corpus in %s: %w", root, err)
 	}
@@ -51,18 +51,24 @@ func scanDirs(n int) int {
 	return max(len(corpus.Types), n/40)
 }
 
-// noteMaker renders notes with the corpus generator's content.
+// noteMaker renders notes with the real-prose corpus's content, or the
+// small vocabulary's where the Go sources cannot be read.
 type noteMaker struct {
+	w  *corpus.Writer
 	r  *rand.Rand
 	sb strings.Builder
 }
 
 func newNoteMaker(seed uint64) *noteMaker {
-	return &noteMaker{r: rand.New(rand.NewPCG(seed, seed^0x5bd1e995))}
+	w, _ := corpus.NewWriter(seed)
+	return &noteMaker{w: w, r: rand.New(rand.NewPCG(seed, seed^0x5bd1e995))}
 }
 
 // note returns the bytes of a note of type typ titled title.
 func (m *noteMaker) note(typ, title string) []byte {
+	if m.w != nil {
+		return m.w.Note(typ, title, time.Now())
+	}
 	m.sb.Reset()
 	corpus.Note(&m.sb, m.r, typ, title, time.Now())
 	return []byte(m.sb.String())

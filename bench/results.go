@@ -69,6 +69,7 @@ type Results struct {
 	Errors  []RunError                `json:"errors"`
 	Missing []string                  `json:"missing"`
 	Seconds map[string]float64        `json:"scenario_seconds"`
+	Notes   []string                  `json:"notes"` // printed under the table: peers not measured, and why
 	index   map[[3]string]*Metric     `json:"-"`
 	mu      sync.Mutex                `json:"-"`
 	want    map[string][]metricWanted `json:"-"`
@@ -157,6 +158,13 @@ func (r *Results) raw(scenario string, v any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Raw[scenario] = append(r.Raw[scenario], v)
+}
+
+// note adds a line printed under the table.
+func (r *Results) note(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
 }
 
 func (r *Results) fail(scenario, cas string, run int, err error) {

@@ -7,7 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
+
+	"github.com/emergent-learning/elfsync/bench/corpus"
 )
 
 // scanSummary is the part of `elfsync scan --json` the harness checks.
@@ -23,33 +26,113 @@ type scanSummary struct {
 type scanRun struct {
 	Kind    string      `json:"kind"` // cold, noop, modified
 	Notes   int         `json:"notes"`
+	Prose   string      `json:"prose"`
 	Run     int         `json:"run"`
 	WallS   float64     `json:"wall_s"`
 	RSSMB   float64     `json:"rss_mb"`
 	Summary scanSummary `json:"summary"`
 }
 
-// scenarioScan measures `elfsync scan --no-git` on each corpus size:
-// cold (no index), no-op (nothing changed) and 1% of the notes modified.
+// scanCase is one corpus the scans run on.
+type scanCase struct {
+	n      int
+	prose  corpus.Prose
+	cas    string
+	floors bool // measure the floors and peers beside elfsync
+}
+
+func (e *env) scanCases() []scanCase {
+	var out []scanCase
+	for _, n := range e.cfg.ScanSizes {
+		out = append(out, scanCase{n: n, prose: corpus.Real, cas: kilo(n) + " notes", floors: true})
+	}
+	if n := e.cfg.SmallSize; n > 0 {
+		out = append(out, scanCase{n: n, prose: corpus.Small, cas: kilo(n) + " notes, small vocabulary"})
+	}
+	return out
+}
+
+// Scenario names of the scan figures.
+const (
+	scCold   = "cold scan"
+	scNoop   = "no-op scan"
+	scStatus = "status"
+	scMod    = "1% modified scan"
+)
+
+// scenarioScan measures `elfsync scan --no-git` on each corpus: cold (no
+// index), no-op (nothing changed) and 1% of the notes modified, and
+// `elfsync status --no-git` with nothing changed; beside them, on the
+// real-prose corpora, the floors (find, read + insert, FTS5, git status,
+// git add + commit) and zk when it could be built, each elfsync figure
+// also as a ratio to its floor.
 func (e *env) scenarioScan(ctx context.Context) error {
 	runs := e.cfg.runs("scan")
-	for _, n := range e.cfg.ScanSizes {
-		cas := fmt.Sprintf("%s notes", kilo(n))
-		var cold, noop, mod *Target
-		if n == 20000 {
-			cold, noop, mod = &Target{"<=", 2, "≤ 2 s"}, &Target{"<=", 0.1, "≤ 0.1 s"}, &Target{"<=", 0.15, "≤ 0.15 s"}
+	has20k := slices.Contains(e.cfg.ScanSizes, 20000)
+	for _, c := range e.scanCases() {
+		main := c.n == 20000 && c.floors
+		e.res.expect(scCold, c.cas, "wall time", "s", nil)
+		e.res.expect(scCold, c.cas, "notes/s", "notes/s", nil)
+		e.res.expect(scCold, c.cas, "peak RSS", "MB", &Target{"<=", 64, "≤ 64 MB"})
+		if c.floors {
+			e.res.expect(scCold, c.cas, "floor: find", "s", nil)
+			e.res.expect(scCold, c.cas, "floor: read + insert", "s", nil)
+			e.res.expect(scCold, c.cas, "floor: read + insert + FTS5", "s", nil)
+			e.res.expect(scCold, c.cas, "floor: git add -A + commit", "s", nil)
+			e.res.expect(scCold, c.cas, "vs read + insert floor", "×", targetIf(main, "<=", 2, "≤ 2× (all rows)"))
+			e.res.expect(scCold, c.cas, "vs FTS5 floor", "×", targetIf(main, "<=", 1.2, "≤ 1.2× (full text)"))
+			if c.n > 20000 && has20k {
+				e.res.expect(scCold, c.cas, "vs 20k cold", "×", &Target{"<=", float64(c.n) / 20000, fmt.Sprintf("≤ %g×", float64(c.n)/20000)})
+			}
+			if e.zk != "" {
+				e.res.declare(scCold, c.cas, "peer: zk index", "s")
+				e.res.declare(scCold, c.cas, "zk / elfsync", "×")
+			}
 		}
-		e.res.expect("cold scan", cas, "wall time", "s", cold)
-		e.res.expect("cold scan", cas, "notes/s", "notes/s", targetIf(n == 20000, ">=", 10000, "≥ 10,000"))
-		e.res.expect("cold scan", cas, "peak RSS", "MB", targetIf(n == 20000, "<=", 64, "≤ 64 MB"))
-		e.res.expect("no-op scan", cas, "wall time", "s", noop)
-		e.res.expect("no-op scan", cas, "peak RSS", "MB", nil)
-		e.res.expect("1% modified scan", cas, "wall time", "s", mod)
-		e.res.expect("1% modified scan", cas, "peak RSS", "MB", nil)
+		e.res.expect(scNoop, c.cas, "wall time", "s", nil)
+		e.res.expect(scNoop, c.cas, "peak RSS", "MB", &Target{"<=", 64, "≤ 64 MB"})
+		if c.floors {
+			e.res.expect(scNoop, c.cas, "floor: git status", "s", nil)
+			e.res.expect(scNoop, c.cas, "vs git status", "×", targetIf(main, "<=", 1.5, "≤ 1.5×"))
+			if c.n > 20000 && has20k {
+				e.res.expect(scNoop, c.cas, "vs 20k no-op", "×", &Target{"<=", float64(c.n) / 20000, fmt.Sprintf("≤ %g×", float64(c.n)/20000)})
+			}
+			if e.zk != "" {
+				e.res.declare(scNoop, c.cas, "peer: zk index", "s")
+				e.res.declare(scNoop, c.cas, "zk / elfsync", "×")
+			}
+			e.res.expect(scStatus, c.cas, "wall time", "s", nil)
+			e.res.expect(scStatus, c.cas, "vs git status", "×", targetIf(main, "<=", 1.5, "≤ 1.5×"))
+		}
+		e.res.expect(scMod, c.cas, "wall time", "s", nil)
+		e.res.expect(scMod, c.cas, "peak RSS", "MB", &Target{"<=", 64, "≤ 64 MB"})
+		e.res.expect(scMod, c.cas, "vs no-op", "×", targetIf(main, "<=", 1.5, "≤ 1.5×"))
 	}
-	for _, n := range e.cfg.ScanSizes {
-		if err := e.scanSize(ctx, n, runs); err != nil {
+	if e.zk != "" {
+		// zk is 3× slower than elfsync at least, cold and no-op.
+		for _, sc := range []string{scCold, scNoop} {
+			if m := e.res.index[[3]string{sc, "20k notes", "zk / elfsync"}]; m != nil {
+				m.Target = &Target{">=", 3, "≥ 3×"}
+			}
+		}
+	}
+	for _, c := range e.scanCases() {
+		if err := e.scanSize(ctx, c, runs); err != nil {
 			return err
+		}
+	}
+	// Scaling: each run of a larger corpus against the same run of 20k.
+	for _, c := range e.scanCases() {
+		if !c.floors || c.n <= 20000 || !has20k {
+			continue
+		}
+		for _, sc := range []string{scCold, scNoop} {
+			big := e.res.index[[3]string{sc, c.cas, "wall time"}]
+			base := e.res.index[[3]string{sc, "20k notes", "wall time"}]
+			name := map[string]string{scCold: "vs 20k cold", scNoop: "vs 20k no-op"}[sc]
+			for i := 0; big != nil && base != nil && i < len(big.Values) && i < len(base.Values); i++ {
+				e.ratio(sc, c.cas, name, big.Values[i], base.Values[i])
+			}
 		}
 	}
 	return nil
@@ -62,29 +145,38 @@ func targetIf(cond bool, op string, limit float64, text string) *Target {
 	return &Target{Op: op, Limit: limit, Text: text}
 }
 
-func (e *env) scanSize(ctx context.Context, n, runs int) error {
-	cas := fmt.Sprintf("%s notes", kilo(n))
-	root := filepath.Join(e.work, fmt.Sprintf("scan-%d", n))
+func (e *env) scanSize(ctx context.Context, c scanCase, runs int) error {
+	n, cas := c.n, c.cas
+	root := scanRoot(e.work, c.prose, n)
+	mem := filepath.Join(root, "memory")
+	gitDir := root + ".git"
 	start := time.Now()
-	paths, err := makeCorpus(root, n, scanDirs(n), e.cfg.Seed)
+	paths, err := makeCorpus(root, n, scanDirs(n), e.cfg.Seed, c.prose)
 	if err != nil {
 		return err
 	}
-	e.logf("  corpus of %d notes in %d dirs generated in %s", n, scanDirs(n), time.Since(start).Round(100*time.Millisecond))
+	// The root stays for the search scenario (the work directory goes at
+	// the end); the floor's repository goes now.
+	defer func() {
+		if !e.cfg.Keep {
+			os.RemoveAll(gitDir)
+		}
+	}()
+	e.logf("  %s corpus of %d notes in %d dirs generated in %s", c.prose, n, scanDirs(n), time.Since(start).Round(100*time.Millisecond))
 	// A scan of n notes should not take more than a few ms a note even on
 	// a loaded machine; anything slower is a hang.
 	timeout := time.Minute + time.Duration(n)*5*time.Millisecond
-	scan := func(kind string, run int) (scanSummary, error) {
+	scan := func(kind string, run int) (scanSummary, float64, error) {
 		t, err := timedRun(ctx, timeout, e.timeTool, e.work, e.bin, "scan", "--root", root, "--no-git", "--json")
 		if err != nil {
-			return scanSummary{}, err
+			return scanSummary{}, 0, err
 		}
 		var s scanSummary
 		if err := json.Unmarshal(t.Stdout, &s); err != nil {
-			return scanSummary{}, fmt.Errorf("scan --json output: %w", err)
+			return scanSummary{}, 0, fmt.Errorf("scan --json output: %w", err)
 		}
 		rss := float64(t.RSSKB) / 1024
-		name := map[string]string{"cold": "cold scan", "noop": "no-op scan", "modified": "1% modified scan"}[kind]
+		name := map[string]string{"cold": scCold, "noop": scNoop, "modified": scMod}[kind]
 		e.res.add(name, cas, "wall time", "s", t.Wall.Seconds())
 		if kind == "cold" {
 			e.res.add(name, cas, "notes/s", "notes/s", float64(n)/t.Wall.Seconds())
@@ -92,41 +184,115 @@ func (e *env) scanSize(ctx context.Context, n, runs int) error {
 		if t.RSSKB > 0 {
 			e.res.add(name, cas, "peak RSS", "MB", rss)
 		}
-		e.res.raw("scan", scanRun{Kind: kind, Notes: n, Run: run, WallS: t.Wall.Seconds(), RSSMB: rss, Summary: s})
-		e.logf("  %s scan of %d notes, run %d: %.3f s, %.1f MB", kind, n, run, t.Wall.Seconds(), rss)
-		return s, nil
+		e.res.raw("scan", scanRun{Kind: kind, Notes: n, Prose: string(c.prose), Run: run, WallS: t.Wall.Seconds(), RSSMB: rss, Summary: s})
+		e.logf("  %s scan of %d %s notes, run %d: %.3f s, %.1f MB", kind, n, c.prose, run, t.Wall.Seconds(), rss)
+		return s, t.Wall.Seconds(), nil
 	}
 
+	if c.floors {
+		// git add -A + commit of every file once: it also makes the
+		// repository git status is measured in.
+		d, err := e.gitAddCommit(ctx, gitDir, mem, n)
+		if err != nil {
+			return fmt.Errorf("git floor: %w", err)
+		}
+		e.res.add(scCold, cas, "floor: git add -A + commit", "s", d.Seconds())
+		e.logf("  git add -A + commit of %d notes: %.3f s", n, d.Seconds())
+	}
 	for run := 1; run <= runs; run++ {
+		var insert, fts float64
+		if c.floors {
+			t, err := timedRun(ctx, timeout, e.timeTool, e.work, "find", mem, "-name", "*.md")
+			if err != nil {
+				return fmt.Errorf("find floor: %w", err)
+			}
+			e.res.add(scCold, cas, "floor: find", "s", t.Wall.Seconds())
+			if t, err = e.floorRun(ctx, "insert", root, n); err != nil {
+				return fmt.Errorf("read + insert floor: %w", err)
+			}
+			insert = t.Wall.Seconds()
+			e.res.add(scCold, cas, "floor: read + insert", "s", insert)
+			if t, err = e.floorRun(ctx, "fts5", root, n); err != nil {
+				return fmt.Errorf("FTS5 floor: %w", err)
+			}
+			fts = t.Wall.Seconds()
+			e.res.add(scCold, cas, "floor: read + insert + FTS5", "s", fts)
+			e.logf("  floors, run %d: read + insert %.3f s, + FTS5 %.3f s", run, insert, fts)
+		}
 		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 			if err := os.Remove(indexPath(root) + suffix); err != nil && !os.IsNotExist(err) {
 				return err
 			}
 		}
-		s, err := scan("cold", run)
+		s, wall, err := scan("cold", run)
 		if err != nil {
-			e.res.fail("cold scan", cas, run, err)
+			e.res.fail(scCold, cas, run, err)
 			continue
 		}
-		if s.Added != n {
-			e.res.fail("cold scan", cas, run, fmt.Errorf("cold scan added %d of %d notes", s.Added, n))
+		if s.Added < n {
+			e.res.fail(scCold, cas, run, fmt.Errorf("cold scan added %d rows for %d notes", s.Added, n))
+		}
+		e.ratio(scCold, cas, "vs read + insert floor", wall, insert)
+		e.ratio(scCold, cas, "vs FTS5 floor", wall, fts)
+		if c.floors && e.zk != "" {
+			if err := e.zkRun(ctx, mem, cas, scCold, n, true, wall); err != nil {
+				e.res.note("zk index failed on %s (%v); zk not measured further", cas, err)
+				e.zk = ""
+			}
 		}
 	}
 	for run := 1; run <= runs; run++ {
-		s, err := scan("noop", run)
+		var gst float64
+		if c.floors {
+			t, err := e.gitFloor(ctx, timeout, gitDir, mem, "status", "--porcelain")
+			if err != nil {
+				return fmt.Errorf("git status floor: %w", err)
+			}
+			gst = t.Wall.Seconds()
+			e.res.add(scNoop, cas, "floor: git status", "s", gst)
+		}
+		s, wall, err := scan("noop", run)
 		if err != nil {
-			e.res.fail("no-op scan", cas, run, err)
+			e.res.fail(scNoop, cas, run, err)
 			continue
 		}
 		if s.Added+s.Updated+s.Removed != 0 {
-			e.res.fail("no-op scan", cas, run, fmt.Errorf("no-op scan changed rows: %+v", s))
+			e.res.fail(scNoop, cas, run, fmt.Errorf("no-op scan changed rows: %+v", s))
+		}
+		e.ratio(scNoop, cas, "vs git status", wall, gst)
+		if !c.floors {
+			continue
+		}
+		t, err := timedRun(ctx, timeout, e.timeTool, e.work, e.bin, "status", "--root", root, "--no-git", "--json")
+		if err != nil {
+			e.res.fail(scStatus, cas, run, err)
+			continue
+		}
+		e.res.add(scStatus, cas, "wall time", "s", t.Wall.Seconds())
+		e.ratio(scStatus, cas, "vs git status", t.Wall.Seconds(), gst)
+		if e.zk != "" {
+			if err := e.zkRun(ctx, mem, cas, scNoop, n, false, wall); err != nil {
+				e.res.note("zk index failed on %s (%v); zk not measured further", cas, err)
+				e.zk = ""
+			}
+		}
+	}
+	if e.zk != "" {
+		os.RemoveAll(filepath.Join(mem, ".zk"))
+	}
+	noop := median(e.res.index[[3]string{scNoop, cas, "wall time"}].Values)
+	// Modify single-record notes only: a domain file holds several.
+	var plain []string
+	for _, p := range paths {
+		if !corpus.IsDomainFile(p) {
+			plain = append(plain, p)
 		}
 	}
 	r := rand.New(rand.NewPCG(e.cfg.Seed, 77))
 	k := max(1, n/100)
 	for run := 1; run <= runs; run++ {
-		for _, i := range r.Perm(n)[:k] {
-			p := filepath.Join(root, "memory", filepath.FromSlash(paths[i]))
+		for _, i := range r.Perm(len(plain))[:k] {
+			p := filepath.Join(mem, filepath.FromSlash(plain[i]))
 			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
 			if err != nil {
 				return err
@@ -139,16 +305,34 @@ func (e *env) scanSize(ctx context.Context, n, runs int) error {
 				return err
 			}
 		}
-		s, err := scan("modified", run)
+		s, wall, err := scan("modified", run)
 		if err != nil {
-			e.res.fail("1% modified scan", cas, run, err)
+			e.res.fail(scMod, cas, run, err)
 			continue
 		}
 		if s.Updated != k || s.Added+s.Removed != 0 {
-			e.res.fail("1% modified scan", cas, run, fmt.Errorf("modified %d notes, scan reported %+v", k, s))
+			e.res.fail(scMod, cas, run, fmt.Errorf("modified %d notes, scan reported %+v", k, s))
 		}
+		e.ratio(scMod, cas, "vs no-op", wall, noop)
 	}
 	return nil
+}
+
+// zkRun measures one `zk index` of the corpus (cold: its database
+// removed first) and its ratio to elfsync's figure of the same run.
+func (e *env) zkRun(ctx context.Context, mem, cas, sc string, n int, cold bool, elfsync float64) error {
+	t, err := e.zkIndex(ctx, mem, n, cold)
+	if err != nil {
+		return err
+	}
+	e.res.add(sc, cas, "peer: zk index", "s", t.Wall.Seconds())
+	e.ratio(sc, cas, "zk / elfsync", t.Wall.Seconds(), elfsync)
+	return nil
+}
+
+// scanRoot is where the scan scenario keeps a corpus of n notes.
+func scanRoot(work string, prose corpus.Prose, n int) string {
+	return filepath.Join(work, fmt.Sprintf("scan-%s-%d", prose, n))
 }
 
 // kilo prints 1000 as 1k and 20000 as 20k.

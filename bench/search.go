@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/emergent-learning/elfsync/bench/corpus"
 	"github.com/emergent-learning/elfsync/query"
 )
 
@@ -18,10 +19,10 @@ import (
 // search` and `elfsync context` as processes, start to exit, as an agent's
 // hook runs them; and elf_search and elf_query inside one `elfsync mcp`
 // server, one call's round trip over stdio, as an agent's MCP client sees
-// it. The corpus's small vocabulary makes every query word match nearly
-// every note, so BM25 scores all of them: a worst case for ranking. The
-// same searches in this process (package query: no process start, no
-// JSON-RPC) show how much of either figure is the full-text search itself.
+// it. The corpus is the scan's real-prose one (bench/corpus), in which
+// these words are common but far from universal. The same searches in
+// this process (package query: no process start, no JSON-RPC) show how
+// much of either figure is the full-text search itself.
 
 // searchQueries mix one-word and two-word queries of the corpus's
 // vocabulary, and one that matches nothing.
@@ -57,10 +58,10 @@ func (e *env) searchSize(ctx context.Context, n int) error {
 	e.res.expect("context (process)", cas, "p50", "ms", on(20000, "<=", 50, "≤ 50 ms"))
 	e.res.expect("context (MCP)", cas, "p50", "ms", nil)
 
-	root := filepath.Join(e.work, fmt.Sprintf("scan-%d", n))
+	root := scanRoot(e.work, corpus.Real, n)
 	if _, err := os.Stat(indexPath(root)); err != nil {
 		if _, err := os.Stat(filepath.Join(root, "memory")); err != nil {
-			if _, err := makeCorpus(root, n, scanDirs(n), e.cfg.Seed); err != nil {
+			if _, err := makeCorpus(root, n, scanDirs(n), e.cfg.Seed, corpus.Real); err != nil {
 				return err
 			}
 		}

@@ -110,6 +110,10 @@ func splitLines(s string) []string {
 	return lines
 }
 
+// TopKey returns the key a top-level "key:" line of a frontmatter block
+// starts, or "" (the remote merge splits blocks the way SetFields does).
+func TopKey(l string) string { return topKey(l) }
+
 // topKey returns the key a top-level "key:" line starts, or "".
 func topKey(l string) string {
 	if l == "" || l[0] == ' ' || l[0] == '\t' || l[0] == '#' || l[0] == '-' || l[0] == '\n' {

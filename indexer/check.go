@@ -52,6 +52,8 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 	if _, err := os.Stat(memDir); err != nil {
 		return d, fmt.Errorf("memory folder: %w", err)
 	}
+	// The walk runs while the index is read.
+	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("")
 	ledger := map[string]*entry{}
 	rows := map[string]bool{}
 	var ix *Index
@@ -108,10 +110,9 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 		return d, fmt.Errorf("index: %w", err)
 	}
 
-	walker := &Index{memDir: memDir, log: zerolog.Nop()}
 	seen := map[string]bool{}
 	var werr error
-	_, err := walker.walkTree("", func(rel string, size, mtime int64) {
+	_, err := walk(func(rel string, size, mtime int64) {
 		fp := rootRel(rel)
 		seen[fp] = true
 		d.Files++

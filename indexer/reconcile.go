@@ -259,7 +259,7 @@ func (ix *Index) walkTree(prefix string, visit func(rel string, size, mtime int6
 		sem <- struct{}{}
 		go func(pt *part, dir string) {
 			defer func() { <-sem; wg.Done() }()
-			pt.err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			pt.err = walkDir(dir, func(p string, d fs.DirEntry, err error) error {
 				rel, rerr := filepath.Rel(ix.memDir, p)
 				if rerr != nil {
 					return rerr
@@ -316,10 +316,16 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 	// The ledger loads while the tree is walked: one is SQLite, the other
 	// lstat calls, and each takes about half of a no-op scan.
 	var ledger map[string]*entry
+	agree := true
 	lerr := make(chan error, 1)
 	go func() {
 		var err error
 		ledger, err = ix.loadLedger(ctx, prefix)
+		if err == nil && prefix == "" {
+			// Rows deleted or inserted behind elfsync's back (by hand, by
+			// another tool): counted here, while the walk goes on.
+			agree, err = ix.countsAgree(ctx)
+		}
 		lerr <- err
 	}()
 	type found struct {
@@ -334,16 +340,8 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		return Result{}, lerr
 	}
 	var res Result
-	agree := true
-	if prefix == "" {
-		// Rows deleted or inserted behind elfsync's back (by hand, by
-		// another tool): re-read the files of lost rows, drop orphans.
-		var err error
-		if agree, err = ix.countsAgree(ctx); err != nil {
-			return res, err
-		}
-	}
 	if !agree {
+		// Re-read the files of lost rows, drop orphans.
 		lost, err := ix.lostRows(ctx)
 		if err != nil {
 			return res, err

@@ -29,7 +29,8 @@
 // (never to a URL given on the command line), never forces a push and
 // never rewrites a commit it pushed: merges are new commits on top.
 // Fetched tips are kept under refs/elfsync/remotes/, apart from the
-// person's remote-tracking branches.
+// person's remote-tracking branches (a push, as any git push, sets the
+// person's refs/remotes/ branch of that name to what it pushed).
 //
 // # The merge
 //
@@ -64,9 +65,10 @@
 // removed when every file has landed. After a SIGKILL at any point, the
 // next start (Open, and every command that commits, through
 // FinishInterrupted) lands what is left before anything commits the work
-// tree, which would otherwise undo the merge. Landing is idempotent per
-// file, so a repeated recovery counts nothing twice. A push killed half
-// way is simply pushed again.
+// tree, which would otherwise undo the merge. Each file landed is
+// recorded beside the journal (sync-landed) and never landed again: a
+// local write to it since would otherwise get the merge's change merged in
+// a second time. A push killed half way is simply pushed again.
 //
 // # A hostile or broken remote
 //
@@ -74,14 +76,19 @@
 // entries). Changes from the remote to dot-files and dot-folders
 // (.gitattributes, .gitignore, .elfsync/), to the index database and
 // editor noise, and anything but a regular file (a symlink, a submodule)
-// are refused and the local version kept; paths are checked again before
-// a file is written, which never goes through a symlink. Objects over 256
-// MiB are not read; files over the size limit are merged whole. Hooks are
-// off for every git command, and the merge driver is elfsync's own binary,
-// written into the repository's own config: nothing a remote sends is
-// executed. URLs with credentials are redacted in every log line, error
-// and status (Redact); credentials stay with git's credential helpers and
-// ssh agent. An unreachable remote, refused authentication or a lost push
-// race leave local work going on; Run backs off (the interval doubling, at
-// most four intervals) and the state shows the error.
+// are refused and the local version kept (so are the index's names in any
+// letter case, and names over 255 bytes). A remote tip that brings only
+// refused changes on top of our branch is settled: no merge commit answers
+// it, or two hosts whose dot-files differ would merge each other's merges
+// forever. Paths are checked again before a file is written, which never
+// goes through a symlink. Files over the size limit are merged whole and
+// landed by streaming, never read into memory by a merge (nothing over
+// 256 MiB is ever read). Hooks are off for every git command, and the
+// merge driver is elfsync's own binary, written into the repository's own
+// config: nothing a remote sends is executed. URLs with credentials are
+// redacted in every log line, error and status (Redact); credentials stay
+// with git's credential helpers and ssh agent. An unreachable remote,
+// refused authentication or a lost push race leave local work going on;
+// Run backs off (the interval doubling, at most four intervals) and the
+// state shows the error.
 package remote

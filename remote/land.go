@@ -38,6 +38,15 @@ func (s *Syncer) land(ctx context.Context, old, new string) (int, error) {
 	if len(changes) == 0 {
 		return 0, nil
 	}
+	// Files an interrupted landing finished hold the merge's version, and
+	// maybe a local write made since: landing them again would merge the
+	// merge's change in twice (a counter's base entry counted twice).
+	done := s.readLanded()
+	rec, err := os.OpenFile(s.landedPath(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, fmt.Errorf("record landed files: %w", err)
+	}
+	defer rec.Close()
 	cf, err := s.startCatFile(ctx)
 	if err != nil {
 		return 0, err
@@ -46,7 +55,7 @@ func (s *Syncer) land(ctx context.Context, old, new string) (int, error) {
 	n := 0
 	var errs []error
 	for _, c := range changes {
-		if c.new.present() && !c.new.regular() {
+		if (c.new.present() && !c.new.regular()) || done[c.path] {
 			continue
 		}
 		var wrote bool
@@ -60,18 +69,43 @@ func (s *Syncer) land(ctx context.Context, old, new string) (int, error) {
 			// there (a symlink, a folder): it stays, git has the merge's
 			// version, and the committer records what is on disk.
 			s.log.Warn().Err(err).Str("path", "memory/"+c.path).Msg("a file from the merge was not written")
-			continue
+			err = nil
 		}
 		if err != nil {
 			errs = append(errs, err)
 			s.log.Warn().Err(err).Str("path", "memory/"+c.path).Msg("could not update a file from the merge")
 			continue
 		}
+		// Not synced, as the file itself is not: a SIGKILL keeps both.
+		if _, err := rec.Write([]byte(c.path + "\x00")); err != nil {
+			return n, fmt.Errorf("record landed files: %w", err)
+		}
 		if wrote {
 			n++
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// landedPath lists, NUL-terminated, the paths the merge in the journal
+// has landed.
+func (s *Syncer) landedPath() string {
+	return filepath.Join(s.memDir, ".elfsync", "sync-landed")
+}
+
+// readLanded returns the paths landedPath lists; a last entry a crash cut
+// short is not one.
+func (s *Syncer) readLanded() map[string]bool {
+	b, err := os.ReadFile(s.landedPath())
+	if err != nil {
+		return nil
+	}
+	entries := strings.Split(string(b), "\x00")
+	done := make(map[string]bool, len(entries))
+	for _, p := range entries[:len(entries)-1] {
+		done[p] = true
+	}
+	return done
 }
 
 // errLeftAlone marks a path landing never writes: retrying cannot help.
@@ -229,7 +263,7 @@ func (s *Syncer) replace(cf *catFile, abs string, fi fs.FileInfo, want entry, da
 	stream := false
 	if data == nil {
 		var err error
-		data, err = cf.read(want.oid)
+		data, err = cf.readMax(want.oid, s.cfg.MaxSize)
 		if errors.Is(err, errBlobTooLarge) {
 			stream = true // copied from git to the file, never held in memory
 		} else if err != nil {
@@ -373,19 +407,26 @@ func (s *Syncer) writeJournal(j journal) error {
 	if err != nil {
 		return err
 	}
+	// A list a crash left belongs to an older merge.
+	if err := os.Remove(s.landedPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write sync journal: %w", err)
+	}
 	if err := writeFileAtomic(s.journalPath(), b); err != nil {
 		return fmt.Errorf("write sync journal: %w", err)
 	}
 	return nil
 }
 
-func (s *Syncer) removeJournal() { os.Remove(s.journalPath()) }
+func (s *Syncer) removeJournal() {
+	os.Remove(s.journalPath())
+	os.Remove(s.landedPath())
+}
 
 // Recover finishes a merge that a crash (SIGKILL, power loss) interrupted
 // after the branch moved: the files still holding the old version are
 // brought to the merge's, as land does. It must run before anything
-// commits the work tree, and Open runs it. Landing is idempotent per file,
-// so recovering twice counts nothing twice.
+// commits the work tree, and Open runs it. Files the interrupted landing
+// recorded as done are left alone, so recovering counts nothing twice.
 func (s *Syncer) Recover(ctx context.Context) error {
 	b, err := os.ReadFile(s.journalPath())
 	if errors.Is(err, fs.ErrNotExist) {

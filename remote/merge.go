@@ -242,7 +242,7 @@ func splitChunks(block string) []chunk {
 			line += "\n"
 		}
 		block = rest
-		if k := topKey(line); k != "" {
+		if k := frontmatter.TopKey(line); k != "" {
 			if cur.key != "" || cur.text != "" {
 				out = append(out, cur)
 			}
@@ -254,22 +254,6 @@ func splitChunks(block string) []chunk {
 		out = append(out, cur)
 	}
 	return out
-}
-
-// topKey returns the key a top-level "key:" line starts, or "".
-func topKey(l string) string {
-	if l == "" || l[0] == ' ' || l[0] == '\t' || l[0] == '#' || l[0] == '-' || l[0] == '\n' {
-		return ""
-	}
-	i := strings.IndexByte(l, ':')
-	if i <= 0 {
-		return ""
-	}
-	k := strings.TrimSpace(l[:i])
-	if len(k) >= 2 && (k[0] == '"' || k[0] == '\'') && k[len(k)-1] == k[0] {
-		k = k[1 : len(k)-1]
-	}
-	return k
 }
 
 func chunkMap(cs []chunk) map[string]string {

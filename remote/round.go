@@ -31,6 +31,11 @@ type Result struct {
 	// Rewritten is set when the remote branch was force-pushed since the
 	// last fetch.
 	Rewritten bool
+	// Settled is set when the remote tip holds our branch and nothing
+	// elfsync takes (every change it brings was refused): no merge commit
+	// is made for it, or two hosts whose dot-files differ would answer each
+	// other's merge with a new one forever.
+	Settled bool
 }
 
 // Round fetches the remote branch, merges it into the local branch (files
@@ -89,6 +94,14 @@ func (s *Syncer) round(ctx context.Context, merge bool) (Result, error) {
 			if err != nil {
 				return res, err
 			}
+			if !anc && tip == s.settled {
+				// Examined already: nothing in it is taken. Merge again
+				// only when our branch moved on since.
+				if res.Settled, err = s.isAncestor(ctx, head, tip); err != nil {
+					return res, err
+				}
+				anc = res.Settled
+			}
 			if !anc && !merge {
 				return res, errNotInStep
 			}
@@ -97,6 +110,10 @@ func (s *Syncer) round(ctx context.Context, merge bool) (Result, error) {
 					return res, err
 				}
 			}
+		}
+		if res.Settled {
+			s.settled = tip
+			return res, nil // nothing to push: the remote holds our branch
 		}
 		if head == "" || head == tip {
 			return res, nil
@@ -201,8 +218,10 @@ func (s *Syncer) isAncestor(ctx context.Context, a, b string) (bool, error) {
 // rewritten since the last fetch.
 func (s *Syncer) fetch(ctx context.Context) (string, bool, error) {
 	prev := s.revParse(ctx, s.tracking)
+	// An empty --refmap keeps git from also updating the person's
+	// refs/remotes/ branch that the configured refspec maps it to.
 	_, err := s.git.run(ctx, runOpts{}, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
-		"--no-recurse-submodules", "--no-auto-gc", s.cfg.Remote, "+refs/heads/"+s.branch+":"+s.tracking)
+		"--no-recurse-submodules", "--no-auto-gc", "--refmap=", s.cfg.Remote, "+refs/heads/"+s.branch+":"+s.tracking)
 	if err != nil {
 		if strings.Contains(stderrOf(err), "couldn't find remote ref") {
 			return "", false, nil // an empty remote: the first push creates the branch
@@ -225,9 +244,12 @@ func (s *Syncer) fetch(ctx context.Context) (string, bool, error) {
 	return tip, rewritten, nil
 }
 
-// push pushes commit to the remote branch, never forcing.
+// push pushes commit to the remote branch, never forcing, and nothing
+// else whatever the person's push settings say (push.followTags,
+// push.recurseSubmodules, push.gpgSign).
 func (s *Syncer) push(ctx context.Context, commit string) error {
 	out, err := s.git.run(ctx, runOpts{}, "push", "--porcelain", "--quiet", "--no-verify",
+		"--no-follow-tags", "--recurse-submodules=no", "--no-signed",
 		s.cfg.Remote, commit+":refs/heads/"+s.branch)
 	if err != nil {
 		text := string(out) + stderrOf(err)
@@ -405,7 +427,9 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 			if !e.present() {
 				return Version{}, nil
 			}
-			data, err := cf.read(e.oid)
+			// Over the size limit it could not be merged as text anyway:
+			// not read, it is kept whole.
+			data, err := cf.readMax(e.oid, s.cfg.MaxSize)
 			if errors.Is(err, errBlobTooLarge) {
 				huge = true
 				return Version{Present: true}, nil
@@ -484,7 +508,17 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	}
 	var next string
 	tipTree, _ := s.git.out(ctx, "rev-parse", tip+"^{tree}")
-	if anc, _ := s.isAncestor(ctx, local, tip); anc && tree == tipTree {
+	behind, _ := s.isAncestor(ctx, local, tip)
+	if behind && local != "" && tree != tipTree {
+		if lt, _ := s.git.out(ctx, "rev-parse", localTree); lt == tree {
+			// Every change the remote brings was refused: a merge commit
+			// would only restore our version of the refused paths, and a
+			// host holding theirs would answer it with another one.
+			res.Settled = true
+			return local, nil
+		}
+	}
+	if behind && tree == tipTree {
 		next = tip
 		res.FastForward = true
 	} else {

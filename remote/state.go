@@ -27,6 +27,9 @@ type state struct {
 	LastAttempt   time.Time  `json:"last_attempt"`
 	LastError     string     `json:"last_error,omitempty"`
 	LastErrorTime *time.Time `json:"last_error_time,omitempty"`
+	// Settled is a remote tip that holds our branch and only changes
+	// elfsync refused: not counted as behind.
+	Settled string `json:"settled,omitempty"`
 }
 
 // Status is the remote's part of `elfsync status --json`.
@@ -63,6 +66,7 @@ func (s *Syncer) record(ctx context.Context, res Result, err error) {
 	now := time.Now().UTC()
 	st.Name, st.URL, st.Branch, st.Tracking, st.Local = s.cfg.Remote, s.url, s.branch, s.tracking, s.local
 	st.LastAttempt = now
+	st.Settled = s.settled
 	if err == nil {
 		st.LastSync = &now
 		if st.LastError != "" {
@@ -105,6 +109,12 @@ func ReadStatus(ctx context.Context, root string) (*Status, error) {
 		if len(f) == 2 {
 			rs.Ahead, _ = strconv.Atoi(f[0])
 			rs.Behind, _ = strconv.Atoi(f[1])
+		}
+		if rs.Behind > 0 && st.Settled != "" {
+			// The remote's commits we lack hold only refused changes.
+			if tip, _ := g.out(ctx, "rev-parse", "-q", "--verify", st.Tracking+"^{commit}"); tip == st.Settled {
+				rs.Behind = 0
+			}
 		}
 	} else if head, herr := g.out(ctx, "rev-list", "--count", st.Local, "--"); herr == nil {
 		// Nothing fetched yet: everything local is ahead.

@@ -91,6 +91,9 @@ type Syncer struct {
 
 	mu   sync.Mutex // one round at a time
 	kick chan struct{}
+	// settled is the last remote tip found to hold our branch and nothing
+	// elfsync takes (Result.Settled).
+	settled string
 
 	// crashAfterRef, in tests, stops a merge right after the branch moved,
 	// before any file landed: what a SIGKILL there leaves.
@@ -171,6 +174,9 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 		for _, p := range old {
 			os.RemoveAll(p)
 		}
+	}
+	if st, ok := readState(s.memDir); ok {
+		s.settled = st.Settled
 	}
 	if s.host, err = edit.HostID(s.memDir); err != nil {
 		return nil, err

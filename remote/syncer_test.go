@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -482,5 +483,55 @@ func TestMalformedTreesRefused(t *testing.T) {
 				t.Fatal("a file was written outside memory/")
 			}
 		})
+	}
+}
+
+// TestRecoverAfterLanding: a SIGKILL after every file landed but before
+// the journal was removed, then a local write to a landed file: the
+// restart must not merge the merge's change into that file a second time
+// (a counter changed by hand on another host would be counted twice).
+func TestRecoverAfterLanding(t *testing.T) {
+	testEnv(t)
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	run(t, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a, b := newHost(t, bare), newHost(t, bare)
+	a.write("heuristics/retry.md", heur)
+	a.commit()
+	a.sync()
+	b.sync()
+	// A hand edit on a: 4 → 10, the tally's base with it.
+	a.write("heuristics/retry.md", strings.Replace(strings.Replace(heur, "times_validated: 4", "times_validated: 10", 1), "{base: 4}", "{base: 10}", 1))
+	a.commit()
+	a.sync()
+	b.write("failures/b.md", "# b\n")
+	b.commit()
+
+	b.s.crashAfterRef = true
+	if _, err := b.s.Round(context.Background()); err == nil {
+		t.Fatal("the simulated crash did not happen")
+	}
+	j, err := os.ReadFile(b.s.journalPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jn journal
+	if err := json.Unmarshal(j, &jn); err != nil {
+		t.Fatal(err)
+	}
+	// Every file lands; the SIGKILL comes before the journal is removed.
+	if _, err := b.s.land(context.Background(), jn.Old, jn.New); err != nil {
+		t.Fatal(err)
+	}
+	if got := validated(t, b.read("heuristics/retry.md")); got != 10 {
+		t.Fatalf("times_validated after landing = %d, want 10", got)
+	}
+	b.bump("heuristics/retry.md") // a local write before the restart
+	s, err := Open(context.Background(), Config{Root: b.root, Remote: "origin", Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.s = s
+	if got := validated(t, b.read("heuristics/retry.md")); got != 11 {
+		t.Errorf("times_validated after recovery = %d, want 11\n%s", got, b.read("heuristics/retry.md"))
 	}
 }

@@ -12,9 +12,11 @@ import (
 	"io"
 	"os/exec"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 )
@@ -78,11 +80,15 @@ func acceptRemote(p string, e entry) bool {
 		return false
 	}
 	for _, el := range strings.Split(p, "/") {
-		if el == "" || el == "." || el == ".." || strings.HasPrefix(el, ".") {
+		// Over maxName bytes no file system here can hold it: landing it
+		// would fail every round.
+		if el == "" || el == "." || el == ".." || strings.HasPrefix(el, ".") || len(el) > maxName {
 			return false
 		}
 	}
-	if frontmatter.Ignored(p) {
+	// Lower-cased too: on macOS and Windows "INDEX.DB-journal" is the
+	// index's own journal, which SQLite would roll into the index.
+	if frontmatter.Ignored(p) || frontmatter.Ignored(strings.ToLower(p)) {
 		return false
 	}
 	return !e.present() || e.regular()
@@ -126,8 +132,13 @@ func (c *catFile) close() {
 	_ = c.cmd.Wait()
 }
 
-// read returns the content of blob oid.
-func (c *catFile) read(oid string) ([]byte, error) {
+// read returns the content of blob oid, or errBlobTooLarge over maxBlob.
+func (c *catFile) read(oid string) ([]byte, error) { return c.readMax(oid, maxBlob) }
+
+// readMax returns the content of blob oid, or errBlobTooLarge when it is
+// over limit bytes (or maxBlob).
+func (c *catFile) readMax(oid string, limit int64) ([]byte, error) {
+	limit = min(limit, maxBlob)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, err := io.WriteString(c.in, oid+"\n"); err != nil {
@@ -145,7 +156,7 @@ func (c *catFile) read(oid string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cat-file %s: bad size", oid)
 	}
-	if size > maxBlob {
+	if size > limit {
 		// Drain it, so the stream stays in step.
 		if _, err := io.CopyN(io.Discard, c.out, size+1); err != nil {
 			return nil, err
@@ -187,11 +198,27 @@ func (s *Syncer) writeBlob(ctx context.Context, data []byte) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// maxName is the longest file name, in bytes, that elfsync writes
+// (NAME_MAX on Linux; macOS and Windows allow 255 characters).
+const maxName = 255
+
 // conflictName returns the name of the conflict copy of p that holds the
 // version of commit `label` made at stamp: "dir/name.conflict-<label>-<stamp>.md".
+// A long name is shortened to keep within maxName.
 func conflictName(p, label, stamp string, taken func(string) bool) string {
-	ext := path.Ext(p)
-	stem := strings.TrimSuffix(p, ext)
+	dir, base := path.Split(p)
+	ext := path.Ext(base)
+	if len(ext) > 16 {
+		ext = "" // not an extension worth keeping whole
+	}
+	stem := base[:len(base)-len(ext)]
+	if room := maxName - len(ext) - len(".conflict-"+label+"-"+stamp+"-99"); len(stem) > room {
+		for room > 0 && !utf8.RuneStart(stem[room]) {
+			room--
+		}
+		stem = stem[:room]
+	}
+	stem = dir + stem
 	for i := 1; ; i++ {
 		n := fmt.Sprintf("%s.conflict-%s-%s%s", stem, label, stamp, ext)
 		if i > 1 {
@@ -221,8 +248,12 @@ func conflictCopy(p string, theirs []byte, commit, stamp string) []byte {
 	return out
 }
 
+// conflictCopyName matches the names conflictName makes (a commit's first
+// 8 hex digits, or "merge" from the merge driver; a UTC time; a counter).
+var conflictCopyName = regexp.MustCompile(`\.conflict-(?:[0-9a-f]{8}|merge)-[0-9]{8}T[0-9]{6}Z(?:-[0-9]+)?(?:\.[^.]*)?$`)
+
 // IsConflictCopy reports whether a path under memory/ names a conflict
-// copy elfsync kept.
+// copy elfsync kept (not a person's note that only looks like one).
 func IsConflictCopy(p string) bool {
-	return strings.Contains(path.Base(p), ".conflict-")
+	return conflictCopyName.MatchString(path.Base(p))
 }

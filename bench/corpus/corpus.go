@@ -1,7 +1,8 @@
-// Package corpus generates realistic memory folders for benchmarks and
-// stress tests: notes with YAML frontmatter and 1-4 KB markdown bodies,
-// spread over the framework's type folders and a configurable number of
-// subdirectories.
+// Package corpus generates memory folders for benchmarks and stress tests:
+// notes spread over the framework's type folders and a configurable number
+// of subdirectories, deterministic for a seed. By default (Real) the text
+// is English prose from the Go sources' comments and the files take every
+// shape the framework writes; Small is the first, 56-word corpus.
 package corpus
 
 import (
@@ -15,11 +16,27 @@ import (
 	"github.com/emergent-learning/elfsync/layout"
 )
 
+// Prose is the text a corpus is written in.
+type Prose string
+
+const (
+	// Real is English drawn from the Go sources' comments (see Sentences),
+	// notes in the formats the framework writes: frontmatter as
+	// frontmatter.Encode and the record scripts write it, the older
+	// bold-field files, and multi-heuristic domain files. The default.
+	Real Prose = "real"
+	// Small is the first corpus: a 56-word vocabulary, frontmatter only.
+	// It stays as one labelled row of the benchmark, for comparison with
+	// earlier figures.
+	Small Prose = "small"
+)
+
 // Options shape a corpus.
 type Options struct {
-	Notes int    // how many notes
+	Notes int    // how many files
 	Dirs  int    // spread over about this many directories (at least one per type folder)
-	Seed  uint64 // same seed, same corpus
+	Seed  uint64 // same seed (and, for Real, same Go version), same corpus
+	Prose Prose  // "" means Real
 }
 
 // Types are the folders notes go in, with the frontmatter type they imply.
@@ -33,9 +50,15 @@ var (
 		shell script environment variable path symlink permission network request response error`)
 )
 
-// Generate writes opts.Notes notes under memDir (the memory folder) and
+// Generate writes opts.Notes files under memDir (the memory folder) and
 // returns their memory-relative paths.
 func Generate(memDir string, opts Options) ([]string, error) {
+	if opts.Prose == Real || opts.Prose == "" {
+		return generateReal(memDir, opts)
+	}
+	if opts.Prose != Small {
+		return nil, fmt.Errorf("corpus: unknown prose %q (want %q or %q)", opts.Prose, Real, Small)
+	}
 	if opts.Dirs < len(Types) {
 		opts.Dirs = len(Types)
 	}
@@ -45,26 +68,34 @@ func Generate(memDir string, opts Options) ([]string, error) {
 	var sb strings.Builder
 	for i := 0; i < opts.Notes; i++ {
 		t := Types[i%len(Types)]
-		sub := (i / len(Types)) % (opts.Dirs / len(Types))
-		dir := t.Folder
-		if opts.Dirs > len(Types) {
-			dir = fmt.Sprintf("%s/d%03d", t.Folder, sub)
-		}
 		created := base.Add(time.Duration(r.IntN(700*24)) * time.Hour)
 		title := sentence(r, 4+r.IntN(6))
-		rel := fmt.Sprintf("%s/%s_%s-%d.md", dir, created.Format("20060102"), slug(title), i)
+		rel := fmt.Sprintf("%s/%s_%s-%d.md", noteDir(t.Folder, i, opts.Dirs), created.Format("20060102"), slug(title), i)
 		sb.Reset()
 		Note(&sb, r, t.Type, title, created)
-		full := filepath.Join(memDir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(full, []byte(sb.String()), 0o644); err != nil {
+		if err := writeFile(memDir, rel, sb.String()); err != nil {
 			return nil, err
 		}
 		paths = append(paths, rel)
 	}
 	return paths, nil
+}
+
+// noteDir is the folder of the i-th note of a type folder, spread over
+// about dirs directories in all.
+func noteDir(folder string, i, dirs int) string {
+	if dirs <= len(Types) {
+		return folder
+	}
+	return fmt.Sprintf("%s/d%03d", folder, (i/len(Types))%(dirs/len(Types)))
+}
+
+func writeFile(memDir, rel, content string) error {
+	full := filepath.Join(memDir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(full, []byte(content), 0o644)
 }
 
 // Note writes one note of the given type to sb.

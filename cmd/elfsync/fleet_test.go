@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/emergent-learning/elfsync/edit"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 // TestFleet is the fleet scenario of issue 12: hosts sharing one memory
@@ -181,6 +183,11 @@ func TestFleet(t *testing.T) {
 				return false
 			}
 			if st, err := gitOut(env, h.mem, "status", "--porcelain"); err != nil || st != "" {
+				return false
+			}
+			// A round that failed after the trees matched (a push race
+			// lost) is retried after its backoff: wait for it.
+			if rs, err := remote.ReadStatus(context.Background(), h.root); err != nil || rs == nil || rs.LastError != "" {
 				return false
 			}
 		}

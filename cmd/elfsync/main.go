@@ -19,10 +19,10 @@ import (
 func main() {
 	ctx := context.Background()
 	// A background agent should stay small: ask the garbage collector to
-	// work harder before the heap passes 48 MiB (a soft limit, never an
+	// work harder before the heap passes 40 MiB (a soft limit, never an
 	// out-of-memory error). GOMEMLIMIT overrides it.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
+		debug.SetMemoryLimit(40 << 20)
 	}
 	stopProfile := startProfile(os.Getenv("ELFSYNC_CPUPROFILE"))
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)

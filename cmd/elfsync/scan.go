@@ -17,6 +17,7 @@ import (
 	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/remote"
 )
@@ -31,6 +32,10 @@ type gitFlags struct {
 	// onCommit, optional, is called after each commit (watch --remote
 	// pushes soon after a batch).
 	onCommit func()
+	// ownsLock is set by commands that hold the root's instance lock
+	// (watch, sync): a sync journal then is a crashed run's, never a
+	// running watcher's.
+	ownsLock bool
 }
 
 func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
@@ -60,9 +65,12 @@ func (g *gitFlags) committer(ctx context.Context, root string, log zerolog.Logge
 		return nil, err
 	}
 	// A merge from a remote that a crash left half-landed is finished
-	// before anything commits the work tree, which would undo it.
-	if err := remote.FinishInterrupted(ctx, root, log); err != nil {
-		return nil, err
+	// before anything commits the work tree, which would undo it; beside
+	// another process's watcher a journal is its syncer's, mid-merge.
+	if g.ownsLock || !instance.Read(root).Running {
+		if err := remote.FinishInterrupted(ctx, root, log); err != nil {
+			return nil, err
+		}
 	}
 	return cm, nil
 }

@@ -115,7 +115,7 @@ refused, or still moving); 2 usage.`)
 		return &exitError{Code: 1, Err: err}
 	}
 	defer ix.Close()
-	gf := gitFlags{}
+	gf := gitFlags{ownsLock: true}
 	cm, err := gf.committer(ctx, root, log, ix.Title)
 	if err != nil {
 		return &exitError{Code: 1, Err: err}

@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/status"
 )
 
@@ -315,5 +317,38 @@ func TestSyncFromProjectRepo(t *testing.T) {
 	}
 	if files := git(t, env, bare, "ls-tree", "-r", "--name-only", "elfsync/memory"); strings.Contains(files, "code.go") {
 		t.Errorf("code pushed:\n%s", files)
+	}
+}
+
+// TestScanLeavesWatchersJournal: a journal that appears while a watcher
+// runs belongs to the watcher's syncer, mid-merge. A scan beside it must
+// not act on it: before the branch moves the journal looks stale, and
+// removing it would leave a SIGKILL during the landing unrecovered.
+func TestScanLeavesWatchersJournal(t *testing.T) {
+	env := gitEnv(t)
+	root := t.TempDir()
+	if r := elfsync(t, env, "init", "--root", root); r.code != 0 {
+		t.Fatalf("init: %s", r.stderr)
+	}
+	w := startWatch(t, env, root)
+	waitFor(t, time.Minute, "the watcher's lock", func() bool { return instance.Read(root).Running })
+	mem := filepath.Join(root, "memory")
+	head := git(t, env, mem, "rev-parse", "HEAD")
+	merge := git(t, env, mem, "-c", "user.email=x@y", "-c", "user.name=x", "commit-tree", "-p", head, "-m", "merge", "HEAD^{tree}")
+	// What the syncer writes just before it moves the branch to merge.
+	journal := filepath.Join(root, "memory", ".elfsync", "sync-journal.json")
+	os.MkdirAll(filepath.Dir(journal), 0o755)
+	if err := os.WriteFile(journal, []byte(`{"ref":"refs/heads/main","old":"`+head+`","new":"`+merge+`"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := elfsync(t, env, "scan", "--root", root); r.code != 0 {
+		t.Fatalf("scan: %s", r.stderr)
+	}
+	if _, err := os.Stat(journal); err != nil {
+		t.Errorf("scan beside a watcher removed its sync journal: %v", err)
+	}
+	os.Remove(journal)
+	if code := w.stop(); code != 0 {
+		t.Errorf("watch exit %d", code)
 	}
 }

@@ -43,6 +43,7 @@ running pid.`)
 		return err
 	}
 	defer lock.Release()
+	gf.ownsLock = true
 	// What `elfsync status` may count as pending rather than drift: a
 	// change is indexed within the settle time and the watcher's longest
 	// delay, committed within the quiet period or --max-wait; the margins
