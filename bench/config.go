@@ -53,7 +53,7 @@ type config struct {
 
 // scenarioNames lists the scenarios in the order they run; --only picks
 // some of them.
-var scenarioNames = []string{"scan", "latency", "burst", "trickle", "idle", "oldnew", "search"}
+var scenarioNames = []string{"scan", "latency", "burst", "trickle", "idle", "oldnew", "search", "writeback"}
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config

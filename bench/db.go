@@ -36,10 +36,16 @@ func openRO(path string) (*sql.DB, error) {
 
 func indexPath(root string) string { return filepath.Join(root, "memory", "index.db") }
 
-// countRows counts the rows of both record tables.
+// countRows counts the rows of the record tables: learnings, heuristics
+// and, in an elfsync index, the decision records of the framework's
+// decisions table.
 func countRows(ctx context.Context, db *sql.DB) (int, error) {
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM learnings) + (SELECT count(*) FROM heuristics)`).Scan(&n)
+	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM learnings) + (SELECT count(*) FROM heuristics)
+		+ (SELECT count(*) FROM decisions WHERE elf_key IS NOT NULL)`).Scan(&n)
+	if err != nil && strings.Contains(err.Error(), "no such") {
+		err = db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM learnings) + (SELECT count(*) FROM heuristics)`).Scan(&n)
+	}
 	return n, err
 }
 

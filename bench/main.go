@@ -112,6 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		{"idle", e.scenarioIdle},
 		{"oldnew", e.scenarioOldNew},
 		{"search", e.scenarioSearch},
+		{"writeback", e.scenarioWriteBack},
 	}
 	var failed []string
 	for _, s := range scenarios {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"github.com/emergent-learning/elfsync/frontmatter"
 )
 
 // bulkRows is how many new files one multi-row statement inserts. Each
@@ -16,11 +14,11 @@ import (
 const bulkRows = 50
 
 // isBulk reports whether an op is a plain new learning: the common case of
-// a cold scan, with no old row, ledger entry or table move to consider.
-// Everything else goes through apply one file at a time.
+// a cold scan, with no old row, ledger entry, table move or wanted id to
+// consider. Everything else goes through apply one file at a time.
 func isBulk(o *op) bool {
-	return !o.drop && !o.p.touch && o.p.parseErr == nil && o.p.old == nil &&
-		o.p.rec.Type != frontmatter.TypeHeuristic
+	return !o.drop && !o.p.touch && o.p.parseErr == nil && o.p.old == nil && !o.p.sections &&
+		tableOf(o.p.rec.Type) == "learnings" && extraID(o.p.rec.Extra) == 0
 }
 
 // placeholders returns "(?,?,…),(?,?,…)…": rows groups of cols
@@ -31,65 +29,47 @@ func placeholders(rows, cols int, tail string) string {
 }
 
 // bulkInsert writes new learnings and their ledger entries with
-// multi-row statements, and sets each op's searchID.
+// multi-row statements, and sets each op's searchID to its row's id.
 func bulkInsert(ctx context.Context, tx *sql.Tx, ops []*op, res *Result) error {
 	for len(ops) > 0 {
 		n := min(len(ops), bulkRows)
 		chunk := ops[:n]
 		ops = ops[n:]
 
-		args := make([]any, 0, n*10)
+		args := make([]any, 0, n*11)
+		byPath := make(map[string]*op, n)
 		for _, o := range chunk {
 			r := &o.p.rec
 			var sev any
 			if r.Severity != 0 {
 				sev = r.Severity
 			}
-			args = append(args, r.Type, rootRel(o.rel), r.Title, null(r.Summary), null(r.TagString()),
-				null(r.Domain), sev, timeText(r.Created), timeText(r.Updated), null(r.Extra))
+			fp := rootRel(o.rel)
+			byPath[fp] = o
+			args = append(args, r.Type, fp, r.Title, null(r.Summary), null(r.TagString()),
+				null(r.Domain), sev, timeText(r.Created), timeText(r.Updated), null(r.Extra), fp)
 		}
-		q := `INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at, extra) VALUES ` +
-			placeholders(n, 10, "") + `
-ON CONFLICT(filepath) DO UPDATE SET
-	type = excluded.type, title = excluded.title, summary = excluded.summary,
+		q := `INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at, extra, elf_key) VALUES ` +
+			placeholders(n, 11, "") + `
+ON CONFLICT(elf_key) DO UPDATE SET
+	type = excluded.type, filepath = excluded.filepath, title = excluded.title, summary = excluded.summary,
 	tags = excluded.tags, domain = excluded.domain, severity = excluded.severity,
-	created_at = excluded.created_at, updated_at = excluded.updated_at, extra = excluded.extra`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+	created_at = excluded.created_at, updated_at = excluded.updated_at, extra = excluded.extra
+RETURNING elf_key, id`
+		if err := scanIDs(ctx, tx, q, args, byPath); err != nil {
 			return err
 		}
 
 		args = args[:0]
-		byPath := make(map[string]*op, n)
 		for _, o := range chunk {
-			fp := rootRel(o.rel)
-			byPath[fp] = o
-			args = append(args, fp, o.p.size, o.p.mtime, o.p.hash)
+			args = append(args, rootRel(o.rel), o.p.size, o.p.mtime, o.p.hash)
 		}
-		q = `INSERT INTO files (filepath, size, mtime_ns, hash, error, tbl) VALUES ` +
-			placeholders(n, 4, ",NULL,'learnings'") + `
+		q = `INSERT INTO files (filepath, size, mtime_ns, hash, error, tbl, nrec) VALUES ` +
+			placeholders(n, 4, ",NULL,'learnings',1") + `
 ON CONFLICT(filepath) DO UPDATE SET
 	size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash,
-	error = excluded.error, tbl = excluded.tbl
-RETURNING filepath, id`
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var fp string
-			var id int64
-			if err := rows.Scan(&fp, &id); err != nil {
-				rows.Close()
-				return err
-			}
-			if o := byPath[fp]; o != nil {
-				o.searchID = id
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
+	error = excluded.error, tbl = excluded.tbl, nrec = excluded.nrec`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
 		res.Added += n
@@ -97,25 +77,49 @@ RETURNING filepath, id`
 	return nil
 }
 
-// writeSearch writes the full-text entries of ops that have one. They go
+// scanIDs runs an insert RETURNING (key, id) and sets each op's searchID.
+func scanIDs(ctx context.Context, tx *sql.Tx, q string, args []any, byPath map[string]*op) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var fp string
+		var id int64
+		if err := rows.Scan(&fp, &id); err != nil {
+			rows.Close()
+			return err
+		}
+		if o := byPath[fp]; o != nil {
+			o.searchID = id
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
+}
+
+// writeSearch writes the full-text entries of bulk-inserted ops. They go
 // one row per statement, after every other statement of the transaction:
 // FTS5 flushes its pending segment to disk whenever a statement opens a
 // savepoint, and both interleaved statements and multi-row inserts open
 // one, which cost a segment per row (or per 50 rows) instead of one per
 // batch.
 func writeSearch(ctx context.Context, tx *sql.Tx, ops []*op) error {
-	st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO search (rowid, title, summary, body, rule) VALUES (?, ?, ?, ?, ?)`)
+	st, err := tx.PrepareContext(ctx, upsertSearch)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	for _, o := range ops {
-		if o.drop || o.searchID == 0 {
+		if o.searchID == 0 {
 			continue
 		}
 		r := &o.p.rec
-		if _, err := st.ExecContext(ctx, o.searchID, r.Title, r.Summary, r.Body, r.Rule); err != nil {
-			return fmt.Errorf("%s: %w", rootRel(o.rel), err)
+		fp := rootRel(o.rel)
+		if _, err := st.ExecContext(ctx, fp, "learnings", o.searchID, r.Title, r.Summary, r.Body, r.Rule); err != nil {
+			return fmt.Errorf("%s: %w", fp, err)
 		}
 	}
 	return nil

@@ -26,7 +26,8 @@ type Drift struct {
 	Rows        int         `json:"rows"`         // rows in learnings and heuristics
 	MissingRows []string    `json:"missing_rows"` // files with no row that the index has not judged invalid
 	OrphanRows  []string    `json:"orphan_rows"`  // rows with no file
-	StaleRows   []string    `json:"stale_rows"`   // rows whose file changed since it was indexed
+	StaleRows   []string    `json:"stale_rows"`   // rows that differ from their file (file edited, row changed by a tool, row refused)
+	ForeignRows int         `json:"foreign_rows"` // the framework's own rows (no elfsync key: outside memory/, or waiting for their file); not drift
 	Invalid     []FileError `json:"invalid"`      // files that do not parse (reported, not drift)
 	LastScan    time.Time   `json:"-"`
 	IndexExists bool        `json:"-"`
@@ -69,13 +70,16 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 			return d, fmt.Errorf("open index %s: %w", dbPath, err)
 		}
 		if v != SchemaVersion {
-			return d, fmt.Errorf("index %s has schema version %d, this elfsync uses %d: run `elfsync scan` to rebuild it", dbPath, v, SchemaVersion)
+			return d, fmt.Errorf("index %s has schema version %d, this elfsync uses %d: run `elfsync scan` to bring it in line (a framework database is adopted in place after a backup; nothing is reset)", dbPath, v, SchemaVersion)
 		}
 		ix = &Index{db: db, memDir: memDir}
 		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
 			return d, err
 		}
-		r, err := db.QueryContext(ctx, `SELECT filepath FROM learnings UNION ALL SELECT filepath FROM heuristics`)
+		r, err := db.QueryContext(ctx, `
+SELECT filepath FROM learnings WHERE elf_key IS NOT NULL
+UNION ALL SELECT filepath FROM heuristics WHERE elf_key IS NOT NULL
+UNION ALL SELECT filepath FROM decisions WHERE elf_key IS NOT NULL`)
 		if err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
 		}
@@ -92,6 +96,35 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 		if err := r.Err(); err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
 		}
+		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM learnings WHERE elf_key IS NULL)
+			+ (SELECT count(*) FROM heuristics WHERE elf_key IS NULL)`).Scan(&d.ForeignRows); err != nil {
+			return d, fmt.Errorf("count foreign rows: %w", err)
+		}
+		// Rows another process changed whose change is not written back
+		// into the file yet differ from their files.
+		pending, err := db.QueryContext(ctx, `
+SELECT DISTINCT r.filepath FROM elf_changes c JOIN learnings r ON c.tbl = 'learnings' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL
+UNION SELECT DISTINCT r.filepath FROM elf_changes c JOIN heuristics r ON c.tbl = 'heuristics' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL`)
+		if err != nil {
+			return d, fmt.Errorf("read pending changes: %w", err)
+		}
+		stale, err := scanPaths(pending)
+		if err != nil {
+			return d, err
+		}
+		d.StaleRows = append(d.StaleRows, stale...)
+		// Rows whose change was refused (unsafe to write into a file).
+		refused, err := db.QueryContext(ctx, `
+SELECT coalesce(r.filepath, 'learnings#' || r.id) FROM elf_refused x JOIN learnings r ON x.tbl = 'learnings' AND r.id = x.row_id
+UNION SELECT coalesce(r.filepath, 'heuristics#' || r.id) FROM elf_refused x JOIN heuristics r ON x.tbl = 'heuristics' AND r.id = x.row_id`)
+		if err != nil {
+			return d, fmt.Errorf("read refused rows: %w", err)
+		}
+		bad, err := scanPaths(refused)
+		if err != nil {
+			return d, err
+		}
+		d.StaleRows = append(d.StaleRows, bad...)
 		invalid, err := queryInvalid(ctx, db)
 		if err != nil {
 			return d, err

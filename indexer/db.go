@@ -27,7 +27,9 @@ func writerDSN(path string) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "foreign_keys(ON)")
+	// No foreign_keys: the framework's tables declare references (cycles
+	// to heuristics) that its own tools never enforce; enforcing them here
+	// would make deleting a heuristic row fail.
 	// Statement journals (every upsert of an existing row needs one) in
 	// memory, not in temporary files.
 	q.Add("_pragma", "temp_store(MEMORY)")
@@ -44,24 +46,43 @@ func readerDSN(path string) string {
 }
 
 // openWriter opens path with a single connection and checks that it is an
-// SQLite database this version can use, migrating it forward. An error
-// wrapping errUnusable means the file must be set aside.
-func openWriter(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", writerDSN(path))
+// SQLite database this version can use, migrating it forward. A framework
+// database is adopted in place after a backup copy (backupPath is then its
+// path).
+// An error wrapping errUnusable means the file must be set aside.
+func openWriter(ctx context.Context, path string, now time.Time) (db *sql.DB, backupPath string, err error) {
+	db, err = sql.Open("sqlite", writerDSN(path))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	if err := migrate(ctx, db); err != nil {
+	kind, err := classify(ctx, db)
+	if err == nil && kind == kindFramework {
+		backupPath, err = backup(ctx, db, path, now)
+	}
+	if err == nil {
+		_, err = migrate(ctx, db)
+	}
+	if err != nil {
 		db.Close()
 		if isCorrupt(err) {
-			return nil, fmt.Errorf("%w: %v", errUnusable, err)
+			return nil, "", fmt.Errorf("%w: %v", errUnusable, err)
 		}
-		return nil, err
+		return nil, "", err
 	}
-	return db, nil
+	return db, backupPath, nil
+}
+
+// backup copies a database about to be adopted to index.db.bak-<time>
+// beside it, consistent even while other processes write (VACUUM INTO).
+func backup(ctx context.Context, db *sql.DB, path string, now time.Time) (string, error) {
+	dst := fmt.Sprintf("%s.bak-%s", path, now.UTC().Format("20060102T150405.000000000"))
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+		return "", fmt.Errorf("back up %s before adopting it: %w", path, err)
+	}
+	return dst, nil
 }
 
 // errUnusable marks an index file that is corrupt, foreign or newer than
@@ -101,6 +122,22 @@ func setAside(path string, now time.Time) (string, error) {
 		}
 	}
 	return aside, nil
+}
+
+// writeTx is withTx for elfsync's writes to the record tables: it marks
+// the transaction as elfsync's (meta.writer, read by the change-log
+// triggers) so its own changes are not written back into the files.
+func writeTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	return withTx(ctx, db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = '1' WHERE key = 'writer'`); err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE meta SET value = '0' WHERE key = 'writer'`)
+		return err
+	})
 }
 
 // withTx runs fn in one transaction. The named return makes sure a failed

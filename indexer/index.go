@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
 )
@@ -36,6 +37,12 @@ type Options struct {
 	Workers int
 	// Logger receives state changes (Info) and trouble (Warn, Error).
 	Logger zerolog.Logger
+	// Grace is how long a row a tool inserted without a file waits for
+	// its file before write-back writes one; 0 means indexer.Grace.
+	Grace time.Duration
+	// WantIDs gives the id a new row of a file (root-relative path) should
+	// get when it is free: import passes the old index's ids.
+	WantIDs map[string]int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -57,6 +64,20 @@ type Index struct {
 	// and then another process closing the database deletes the WAL
 	// that db still writes to.
 	dbFile *os.File
+	// claimed collects, during one reconcile, the records that took over
+	// a row another tool wrote; see export.
+	claimed []claim
+	// restoreIDs are the ids of rows a mass delete removed, by elf_key:
+	// restored from their files, they get them back.
+	restoreIDs map[string]int64
+	// refused remembers rows write-back refused, to log each once.
+	refused map[string]bool
+	// tombs keep the ids of vanished files' rows for a while, by content
+	// hash, so a file moved in two watcher batches keeps its id.
+	tombs map[string]tomb
+	// rebuild is set when write-back found the index replaced: the next
+	// reconcile is a rebuild.
+	rebuild bool
 }
 
 // Open opens (creating it if needed) the index of the memory folder under
@@ -73,10 +94,17 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Grace <= 0 {
+		opts.Grace = Grace
+	}
 	ix := &Index{
 		opts:   opts,
 		memDir: filepath.Join(opts.Root, MemoryDir),
 		log:    opts.Logger.With().Str("component", "indexer").Logger(),
+
+		restoreIDs: map[string]int64{},
+		tombs:      map[string]tomb{},
+		refused:    map[string]bool{},
 	}
 	ix.dbPath = filepath.Join(ix.memDir, DBName)
 	if err := os.MkdirAll(ix.memDir, 0o755); err != nil {
@@ -85,22 +113,54 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	if err := ix.open(ctx); err != nil {
 		return nil, err
 	}
+	if err := ix.reserveWantIDs(ctx); err != nil {
+		ix.Close()
+		return nil, err
+	}
 	return ix, nil
+}
+
+// reserveWantIDs moves learnings' AUTOINCREMENT counter past every wanted
+// id, so rows of other files never take one first.
+func (ix *Index) reserveWantIDs(ctx context.Context) error {
+	var top int64
+	for _, id := range ix.opts.WantIDs {
+		top = max(top, id)
+	}
+	if top == 0 {
+		return nil
+	}
+	return writeTx(ctx, ix.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'learnings'`, top); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) SELECT 'learnings', ?1
+			WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'learnings')`, top)
+		return err
+	})
 }
 
 // DBPath returns the index file's path.
 func (ix *Index) DBPath() string { return ix.dbPath }
 
 // open opens the writer connection, setting aside an unusable file once.
+// A set-aside file that holds framework tables is salvaged: every table it
+// can still read is copied into the new index.
 func (ix *Index) open(ctx context.Context) error {
-	db, err := openWriter(ctx, ix.dbPath)
+	db, bak, err := openWriter(ctx, ix.dbPath, ix.opts.Now())
+	if bak != "" {
+		ix.log.Info().Str("backup", bak).Msg("adopted the framework's database in place: its tables, rows and ids are kept")
+	}
 	if errors.Is(err, errUnusable) {
 		aside, aerr := setAside(ix.dbPath, ix.opts.Now())
 		if aerr != nil {
 			return aerr
 		}
 		ix.log.Warn().Err(err).Str("set_aside", aside).Msg("index unusable: set aside, rebuilding from the files")
-		db, err = openWriter(ctx, ix.dbPath)
+		db, _, err = openWriter(ctx, ix.dbPath, ix.opts.Now())
+		if err == nil {
+			ix.salvage(ctx, db, aside)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("open index %s: %w", ix.dbPath, err)
@@ -179,6 +239,9 @@ func (ix *Index) reset(ctx context.Context, cause error) error {
 	ix.log.Warn().Str("set_aside", aside).Msg("corrupt index set aside")
 	return ix.open(ctx)
 }
+
+// HostID returns this machine's counter tally key (see edit.HostID).
+func (ix *Index) HostID() (string, error) { return edit.HostID(ix.memDir) }
 
 // MemoryDir returns the memory folder's absolute path.
 func (ix *Index) MemoryDir() string { return ix.memDir }

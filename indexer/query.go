@@ -5,7 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/emergent-learning/elfsync/edit"
+	"github.com/emergent-learning/elfsync/frontmatter"
 )
 
 // invalidFiles lists every tracked file whose content does not parse.
@@ -41,8 +45,9 @@ func (ix *Index) Title(ctx context.Context, filepath string) string {
 	}
 	var title string
 	err := ix.db.QueryRowContext(ctx, `
-SELECT title FROM learnings WHERE filepath = ?1
-UNION ALL SELECT coalesce(title, rule) FROM heuristics WHERE filepath = ?1
+SELECT title FROM learnings WHERE elf_key = ?1
+UNION ALL SELECT coalesce(title, rule) FROM heuristics WHERE elf_key = ?1 OR (elf_key > ?1 || '#' AND elf_key < ?1 || '$')
+UNION ALL SELECT title FROM decisions WHERE elf_key = ?1
 LIMIT 1`, filepath).Scan(&title)
 	if err != nil {
 		return ""
@@ -53,20 +58,39 @@ LIMIT 1`, filepath).Scan(&title)
 // ErrNoRow means the index has no row for a filepath.
 var ErrNoRow = errors.New("no such row")
 
-// SetHeuristicCounters sets the database-owned counters of the heuristic at
-// a root-relative filepath; import uses it to carry an old index's figures
-// over. It returns ErrNoRow when the file has no heuristic row.
-func (ix *Index) SetHeuristicCounters(ctx context.Context, filepath string, validated, violated int) error {
+// SetHeuristicCounters sets the counters of the heuristic at a
+// root-relative filepath; import uses it to carry an old index's figures
+// over. They are written into the file (as the "base" part of its
+// tallies: nothing lives only in the database), which is then indexed.
+// It returns ErrNoRow when the file has no heuristic row.
+func (ix *Index) SetHeuristicCounters(ctx context.Context, fp string, validated, violated int) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	res, err := ix.db.ExecContext(ctx,
-		`UPDATE heuristics SET times_validated = ?, times_violated = ? WHERE filepath = ?`,
-		validated, violated, filepath)
-	if err != nil {
-		return fmt.Errorf("set counters of %s: %w", filepath, err)
+	var n int
+	if err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM heuristics WHERE elf_key = ?`, fp).Scan(&n); err != nil {
+		return fmt.Errorf("set counters of %s: %w", fp, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("set counters of %s: %w", filepath, ErrNoRow)
+	if n == 0 {
+		return fmt.Errorf("set counters of %s: %w", fp, ErrNoRow)
+	}
+	rel := strings.TrimPrefix(fp, MemoryDir+"/")
+	_, err := edit.New(ix.memDir, ix.opts.MaxSize).Update(rel, func(data []byte) ([]byte, error) {
+		rec, err := frontmatter.Parse(frontmatter.Input{Path: rel, Data: data, MaxSize: ix.opts.MaxSize})
+		if err != nil {
+			return nil, err
+		}
+		return frontmatter.SetFields(data, []frontmatter.Change{
+			{Key: frontmatter.KeyTimesValidated, Value: int64(validated)},
+			{Key: frontmatter.KeyValidatedBy, Value: frontmatter.Normalize(rec.ValidatedBy, int64(validated))},
+			{Key: frontmatter.KeyTimesViolated, Value: int64(violated)},
+			{Key: frontmatter.KeyViolatedBy, Value: frontmatter.Normalize(rec.ViolatedBy, int64(violated))},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("set counters of %s: %w", fp, err)
+	}
+	if _, err := ix.syncPaths(ctx, []string{rel}); err != nil {
+		return fmt.Errorf("set counters of %s: %w", fp, err)
 	}
 	return nil
 }

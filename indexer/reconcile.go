@@ -53,7 +53,8 @@ type entry struct {
 	mtime  int64
 	hash   string
 	hasErr bool
-	tbl    string // "learnings", "heuristics" or "" when it has no row
+	tbl    string // "learnings", "heuristics", "decisions" or "" when it has no row
+	nrec   int    // how many records (rows) the file holds
 	lost   bool   // the ledger names a row that is not there: rewrite it
 }
 
@@ -75,6 +76,15 @@ type parsed struct {
 	parseErr error
 	gone     bool // vanished before it could be read
 	touch    bool // content unchanged since the ledger entry
+	// sections is set for a framework domain file; secs are its records.
+	sections bool
+	secs     []section
+}
+
+// section is one "## H-<id>" record of a domain file.
+type section struct {
+	id  int64
+	rec frontmatter.Record
 }
 
 // racyWindow guards against a file rewritten with the same size within the
@@ -86,8 +96,16 @@ const racyWindow = time.Second
 // batchSize is how many changed files go in one transaction.
 const batchSize = 2000
 
-// Scan reconciles the whole memory folder with the index.
+// Scan reconciles the whole memory folder with the index, after writing
+// other processes' changes to the rows back into the files.
 func (ix *Index) Scan(ctx context.Context, progress Progress) (Result, error) {
+	if has, err := ix.HasChanges(ctx); err == nil && has {
+		if host, err := ix.HostID(); err != nil {
+			ix.log.Warn().Err(err).Msg("no host id: database changes are written back at the next scan")
+		} else if _, err := ix.WriteBack(ctx, host); err != nil && !isCorrupt(err) {
+			ix.log.Warn().Err(err).Msg("write-back failed; retried at the next scan")
+		}
+	}
 	res, err := ix.guard(ctx, func() (Result, error) { return ix.reconcileTree(ctx, "", progress) })
 	if err != nil {
 		return res, err
@@ -120,8 +138,14 @@ func (ix *Index) guard(ctx context.Context, op func() (Result, error)) (Result, 
 	if err != nil {
 		return Result{}, err
 	}
+	if ix.rebuild {
+		reopened, ix.rebuild = true, false
+	}
 	if !reopened {
 		res, err := op()
+		if err == nil {
+			res, err = ix.exportClaimed(ctx, res)
+		}
 		if !isCorrupt(err) {
 			return res, err
 		}
@@ -130,8 +154,29 @@ func (ix *Index) guard(ctx context.Context, op func() (Result, error)) (Result, 
 		}
 	}
 	res, err := ix.reconcileTree(ctx, "", nil)
+	if err == nil {
+		res, err = ix.exportClaimed(ctx, res)
+	}
 	res.Rebuilt = true
 	return res, err
+}
+
+// exportClaimed writes the database-only values of the rows the last
+// reconcile claimed into their files, and indexes those files again.
+func (ix *Index) exportClaimed(ctx context.Context, res Result) (Result, error) {
+	claims := ix.claimed
+	ix.claimed = nil
+	if len(claims) == 0 {
+		return res, nil
+	}
+	changed := ix.export(ctx, claims)
+	if len(changed) == 0 {
+		return res, nil
+	}
+	more, err := ix.syncPaths(ctx, changed)
+	ix.claimed = nil // the files now say what the rows say
+	more.Updated, more.Unchanged = 0, 0
+	return addResults(res, more), err
 }
 
 // rootRel turns a memory-relative path into the filepath stored in the index.
@@ -150,7 +195,7 @@ func (ix *Index) loadLedger(ctx context.Context, prefix string) (map[string]*ent
 	hi := lo[:len(lo)-1] + "0"
 	q := `
 SELECT id, substr(filepath, ?3), size, mtime_ns, error IS NOT NULL,
-	CASE tbl WHEN 'learnings' THEN 1 WHEN 'heuristics' THEN 2 ELSE 0 END
+	CASE tbl WHEN 'learnings' THEN 1 WHEN 'heuristics' THEN 2 WHEN 'decisions' THEN 3 ELSE 0 END, nrec
 FROM files`
 	if prefix != "" {
 		// A subtree: through the filepath index. The whole ledger: a plain
@@ -170,7 +215,7 @@ FROM files`
 	for rows.Next() {
 		e := new(entry)
 		var rel string
-		if err := rows.Scan(&e.id, &rel, &e.size, &e.mtime, &e.hasErr, &tbl); err != nil {
+		if err := rows.Scan(&e.id, &rel, &e.size, &e.mtime, &e.hasErr, &tbl, &e.nrec); err != nil {
 			return nil, fmt.Errorf("load ledger: %w", err)
 		}
 		e.tbl = tableNames[tbl]
@@ -182,7 +227,7 @@ FROM files`
 	return ledger, nil
 }
 
-var tableNames = [...]string{"", "learnings", "heuristics"}
+var tableNames = [...]string{"", "learnings", "heuristics", "decisions"}
 
 // fillHash reads the content hash of ledger entries that loadLedger left
 // without one.
@@ -207,8 +252,8 @@ func (ix *Index) fillHash(ctx context.Context, es []*entry) error {
 func (ix *Index) lookup(ctx context.Context, rel string) (*entry, error) {
 	e := new(entry)
 	err := ix.db.QueryRowContext(ctx,
-		`SELECT id, size, mtime_ns, hash, error IS NOT NULL, coalesce(tbl, '') FROM files WHERE filepath = ?`,
-		rootRel(rel)).Scan(&e.id, &e.size, &e.mtime, &e.hash, &e.hasErr, &e.tbl)
+		`SELECT id, size, mtime_ns, hash, error IS NOT NULL, coalesce(tbl, ''), nrec FROM files WHERE filepath = ?`,
+		rootRel(rel)).Scan(&e.id, &e.size, &e.mtime, &e.hash, &e.hasErr, &e.tbl, &e.nrec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -340,13 +385,23 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		return Result{}, lerr
 	}
 	var res Result
-	if !agree {
-		// Re-read the files of lost rows, drop orphans.
-		lost, err := ix.lostRows(ctx)
+	if prefix == "" {
+		// Rows deleted or inserted behind elfsync's back (by hand, by
+		// another tool; counted while the tree was walked): re-read the
+		// files of lost rows and of rows a framework tool wrote for a
+		// file (so the file claims them), drop orphans.
+		reread, err := ix.unclaimedFiles(ctx)
 		if err != nil {
 			return res, err
 		}
-		for _, rel := range lost {
+		if !agree {
+			lost, err := ix.lostRows(ctx)
+			if err != nil {
+				return res, err
+			}
+			reread = append(reread, lost...)
+		}
+		for _, rel := range reread {
 			if e := ledger[rel]; e != nil {
 				e.lost, e.mtime = true, -1
 			}
@@ -386,6 +441,9 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		gone = append(gone, rel)
 	}
 	sort.Strings(gone)
+	if err := ix.fillHash(ctx, goneEntries(gone, ledger)); err != nil {
+		return res, err
+	}
 	res, err = ix.apply(ctx, res, cands, gone, ledger, progress)
 	if err != nil || agree {
 		return res, err
@@ -395,66 +453,121 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 	return res, err
 }
 
-// lostRows lists the memory-relative paths whose ledger entry names a row
-// that its table does not have.
+// goneEntries returns the ledger entries of vanished files that had
+// rows, whose hashes a move needs.
+func goneEntries(gone []string, ledger map[string]*entry) []*entry {
+	var es []*entry
+	for _, rel := range gone {
+		if e := ledger[rel]; e != nil && e.tbl != "" && e.hash == "" {
+			es = append(es, e)
+		}
+	}
+	return es
+}
+
+// recordsOf counts the rows of a file f (an alias of files) in table t.
+func recordsOf(t string) string {
+	return `(SELECT count(*) FROM ` + t + ` r WHERE r.elf_key = f.filepath OR (r.elf_key > f.filepath || '#' AND r.elf_key < f.filepath || '$'))`
+}
+
+// lostRows lists the memory-relative paths whose ledger entry names rows
+// that their table does not have.
 func (ix *Index) lostRows(ctx context.Context) ([]string, error) {
 	rows, err := ix.db.QueryContext(ctx, `
-SELECT substr(f.filepath, ?1) FROM files f
-WHERE f.tbl = 'learnings' AND NOT EXISTS (SELECT 1 FROM learnings r WHERE r.filepath = f.filepath)
+SELECT substr(f.filepath, ?1) FROM files f WHERE f.tbl = 'learnings' AND f.nrec != `+recordsOf("learnings")+`
 UNION ALL
-SELECT substr(f.filepath, ?1) FROM files f
-WHERE f.tbl = 'heuristics' AND NOT EXISTS (SELECT 1 FROM heuristics r WHERE r.filepath = f.filepath)`,
+SELECT substr(f.filepath, ?1) FROM files f WHERE f.tbl = 'heuristics' AND f.nrec != `+recordsOf("heuristics")+`
+UNION ALL
+SELECT substr(f.filepath, ?1) FROM files f WHERE f.tbl = 'decisions' AND f.nrec != `+recordsOf("decisions"),
 		len(MemoryDir)+2)
 	if err != nil {
 		return nil, fmt.Errorf("find lost rows: %w", err)
 	}
+	return scanPaths(rows)
+}
+
+func scanPaths(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
-	var lost []string
+	var out []string
 	for rows.Next() {
 		var rel string
 		if err := rows.Scan(&rel); err != nil {
 			return nil, err
 		}
-		lost = append(lost, rel)
+		out = append(out, rel)
 	}
-	return lost, rows.Err()
+	return out, rows.Err()
 }
 
-// countsAgree reports whether each table has as many rows as the ledger
-// says it should. Counting is cheap; the joins that find which rows are
-// lost or orphaned run only when the counts disagree (a row deleted and
-// another inserted by hand between two scans would hide from this, and is
-// still caught by status, which compares paths).
+// unclaimedFiles lists the tracked files that a framework-written row
+// (one without elf_key) belongs to: a learnings or decisions row whose
+// filepath is the file, or a heuristics row whose id a section of its
+// domain file names or whose filepath is the file. Rows that point
+// outside memory/ (the framework's hooks keep notes elsewhere) are the
+// framework's and not listed.
+func (ix *Index) unclaimedFiles(ctx context.Context) ([]string, error) {
+	rows, err := ix.db.QueryContext(ctx, `
+SELECT substr(r.filepath, ?1) FROM learnings r JOIN files f ON f.filepath = r.filepath WHERE r.elf_key IS NULL
+UNION
+SELECT substr(r.filepath, ?1) FROM decisions r JOIN files f ON f.filepath = r.filepath WHERE r.elf_key IS NULL
+UNION
+SELECT substr(f.filepath, ?1) FROM heuristics r JOIN files f ON f.filepath = r.filepath WHERE r.elf_key IS NULL
+UNION
+SELECT substr(f.filepath, ?1) FROM heuristics r JOIN files f ON f.filepath = 'memory/heuristics/' || r.domain || '.md'
+	WHERE r.elf_key IS NULL AND r.filepath IS NULL
+	AND r.id > coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'unclaimed_checked'), 0)`, len(MemoryDir)+2)
+	if err != nil {
+		return nil, fmt.Errorf("find unclaimed rows: %w", err)
+	}
+	paths, err := scanPaths(rows)
+	if err != nil {
+		return nil, err
+	}
+	// A heuristic inserted without a file is looked for in its domain
+	// file once; one no section claimed stays the framework's.
+	_, err = ix.db.ExecContext(ctx, `INSERT INTO meta (key, value) SELECT 'unclaimed_checked', coalesce(max(id), 0) FROM heuristics
+		WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+	return paths, err
+}
+
+// countsAgree reports whether each table has as many keyed rows as the
+// ledger says it should. Counting is cheap; the joins that find which rows
+// are lost or orphaned run only when the counts disagree (a row deleted
+// and another inserted by hand between two scans would hide from this,
+// and is still caught by status, which compares paths).
 func (ix *Index) countsAgree(ctx context.Context) (bool, error) {
 	var ok bool
 	err := ix.db.QueryRowContext(ctx, `
-SELECT (SELECT count(*) FROM learnings) = (SELECT count(*) FROM files WHERE tbl = 'learnings')
-   AND (SELECT count(*) FROM heuristics) = (SELECT count(*) FROM files WHERE tbl = 'heuristics')`).Scan(&ok)
+SELECT (SELECT count(*) FROM learnings WHERE elf_key IS NOT NULL) = (SELECT coalesce(sum(nrec), 0) FROM files WHERE tbl = 'learnings')
+   AND (SELECT count(*) FROM heuristics WHERE elf_key IS NOT NULL) = (SELECT coalesce(sum(nrec), 0) FROM files WHERE tbl = 'heuristics')
+   AND (SELECT count(*) FROM decisions WHERE elf_key IS NOT NULL) = (SELECT coalesce(sum(nrec), 0) FROM files WHERE tbl = 'decisions')
+   AND (SELECT count(*) FROM search_docs) = (SELECT coalesce(sum(nrec), 0) FROM files WHERE tbl IS NOT NULL)`).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("count rows: %w", err)
 	}
 	return ok, nil
 }
 
-// dropOrphanRows deletes rows that no tracked file accounts for: rows
-// inserted behind elfsync's back (the old framework's hooks did that) or
-// left by a file that is gone. After a full reconcile every valid file has
-// its ledger entry, so such rows have no file.
+// dropOrphanRows deletes elfsync's rows (those with an elf_key) that no
+// tracked file accounts for, and full-text entries without their row.
+// After a full reconcile every valid file has its ledger entry, so such
+// rows have no file. Rows without elf_key are the framework's: kept.
 func (ix *Index) dropOrphanRows(ctx context.Context) (int, error) {
 	n := 0
-	err := withTx(ctx, ix.db, func(tx *sql.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM learnings WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.filepath = learnings.filepath AND f.tbl = 'learnings')`,
-			`DELETE FROM heuristics WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.filepath = heuristics.filepath AND f.tbl = 'heuristics')`,
-		} {
-			r, err := tx.ExecContext(ctx, q)
+	err := writeTx(ctx, ix.db, func(tx *sql.Tx) error {
+		for _, t := range []string{"learnings", "heuristics", "decisions"} {
+			r, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE elf_key IS NOT NULL AND NOT EXISTS
+				(SELECT 1 FROM files f WHERE f.tbl = ?1 AND f.filepath = `+t+`.filepath)`, t)
 			if err != nil {
 				return err
 			}
 			k, _ := r.RowsAffected()
 			n += int(k)
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, `DELETE FROM search_docs WHERE NOT EXISTS (SELECT 1 FROM files f
+			WHERE f.tbl = search_docs.tbl AND (f.filepath = search_docs.elf_key OR
+			(search_docs.elf_key > f.filepath || '#' AND search_docs.elf_key < f.filepath || '$')))`)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("drop orphan rows: %w", err)
@@ -641,6 +754,7 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	if err := flush(); err != nil {
 		return res, err
 	}
+	ix.claimed = append(ix.claimed, w.claimed...)
 	return res, ctx.Err()
 }
 
@@ -700,6 +814,14 @@ func (ix *Index) read(c candidate, buf []byte) (parsed, []byte) {
 	size := int64(len(data))
 	if info.Size() > size {
 		size = info.Size()
+	}
+	if frontmatter.IsDomainFile(c.rel, data) && int64(len(data)) <= ix.opts.MaxSize {
+		p.sections = true
+		domain, secs := frontmatter.ParseSections(data)
+		for _, s := range secs {
+			p.secs = append(p.secs, section{id: s.ID, rec: frontmatter.SectionRecord(c.rel, domain, s, info.ModTime())})
+		}
+		return p, data
 	}
 	p.rec, p.parseErr = frontmatter.Parse(frontmatter.Input{
 		Path:    c.rel,

@@ -64,8 +64,17 @@ func ignoredName(name string) bool {
 }
 
 // IsRecord reports whether a path under the memory folder names a memory
-// record: a file ending in .md that is not Ignored. Other files are
-// committed but not indexed.
+// record: a file ending in .md that is not Ignored and not one of the
+// framework's own files (FrameworkFile). Other files are committed but not
+// indexed.
 func IsRecord(rel string) bool {
-	return strings.EqualFold(path.Ext(rel), ".md") && !Ignored(rel)
+	return strings.EqualFold(path.Ext(rel), ".md") && !Ignored(rel) && !FrameworkFile(rel)
+}
+
+// FrameworkFile reports whether a path under the memory folder is a file
+// the framework keeps there that is not a record: golden-rules.md at the
+// top (its golden rules, which its tools read) and README.md files. They
+// are committed, never indexed or flagged invalid.
+func FrameworkFile(rel string) bool {
+	return strings.EqualFold(path.Base(rel), "README.md") || strings.EqualFold(rel, "golden-rules.md")
 }

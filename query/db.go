@@ -77,7 +77,7 @@ func (d *DB) MemoryDir() string { return d.memDir }
 // observation, experiment, decision) or a heuristic.
 type Item struct {
 	ID         int64    `json:"id"`
-	Ref        string   `json:"ref"` // "L-<id>" or "H-<id>": what Get and the MCP tools take
+	Ref        string   `json:"ref"` // "L-<id>", "D-<id>" (a decision) or "H-<id>": what Get and the MCP tools take
 	Table      string   `json:"table"`
 	Type       string   `json:"type"`
 	Title      string   `json:"title"`
@@ -116,6 +116,9 @@ func scanItem(rows interface{ Scan(...any) error }) (Item, float64, error) {
 		}
 	}
 	it.Ref = "L-"
+	if it.Table == "decisions" {
+		it.Ref = "D-"
+	}
 	if it.Table == "heuristics" {
 		it.Ref = "H-"
 	}

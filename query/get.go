@@ -24,11 +24,12 @@ type Record struct {
 	FileError string `json:"file_error,omitempty"`
 }
 
-// refRE is an id: "H-12" (a heuristic), "L-12" (a learning), or a number.
-var refRE = regexp.MustCompile(`^(?i)([hl])?-?([0-9]{1,18})$`)
+// refRE is an id: "H-12" (a heuristic), "L-12" (a learning), "D-12" (a
+// decision, in the framework's decisions table), or a number.
+var refRE = regexp.MustCompile(`^(?i)([hld])?-?([0-9]{1,18})$`)
 
-// ParseRef splits an id into its table ("heuristics", "learnings", or ""
-// when a bare number does not say) and number. ok is false when ref is not
+// ParseRef splits an id into its table ("heuristics", "learnings",
+// "decisions", or "" when a bare number does not say) and number. ok is false when ref is not
 // an id (then it may be a path).
 func ParseRef(ref string) (table string, id int64, ok bool) {
 	m := refRE.FindStringSubmatch(strings.TrimSpace(ref))
@@ -44,23 +45,33 @@ func ParseRef(ref string) (table string, id int64, ok bool) {
 		table = "heuristics"
 	case "l":
 		table = "learnings"
+	case "d":
+		table = "decisions"
 	}
 	return table, n, true
 }
 
 // Lookup returns the index rows an id or a path names. A bare number that
-// is both a learning's and a heuristic's id is refused as ambiguous.
+// is the id of more than one (a learning, a decision, a heuristic) is
+// refused as ambiguous.
 func (d *DB) Lookup(ctx context.Context, ref string) ([]Item, error) {
 	if table, id, ok := ParseRef(ref); ok {
 		var items []Item
-		if table != "heuristics" {
+		if table == "" || table == "learnings" {
 			ls, _, err := d.queryItems(ctx, sqlLearningByID, id)
 			if err != nil {
 				return nil, fmt.Errorf("look up %s: %w", ref, err)
 			}
 			items = append(items, ls...)
 		}
-		if table != "learnings" {
+		if table == "" || table == "decisions" {
+			ds, _, err := d.queryItems(ctx, sqlDecisionByID, id)
+			if err != nil {
+				return nil, fmt.Errorf("look up %s: %w", ref, err)
+			}
+			items = append(items, ds...)
+		}
+		if table == "" || table == "heuristics" {
 			hs, _, err := d.queryItems(ctx, sqlHeuristicByID, id)
 			if err != nil {
 				return nil, fmt.Errorf("look up %s: %w", ref, err)
@@ -71,7 +82,7 @@ func (d *DB) Lookup(ctx context.Context, ref string) ([]Item, error) {
 		case len(items) == 0:
 			return nil, fmt.Errorf("%w with id %s", ErrNotFound, ref)
 		case len(items) > 1:
-			return nil, fmt.Errorf("id %s is ambiguous: both %s and %s; write H-%d or L-%d", ref, items[0].Ref, items[1].Ref, id, id)
+			return nil, fmt.Errorf("id %s is ambiguous: both %s and %s; write H-%d, L-%d or D-%d", ref, items[0].Ref, items[1].Ref, id, id, id)
 		}
 		return items, nil
 	}

@@ -314,11 +314,14 @@ elf_clean() {
 }
 
 # elf_root FLAG_VALUE: REPLY = the absolute ROOT: --root, else $ELF_HOME,
-# else ~/.claude/emergent-learning.
+# else the framework's own $ELF_BASE_PATH, else ~/.claude/emergent-learning.
 elf_root() {
 	local r=$1
 	if [ -z "$r" ]; then
 		r=${ELF_HOME:-}
+	fi
+	if [ -z "$r" ]; then
+		r=${ELF_BASE_PATH:-}
 	fi
 	if [ -z "$r" ]; then
 		if [ -z "${HOME:-}" ]; then
@@ -430,7 +433,7 @@ Flags (each may also be given as --flag=value; flags win over the environment):
   --confidence C           low=0.3, medium=0.6, high=0.9 or 0-1; default 0.5   (HEURISTIC_CONFIDENCE)
   --source SOURCE          default "observation"; at most $ELF_MAX_SOURCE characters   (HEURISTIC_SOURCE)
   --tags a,b               comma-separated; at most $ELF_MAX_TAGS characters   (HEURISTIC_TAGS)
-  --root ROOT              default \$ELF_HOME, else ~/.claude/emergent-learning
+  --root ROOT              default \$ELF_HOME, else \$ELF_BASE_PATH, else ~/.claude/emergent-learning
   -h, --help               show this help
 EOF
 		;;
@@ -449,7 +452,7 @@ Flags (each may also be given as --flag=value; flags win over the environment):
   --severity S             1-5 or low=2, medium=3, high=4, critical=5; default 3   (${up}_SEVERITY)
   --tags a,b               comma-separated; at most $ELF_MAX_TAGS characters   (${up}_TAGS)
   --summary TEXT           at most $ELF_MAX_SUMMARY characters   (${up}_SUMMARY)
-  --root ROOT              default \$ELF_HOME, else ~/.claude/emergent-learning
+  --root ROOT              default \$ELF_HOME, else \$ELF_BASE_PATH, else ~/.claude/emergent-learning
   -h, --help               show this help
 
 With no flags and no ${up}_* variables, and stdin a terminal, it asks.

@@ -266,7 +266,7 @@ func baseEnv(home string) []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch {
-		case name == "ELF_HOME", name == "ELF_NOW", name == "HOME",
+		case name == "ELF_HOME", name == "ELF_BASE_PATH", name == "ELF_NOW", name == "HOME",
 			strings.HasPrefix(name, "FAILURE_"), strings.HasPrefix(name, "SUCCESS_"),
 			strings.HasPrefix(name, "HEURISTIC_"):
 			continue

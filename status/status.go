@@ -25,6 +25,7 @@ type Report struct {
 	MissingRows  []string            `json:"missing_rows"`
 	OrphanRows   []string            `json:"orphan_rows"`
 	StaleRows    []string            `json:"stale_rows"`
+	ForeignRows  int                 `json:"foreign_rows"` // the framework's own rows (not elfsync's, not drift)
 	Invalid      []indexer.FileError `json:"invalid"`
 	Uncommitted  []string            `json:"uncommitted"`
 	Pending      []string            `json:"pending"` // drift a running watcher is still within its deadlines for
@@ -105,7 +106,7 @@ func Read(ctx context.Context, root string, maxSize int64, withGit bool) (Report
 	}
 	rep := Report{
 		Files: d.Files, Rows: d.Rows,
-		MissingRows: d.MissingRows, OrphanRows: d.OrphanRows, StaleRows: d.StaleRows,
+		MissingRows: d.MissingRows, OrphanRows: d.OrphanRows, StaleRows: d.StaleRows, ForeignRows: d.ForeignRows,
 		Invalid: d.Invalid, Uncommitted: []string{}, Pending: []string{}, Git: withGit,
 	}
 	if !d.LastScan.IsZero() {

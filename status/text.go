@@ -39,7 +39,10 @@ func (r Report) WriteText(w io.Writer) {
 	}
 	list("files without a row", r.MissingRows)
 	list("rows without a file", r.OrphanRows)
-	list("rows behind their file", r.StaleRows)
+	list("rows that differ from their file", r.StaleRows)
+	if r.ForeignRows > 0 {
+		fmt.Fprintf(w, "the framework's own rows (no file of elfsync's, not drift): %d\n", r.ForeignRows)
+	}
 	if len(r.Invalid) > 0 {
 		fmt.Fprintf(w, "invalid files (%d, tracked and committed, not indexed until fixed):\n", len(r.Invalid))
 		for _, fe := range r.Invalid {

@@ -126,8 +126,8 @@ func (e *cmdEnv) usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else ~/.claude/emergent-learning),")
-	fmt.Fprintln(w, "before or after the command name.")
+	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else $ELF_BASE_PATH, else")
+	fmt.Fprintln(w, "~/.claude/emergent-learning), before or after the command name.")
 	fmt.Fprintln(w, "Run 'elfsync help <command>' or 'elfsync <command> --help' for its flags;")
 	fmt.Fprintln(w, "'elfsync --version' for the version and the commit it was built from.")
 }
@@ -219,11 +219,14 @@ func shellQuote(s string) string {
 }
 
 // resolveRoot returns the absolute ROOT: the flag, else $ELF_HOME, else
-// ~/.claude/emergent-learning.
+// the framework's own $ELF_BASE_PATH, else ~/.claude/emergent-learning.
 func (e *cmdEnv) resolveRoot(flagValue string) (string, error) {
 	root := flagValue
 	if root == "" {
 		root = e.getenv("ELF_HOME")
+	}
+	if root == "" {
+		root = e.getenv("ELF_BASE_PATH")
 	}
 	if root == "" {
 		home, err := os.UserHomeDir()

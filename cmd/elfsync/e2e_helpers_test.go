@@ -48,7 +48,7 @@ func gitEnv(t *testing.T) []string {
 	home := t.TempDir()
 	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "GIT_CONFIG_NOSYSTEM=1"}
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); k == "HOME" || k == "XDG_CONFIG_HOME" || k == "ELF_HOME" || strings.HasPrefix(k, "GIT_") {
+		if k, _, _ := strings.Cut(kv, "="); k == "HOME" || k == "XDG_CONFIG_HOME" || k == "ELF_HOME" || k == "ELF_BASE_PATH" || strings.HasPrefix(k, "GIT_") {
 			continue
 		}
 		env = append(env, kv)

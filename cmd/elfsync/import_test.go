@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/legacy"
 )
 
 // impLegacyFixture is the old framework memory folder the import tests work
@@ -57,7 +58,9 @@ func importTree(t *testing.T, dir string, skipIndex bool) map[string]string {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
-		if skipIndex && strings.HasPrefix(filepath.Base(rel), "index.db") {
+		// The index and elfsync's per-machine state (memory/.elfsync:
+		// the write lock of file edits, the host id) are not memories.
+		if skipIndex && (strings.HasPrefix(filepath.Base(rel), "index.db") || strings.Contains(rel, "/.elfsync/")) {
 			return nil
 		}
 		data, err := os.ReadFile(p)
@@ -341,7 +344,7 @@ func TestImportRewrite(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("import --rewrite: exit %d\n%s\n%s", code, out, errOut)
 	}
-	var rep importReport
+	var rep legacy.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, out)
 	}
@@ -373,7 +376,7 @@ func TestImportRewrite(t *testing.T) {
 			t.Fatalf("%s: %v", rel, err)
 		}
 		got.Body = strings.TrimPrefix(got.Body, "\n")
-		if d := impRecordDiff(want, got); d != "" {
+		if d := legacy.RecordDiff(want, got); d != "" {
 			t.Errorf("%s: the rewrite changed %s:\n got %+v\nwant %+v", rel, d, got, want)
 		}
 	}
@@ -572,56 +575,6 @@ func TestImportUsage(t *testing.T) {
 	}
 }
 
-func TestImportParseHeuristicFile(t *testing.T) {
-	tests := []struct {
-		name   string
-		text   string
-		domain string
-		secs   []legacySection
-	}{
-		{
-			name:   "sample",
-			text:   "# Heuristics: git\n\nGenerated from failures.\n\n---\n\n## H-1: Never delete\n\n**Confidence**: 0.85\n**Source**: observation\n**Created**: 2026-11-27\n\nBecause.\n\n---\n",
-			domain: "git",
-			secs: []legacySection{{id: 1, hasID: true, rule: "Never delete", confidence: impPtr(0.85), source: "observation",
-				created: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), explanation: "Because."}},
-		},
-		{
-			name: "no separators, two paragraphs, code, other heading",
-			text: "## H-2: A\n**Confidence:** 70%\n\nOne.\n\nTwo.\n```\n## H-9: not a heading\n```\n## H-3: B\ntext\n## Notes\nnot part of B\n",
-			secs: []legacySection{
-				{id: 2, hasID: true, rule: "A", confidence: impPtr(0.7), explanation: "One.\n\nTwo.\n```\n## H-9: not a heading\n```"},
-				{id: 3, hasID: true, rule: "B", explanation: "text"},
-			},
-		},
-		{
-			name: "no sections",
-			text: "# Some heuristic\n\n**Domain**: x\n\nText.\n",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			domain, secs := parseHeuristicFile(tt.text)
-			if domain != tt.domain {
-				t.Errorf("domain: got %q, want %q", domain, tt.domain)
-			}
-			if len(secs) != len(tt.secs) {
-				t.Fatalf("sections: got %+v, want %+v", secs, tt.secs)
-			}
-			for i := range secs {
-				g, w := secs[i], tt.secs[i]
-				if (g.confidence == nil) != (w.confidence == nil) || (g.confidence != nil && *g.confidence != *w.confidence) {
-					t.Errorf("section %d confidence: got %v, want %v", i, g.confidence, w.confidence)
-				}
-				g.confidence, w.confidence = nil, nil
-				if !reflect.DeepEqual(g, w) {
-					t.Errorf("section %d:\n got %+v\nwant %+v", i, g, w)
-				}
-			}
-		})
-	}
-}
-
 // impCheckSuccessTitle checks that the success file, which has no row in the
 // old index, is indexed with the title the parser reads from its heading.
 func impCheckSuccessTitle(t *testing.T, old string, learn map[string]string) {
@@ -633,27 +586,44 @@ func impCheckSuccessTitle(t *testing.T, old string, learn map[string]string) {
 	}
 }
 
-func TestImportLegacyMemRel(t *testing.T) {
-	im := &importer{oldMem: filepath.FromSlash("/old/memory")}
-	tests := []struct{ in, want string }{
-		{"memory/failures/a.md", "failures/a.md"},
-		{"failures/a.md", "failures/a.md"},
-		{"./memory/failures/a.md", "failures/a.md"},
-		{"auto-failures/failure_1.md", "auto-failures/failure_1.md"},
-		{"/old/memory/successes/b.md", "successes/b.md"},
-		{"/home/x/.claude/emergent-learning/memory/successes/b.md", "successes/b.md"},
-		{`C:\Users\x\.claude\emergent-learning\memory\failures\c.md`, "failures/c.md"},
-		{"memory\\failures\\d.md", "failures/d.md"},
-		{"/elsewhere/e.md", ""},
-		{"C:/elsewhere/e.md", ""},
-		{"../e.md", ""},
-		{"", ""},
+func impPtr(f float64) *float64 { return &f }
+
+// import keeps the old index's ids: a heuristic's through legacy_id, a
+// copied file's through its old row's filepath.
+func TestImportKeepsLegacyIDs(t *testing.T) {
+	old, root := importOld(t)
+	if _, errOut, code := runImport(t, "--root", root, "--from", old); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
 	}
-	for _, tt := range tests {
-		if got := im.legacyMemRel(tt.in); got != tt.want {
-			t.Errorf("legacyMemRel(%q) = %q, want %q", tt.in, got, tt.want)
+	ids := map[string]map[string]int64{} // database → record → id
+	for _, db := range []struct {
+		name, path string
+	}{{"old", filepath.Join(old, "memory", "index.db")}, {"new", filepath.Join(root, "memory", "index.db")}} {
+		conn, err := sql.Open("sqlite", "file:"+db.path+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		rows, err := conn.Query(`SELECT id, 'h:' || rule FROM heuristics UNION ALL SELECT id, 'l:' || filepath FROM learnings WHERE filepath LIKE 'memory/%'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			var what string
+			rows.Scan(&id, &what)
+			got[what] = id
+		}
+		rows.Close()
+		conn.Close()
+		ids[db.name] = got
+	}
+	if len(ids["old"]) == 0 {
+		t.Fatal("no old rows read")
+	}
+	for what, id := range ids["old"] {
+		if got := ids["new"][what]; got != id {
+			t.Errorf("%s: id %d in the old index, %d in the new", what, id, got)
 		}
 	}
 }
-
-func impPtr(f float64) *float64 { return &f }

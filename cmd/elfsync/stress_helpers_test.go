@@ -317,6 +317,9 @@ type idHistory struct {
 	byID   map[string]map[int64]string // table → id → root-relative path
 	byPath map[string]int64            // table + "\x00" + path → id
 	resets int
+	// frameworkWriter: the scenario runs a framework-style writer, which
+	// fills the framework's tables; it checks them itself.
+	frameworkWriter bool
 }
 
 func newIDHistory() *idHistory {
@@ -330,7 +333,7 @@ func newIDHistory() *idHistory {
 // the files), which DESIGN.md accepts, since invariant 5 asks for the
 // invariants to hold of the rebuilt index, not for the old ids.
 func (h *idHistory) reset() {
-	h.byID = map[string]map[int64]string{"learnings": {}, "heuristics": {}}
+	h.byID = map[string]map[int64]string{"learnings": {}, "heuristics": {}, "decisions": {}}
 	h.byPath = map[string]int64{}
 	h.resets++
 }
@@ -454,15 +457,22 @@ func readRows(t *testing.T, db *sql.DB) (map[string]dbRow, []dbRow) {
 		}
 	}
 	q("learnings", `SELECT id, filepath, type, title, coalesce(summary, ''), coalesce(domain, ''),
-		coalesce(tags, ''), coalesce(severity, 0) FROM learnings`,
+		coalesce(tags, ''), coalesce(severity, 0) FROM learnings WHERE elf_key IS NOT NULL`,
 		func(r *sql.Rows, d *dbRow, fp *string) error {
 			return r.Scan(&d.id, fp, &d.typ, &d.title, &d.summary, &d.domain, &d.tags, &d.severity)
 		})
 	q("heuristics", `SELECT id, filepath, rule, coalesce(title, ''), coalesce(explanation, ''),
-		coalesce(domain, ''), coalesce(tags, '') FROM heuristics`,
+		coalesce(domain, ''), coalesce(tags, '') FROM heuristics WHERE elf_key IS NOT NULL`,
 		func(r *sql.Rows, d *dbRow, fp *string) error {
 			d.typ = frontmatter.TypeHeuristic
 			return r.Scan(&d.id, fp, &d.rule, &d.titleHeuristic, &d.explanation, &d.domain, &d.tags)
+		})
+	// Decision records live in the framework's decisions table, which
+	// has no tags or severity.
+	q("decisions", `SELECT id, filepath, title, context, coalesce(domain, '') FROM decisions WHERE elf_key IS NOT NULL`,
+		func(r *sql.Rows, d *dbRow, fp *string) error {
+			d.typ = frontmatter.TypeDecision
+			return r.Scan(&d.id, fp, &d.title, &d.summary, &d.domain)
 		})
 	return rows, all
 }
@@ -546,8 +556,11 @@ func assertInvariants(t *testing.T, env []string, root string, ids *idHistory) i
 		}
 		want, got := p.rec, row
 		wantTable := "learnings"
-		if want.Type == frontmatter.TypeHeuristic {
+		switch want.Type {
+		case frontmatter.TypeHeuristic:
 			wantTable = "heuristics"
+		case frontmatter.TypeDecision:
+			wantTable = "decisions"
 		}
 		var diffs []string
 		diff := func(field string, got, want any) {
@@ -557,12 +570,18 @@ func assertInvariants(t *testing.T, env []string, root string, ids *idHistory) i
 		}
 		diff("table", got.table, wantTable)
 		diff("domain", got.domain, want.Domain)
-		diff("tags", got.tags, want.TagString())
-		if wantTable == "heuristics" {
+		if wantTable != "decisions" {
+			diff("tags", got.tags, want.TagString())
+		}
+		switch wantTable {
+		case "decisions":
+			diff("title", got.title, want.Title)
+			diff("summary", got.summary, want.Summary)
+		case "heuristics":
 			diff("rule", got.rule, want.Rule)
 			diff("title", got.titleHeuristic, want.Title)
 			diff("explanation", got.explanation, want.Explanation)
-		} else {
+		default:
 			diff("type", got.typ, want.Type)
 			diff("title", got.title, want.Title)
 			diff("summary", got.summary, want.Summary)
@@ -659,7 +678,7 @@ func assertInvariants(t *testing.T, env []string, root string, ids *idHistory) i
 	c.Commits = commitCount(t, env, root)
 
 	// Invariant 4.
-	seen := map[string]map[int64]string{"learnings": {}, "heuristics": {}}
+	seen := map[string]map[int64]string{"learnings": {}, "heuristics": {}, "decisions": {}}
 	for fp, row := range rows {
 		if !row.id.Valid || row.id.Int64 == 0 {
 			lim.errorf("inv4 id", "invariant 4: %s row of %s has id %v", row.table, fp, row.id)
@@ -672,6 +691,19 @@ func assertInvariants(t *testing.T, env []string, root string, ids *idHistory) i
 		if ids != nil {
 			if v := ids.observe(row.table, row.id.Int64, fp); v != "" {
 				lim.errorf("inv4 history", "invariant 4: %s", v)
+			}
+		}
+	}
+	// Invariant 6: the framework's tables are as the framework left them.
+	// A scenario without a framework writer leaves them with the seed rows
+	// of its init_db.sql only; one with a writer checks its rows itself.
+	if ids == nil || !ids.frameworkWriter {
+		for table, want := range map[string]int{"metrics": 0, "violations": 0, "building_queries": 0, "schema_version": 1, "db_operations": 1} {
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM "` + table + `"`).Scan(&n); err != nil {
+				lim.errorf("inv6", "invariant 6: table %s: %v", table, err)
+			} else if n != want {
+				lim.errorf("inv6", "invariant 6: table %s has %d rows, want %d", table, n, want)
 			}
 		}
 	}

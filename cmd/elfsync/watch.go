@@ -10,6 +10,7 @@ import (
 	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/watcher"
+	"github.com/emergent-learning/elfsync/writeback"
 )
 
 func cmdWatch(ctx context.Context, e *cmdEnv, args []string) error {
@@ -104,6 +105,13 @@ running pid.`)
 			cfg.Followers = append(cfg.Followers, rs)
 		}
 	}
+	// Direct database writes of the framework's tools into the files: a
+	// producer, stopped first, so what it wrote is indexed and committed.
+	var notify func([]string)
+	if cfg.Committer != nil {
+		notify = cfg.Committer.Notify
+	}
+	cfg.Producers = append(cfg.Producers, writeback.New(ix, notify, log, 0))
 	a, err := agent.New(cfg)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package indexer
+package legacy
 
 import (
 	"context"
@@ -17,7 +17,7 @@ var legacySample = filepath.Join("..", "testdata", "elf-legacy", "memory", "inde
 
 func TestReadLegacySample(t *testing.T) {
 	// Work on a copy in a temp dir, and check the copy is not changed:
-	// ReadLegacy opens read-only.
+	// ReadDB opens read-only.
 	dir := t.TempDir()
 	path := filepath.Join(dir, "index.db")
 	data, err := os.ReadFile(legacySample)
@@ -29,9 +29,9 @@ func TestReadLegacySample(t *testing.T) {
 	}
 	before := sha256.Sum256(data)
 
-	db, err := ReadLegacy(context.Background(), path)
+	db, err := ReadDB(context.Background(), path)
 	if err != nil {
-		t.Fatalf("ReadLegacy: %v", err)
+		t.Fatalf("ReadDB: %v", err)
 	}
 	if len(db.Warnings) != 0 {
 		t.Errorf("warnings: %q, want none", db.Warnings)
@@ -40,7 +40,7 @@ func TestReadLegacySample(t *testing.T) {
 		t.Fatalf("learnings: got %d rows, want %d", got, want)
 	}
 	l := db.Learnings[3]
-	wantL := LegacyLearning{
+	wantL := Learning{
 		ID: 4, Type: "failure", Filepath: "auto-failures/failure_20251203_101500.md",
 		Title: "Task tool failed: timeout", Summary: "Subagent timed out after 600s",
 		Tags: "auto,timeout", Domain: "coordination", Severity: 3,
@@ -67,14 +67,14 @@ func TestReadLegacySample(t *testing.T) {
 		t.Fatal(err)
 	}
 	if sha256.Sum256(after) != before {
-		t.Error("ReadLegacy changed the old index")
+		t.Error("ReadDB changed the old index")
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(entries) != 1 {
-		t.Errorf("ReadLegacy left files beside the old index: %v", entries)
+		t.Errorf("ReadDB left files beside the old index: %v", entries)
 	}
 }
 
@@ -91,8 +91,8 @@ func TestReadLegacyTolerant(t *testing.T) {
 	tests := []struct {
 		name      string
 		schema    []string
-		learnings []LegacyLearning
-		heurs     []LegacyHeuristic
+		learnings []Learning
+		heurs     []Heuristic
 		warnings  int
 	}{
 		{
@@ -108,8 +108,8 @@ func TestReadLegacyTolerant(t *testing.T) {
 				`CREATE TABLE heuristics (id INTEGER PRIMARY KEY, rule TEXT, times_validated INTEGER)`,
 				`INSERT INTO heuristics VALUES (2, 'r', 5)`,
 			},
-			learnings: []LegacyLearning{{ID: 7, Title: "only a title"}},
-			heurs:     []LegacyHeuristic{{ID: 2, Rule: "r", TimesValidated: 5}},
+			learnings: []Learning{{ID: 7, Title: "only a title"}},
+			heurs:     []Heuristic{{ID: 2, Rule: "r", TimesValidated: 5}},
 			// learnings lacks 7 columns, heuristics lacks 7.
 			warnings: 14,
 		},
@@ -122,11 +122,11 @@ func TestReadLegacyTolerant(t *testing.T) {
 				`INSERT INTO heuristics VALUES (1, 'd', 'r', NULL, NULL, '0.7', '4', NULL, 'TRUE', '2025-12-01T10:00:00Z')`,
 				`INSERT INTO heuristics VALUES (2, 'd', 's', NULL, NULL, 'much', 1.0, 2, 0, 'yesterday')`,
 			},
-			learnings: []LegacyLearning{{
+			learnings: []Learning{{
 				ID: 1, Type: "failure", Filepath: "memory/failures/a.md", Title: "t",
 				Created: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC),
 			}},
-			heurs: []LegacyHeuristic{
+			heurs: []Heuristic{
 				{ID: 1, Domain: "d", Rule: "r", Confidence: ptr(0.7), TimesValidated: 4, IsGolden: true,
 					Created: time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC)},
 				{ID: 2, Domain: "d", Rule: "s", TimesValidated: 1, TimesViolated: 2},
@@ -149,9 +149,9 @@ func TestReadLegacyTolerant(t *testing.T) {
 			}
 			db.Close()
 
-			got, err := ReadLegacy(context.Background(), path)
+			got, err := ReadDB(context.Background(), path)
 			if err != nil {
-				t.Fatalf("ReadLegacy: %v", err)
+				t.Fatalf("ReadDB: %v", err)
 			}
 			if len(got.Warnings) != tt.warnings {
 				t.Errorf("warnings: got %d %q, want %d", len(got.Warnings), got.Warnings, tt.warnings)
@@ -185,14 +185,14 @@ func ptr(f float64) *float64 { return &f }
 
 func TestReadLegacyErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := ReadLegacy(context.Background(), filepath.Join(dir, "none.db")); !errors.Is(err, ErrLegacyMissing) {
-		t.Errorf("missing file: got %v, want ErrLegacyMissing", err)
+	if _, err := ReadDB(context.Background(), filepath.Join(dir, "none.db")); !errors.Is(err, ErrMissing) {
+		t.Errorf("missing file: got %v, want ErrMissing", err)
 	}
 	junk := filepath.Join(dir, "junk.db")
 	if err := os.WriteFile(junk, []byte("this is not a database, just some text that is long enough"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadLegacy(context.Background(), junk); err == nil {
+	if _, err := ReadDB(context.Background(), junk); err == nil {
 		t.Error("not a database: got no error")
 	}
 	// A name with URI characters still opens.
@@ -204,7 +204,7 @@ func TestReadLegacyErrors(t *testing.T) {
 	if err := os.WriteFile(odd, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadLegacy(context.Background(), odd)
+	got, err := ReadDB(context.Background(), odd)
 	if err != nil || len(got.Learnings) != 4 {
 		t.Errorf("odd name: got %d learnings, %v", len(got.Learnings), err)
 	}
@@ -247,7 +247,7 @@ func TestReadLegacyWALCreatesNothing(t *testing.T) {
 	if got := list(); len(got) != 1 {
 		t.Fatalf("before: %v", got)
 	}
-	got, err := ReadLegacy(context.Background(), path)
+	got, err := ReadDB(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,6 +255,6 @@ func TestReadLegacyWALCreatesNothing(t *testing.T) {
 		t.Errorf("heuristics: got %+v", got.Heuristics)
 	}
 	if names := list(); len(names) != 1 {
-		t.Errorf("ReadLegacy left files: %v", names)
+		t.Errorf("ReadDB left files: %v", names)
 	}
 }

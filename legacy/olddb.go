@@ -1,6 +1,8 @@
-package indexer
+package legacy
 
 import (
+	"github.com/emergent-learning/elfsync/indexer"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -26,21 +28,21 @@ import (
 //
 // with no filepath for heuristics: a heuristic lived as a "## H-<id>: rule"
 // section of memory/heuristics/<domain>.md. Installs differ (columns were
-// added over time, hooks wrote rows by hand), so ReadLegacy reads whatever
+// added over time, hooks wrote rows by hand), so ReadDB reads whatever
 // of this it finds and never fails over a missing table or column.
 
-// LegacyDB is what an old framework index.db holds.
-type LegacyDB struct {
-	Learnings  []LegacyLearning
-	Heuristics []LegacyHeuristic
+// DB is what an old framework index.db holds.
+type DB struct {
+	Learnings  []Learning
+	Heuristics []Heuristic
 	// Warnings say what was missing or odd (a table, a column, a value
 	// that could not be read); the rows are read all the same.
 	Warnings []string
 }
 
-// LegacyLearning is one row of the old learnings table. Text columns that
+// Learning is one row of the old learnings table. Text columns that
 // are NULL or missing are "".
-type LegacyLearning struct {
+type Learning struct {
 	ID       int64
 	Type     string
 	Filepath string // as the framework stored it, usually "memory/failures/x.md"
@@ -52,8 +54,8 @@ type LegacyLearning struct {
 	Created  time.Time // zero when missing or unreadable
 }
 
-// LegacyHeuristic is one row of the old heuristics table.
-type LegacyHeuristic struct {
+// Heuristic is one row of the old heuristics table.
+type Heuristic struct {
 	ID             int64
 	Domain         string
 	Rule           string
@@ -66,18 +68,18 @@ type LegacyHeuristic struct {
 	Created        time.Time
 }
 
-// ErrLegacyMissing means the old index file does not exist.
-var ErrLegacyMissing = errors.New("no old index")
+// ErrMissing means the old index file does not exist.
+var ErrMissing = errors.New("no old index")
 
-// ReadLegacy reads the old framework's index.db at path. The file is opened
+// ReadDB reads the old framework's index.db at path. The file is opened
 // read-only (see readOnlyDSN): importing must never change the old install,
 // not even by leaving -wal or -shm files beside its index. Rows come sorted
 // by id.
-func ReadLegacy(ctx context.Context, path string) (LegacyDB, error) {
-	var out LegacyDB
+func ReadDB(ctx context.Context, path string) (DB, error) {
+	var out DB
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return out, fmt.Errorf("%s: %w", path, ErrLegacyMissing)
+			return out, fmt.Errorf("%s: %w", path, ErrMissing)
 		}
 		return out, fmt.Errorf("old index: %w", err)
 	}
@@ -107,7 +109,7 @@ func ReadLegacy(ctx context.Context, path string) (LegacyDB, error) {
 		err := readRows(ctx, db, "learnings", learnCols,
 			[]string{"id", "type", "filepath", "title", "summary", "tags", "domain", "severity", "created_at"},
 			&out.Warnings, func(v legacyRow) {
-				out.Learnings = append(out.Learnings, LegacyLearning{
+				out.Learnings = append(out.Learnings, Learning{
 					ID: v.int("id"), Type: v.str("type"), Filepath: v.str("filepath"),
 					Title: v.str("title"), Summary: v.str("summary"), Tags: v.str("tags"),
 					Domain: v.str("domain"), Severity: int(v.int("severity")), Created: v.time("created_at"),
@@ -124,7 +126,7 @@ func ReadLegacy(ctx context.Context, path string) (LegacyDB, error) {
 			[]string{"id", "domain", "rule", "explanation", "source_type", "confidence",
 				"times_validated", "times_violated", "is_golden", "created_at"},
 			&out.Warnings, func(v legacyRow) {
-				out.Heuristics = append(out.Heuristics, LegacyHeuristic{
+				out.Heuristics = append(out.Heuristics, Heuristic{
 					ID: v.int("id"), Domain: v.str("domain"), Rule: v.str("rule"),
 					Explanation: v.str("explanation"), SourceType: v.str("source_type"),
 					Confidence: v.float("confidence"), TimesValidated: int(v.int("times_validated")),
@@ -187,7 +189,7 @@ func legacyDSN(path string) string {
 	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
 	q := url.Values{}
 	q.Set("mode", "ro")
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", indexer.BusyTimeout.Milliseconds()))
 	return "file:" + p + "?" + q.Encode()
 }
 
@@ -397,6 +399,9 @@ func (r legacyRow) time(col string) time.Time {
 	return time.Time{}
 }
 
+// sqlTime is SQLite's DATETIME text form.
+const sqlTime = "2006-01-02 15:04:05"
+
 // HeuristicCounters returns the database-owned counters (times_validated,
 // times_violated) of the heuristic at each root-relative filepath that has
 // a row, read-only from the index file at dbPath. A missing index file
@@ -415,7 +420,7 @@ func HeuristicCounters(ctx context.Context, dbPath string) (map[string][2]int, e
 		return nil, fmt.Errorf("open index %s: %w", dbPath, err)
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT filepath, times_validated, times_violated FROM heuristics`)
+	rows, err := db.QueryContext(ctx, `SELECT filepath, coalesce(times_validated, 0), coalesce(times_violated, 0) FROM heuristics WHERE filepath IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("read counters from %s: %w", dbPath, err)
 	}

@@ -1,0 +1,421 @@
+package frontmatter
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Domain files
+//
+// The framework keeps heuristics several to a file:
+// memory/heuristics/<domain>.md opens with "# Heuristics: <domain>" and
+// holds one "## H-<id>: <rule>" section per heuristic, each with bold
+// "**Confidence**:", "**Source**:" and "**Created**:" lines, an
+// explanation, and a "---" line. Its MCP server inserts the row first and
+// appends the section with the row's id. Each section is one record whose
+// id is <id>. elfsync keeps the counters and the golden flag of such a
+// heuristic in the same bold style ("**Validated**:", "**Violated**:",
+// "**Golden**:"), so nothing lives only in the database.
+
+// Section is one "## H-<id>: <rule>" section of a domain file.
+type Section struct {
+	ID          int64
+	HasID       bool // the heading's number parsed
+	Rule        string
+	Confidence  *float64
+	Source      string
+	Created     time.Time
+	Explanation string
+	// Validated, Violated and Golden are nil when the section does not say.
+	Validated *int64
+	Violated  *int64
+	Golden    *bool
+	// Text is the section's text, heading included, for full-text search.
+	Text string
+}
+
+var (
+	sectionHeadingRE = regexp.MustCompile(`^##\s+H-?(\d+)\s*[:.)\-–—]\s*(.*?)\s*$`)
+	domainH1RE       = regexp.MustCompile(`(?i)^#\s+heuristics?\s*[:\-–—]\s*(.*?)\s*$`)
+	boldLineRE       = regexp.MustCompile(`^\*\*([A-Za-z][A-Za-z _-]{0,39}?)\s*(:?)\*\*\s*(:?)\s*(.*?)\s*$`)
+)
+
+// IsDomainFile reports whether a file is a framework domain file: under
+// heuristics/, with no YAML frontmatter, and either a "# Heuristics: x"
+// first heading or at least one "## H-<id>:" section. A domain file with
+// no section yet (the MCP server writes the header, then appends) holds
+// no record.
+func IsDomainFile(rel string, data []byte) bool {
+	if !strings.HasPrefix(rel, "heuristics/") || HasFrontmatter(data) {
+		return false
+	}
+	text := normalizeText(data)
+	for _, l := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			continue
+		}
+		if domainH1RE.MatchString(t) {
+			return true
+		}
+		if strings.HasPrefix(t, "# ") {
+			break // another title: look for sections below
+		}
+	}
+	for _, l := range strings.Split(text, "\n") {
+		if m := sectionHeadingRE.FindStringSubmatch(strings.TrimSpace(l)); m != nil && m[2] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// HasFrontmatter reports whether data opens a "---" block, as Parse sees
+// it (a byte order mark and blank lines first are allowed).
+func HasFrontmatter(data []byte) bool {
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 {
+			return string(t) == "---"
+		}
+	}
+	return false
+}
+
+func normalizeText(data []byte) string {
+	return strings.TrimPrefix(strings.ReplaceAll(string(data), "\r\n", "\n"), "\uFEFF")
+}
+
+// DomainOf returns a domain file's domain: its "# Heuristics: <domain>"
+// heading, else the file name without .md.
+func DomainOf(rel, domain string) string {
+	if domain != "" {
+		return domain
+	}
+	return strings.TrimSuffix(path.Base(rel), path.Ext(rel))
+}
+
+// ParseSections reads a domain file: the domain of its "# Heuristics:
+// <domain>" heading ("" when there is none) and its "## H-<n>: <rule>"
+// sections. In a section, bold "**Confidence**:", "**Source**:",
+// "**Created**:", "**Validated**:", "**Violated**:" and "**Golden**:"
+// lines set those fields; the remaining text up to a "---" line or the
+// next heading is the explanation.
+func ParseSections(data []byte) (string, []Section) {
+	text := normalizeText(data)
+	var domain string
+	var secs []Section
+	var cur *Section
+	var expl, all []string
+	inSection := false
+	closeSec := func() {
+		if cur != nil {
+			cur.Explanation = strings.TrimSpace(strings.Join(expl, "\n"))
+			cur.Text = strings.TrimSpace(strings.Join(all, "\n"))
+			secs = append(secs, *cur)
+		}
+		cur, expl, all, inSection = nil, nil, nil, false
+	}
+	fence := false
+	for _, l := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+			fence = !fence
+		}
+		if !fence && strings.HasPrefix(t, "#") {
+			if m := sectionHeadingRE.FindStringSubmatch(t); m != nil && m[2] != "" {
+				closeSec()
+				id, err := strconv.ParseInt(m[1], 10, 64)
+				cur = &Section{ID: id, HasID: err == nil, Rule: m[2]}
+				all = append(all, l)
+				inSection = true
+				continue
+			}
+			if m := domainH1RE.FindStringSubmatch(t); m != nil && domain == "" {
+				domain = strings.Trim(m[1], "*_` ")
+			}
+			if strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "## ") {
+				closeSec()
+				continue
+			}
+		}
+		if !inSection {
+			continue
+		}
+		if !fence && len(t) >= 3 && strings.Trim(t, "-") == "" {
+			closeSec()
+			continue
+		}
+		all = append(all, l)
+		if m := boldLineRE.FindStringSubmatch(t); !fence && m != nil && (m[2] != "" || m[3] != "") {
+			if sectionField(cur, boldKey(m[1]), m[4]) {
+				continue
+			}
+		}
+		expl = append(expl, strings.TrimRight(l, " \t"))
+	}
+	closeSec()
+	return domain, secs
+}
+
+func boldKey(k string) string {
+	return strings.ToLower(strings.NewReplacer(" ", "_", "-", "_").Replace(k))
+}
+
+// sectionField sets a known bold field and reports whether it was one.
+func sectionField(s *Section, key, value string) bool {
+	switch key {
+	case "confidence":
+		if c, ok := ParseConfidence(value); ok {
+			s.Confidence = &c
+		}
+	case "source", "source_type":
+		s.Source = value
+	case "created", "date":
+		if ts, ok := ParseTime(value); ok {
+			s.Created = ts
+		}
+	case "validated", "times_validated":
+		if n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64); err == nil && n >= 0 {
+			s.Validated = &n
+		}
+	case "violated", "times_violated":
+		if n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64); err == nil && n >= 0 {
+			s.Violated = &n
+		}
+	case "golden", "is_golden":
+		switch strings.ToLower(strings.TrimSpace(value)) {
+		case "true", "yes", "1":
+			b := true
+			s.Golden = &b
+		case "false", "no", "0":
+			b := false
+			s.Golden = &b
+		}
+	default:
+		return false // a bold phrase of the explanation
+	}
+	return true
+}
+
+// ParseConfidence reads a confidence as the framework's files write it:
+// 0.85, 85%, or low/medium/high.
+func ParseConfidence(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "low":
+		return 0.3, true
+	case "medium":
+		return 0.6, true
+	case "high":
+		return 0.9, true
+	}
+	pct := strings.HasSuffix(s, "%")
+	c, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return 0, false
+	}
+	if pct {
+		c /= 100
+	}
+	return c, c >= 0 && c <= 1
+}
+
+var sectionTimeLayouts = []string{"2006-01-02", "2006-01-02 15:04:05", "2006-01-02T15:04:05", time.RFC3339, "2006-01-02 15:04"}
+
+// ParseTime reads a date as the framework's files write it.
+func ParseTime(s string) (time.Time, bool) {
+	for _, layout := range sectionTimeLayouts {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// SectionRecord is the record of one section of the domain file rel.
+func SectionRecord(rel, domain string, s Section, modTime time.Time) Record {
+	r := Record{
+		Type: TypeHeuristic, Title: s.Rule, Rule: s.Rule, Domain: DomainOf(rel, domain),
+		Explanation: s.Explanation, SourceType: s.Source, Confidence: s.Confidence,
+		IsGolden: s.Golden, Created: s.Created, Updated: modTime, Body: s.Text,
+	}
+	if r.Created.IsZero() {
+		r.Created = modTime
+	}
+	if s.Validated != nil {
+		r.TimesValidated = *s.Validated
+		r.ValidatedBy = Tally{TallyBase: *s.Validated}
+	}
+	if s.Violated != nil {
+		r.TimesViolated = *s.Violated
+		r.ViolatedBy = Tally{TallyBase: *s.Violated}
+	}
+	return r
+}
+
+// SectionField is one bold line to set in a section.
+type SectionField struct {
+	Label string // "Validated", "Violated", "Golden", "Confidence"
+	Value string // one line, no control characters
+}
+
+// SetSectionFields sets bold "**Label**: value" lines in the section
+// "## H-<id>" of a domain file, replacing a line with the same label or
+// adding it after the section's last bold line. Everything else is kept
+// byte for byte. It fails when the file has no such section or a value
+// does not fit on one line.
+func SetSectionFields(data []byte, id int64, fields []SectionField) ([]byte, error) {
+	for _, f := range fields {
+		if strings.ContainsAny(f.Value, "\r\n") || !isValidText(f.Value) || boldKey(f.Label) == "" {
+			return nil, fmt.Errorf("section H-%d: bad value for %s", id, f.Label)
+		}
+	}
+	nl := "\n"
+	if bytes.Contains(data, []byte("\r\n")) {
+		nl = "\r\n"
+	}
+	lines := strings.Split(string(data), nl)
+	start := -1
+	fence := false
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+			fence = !fence
+		}
+		if m := sectionHeadingRE.FindStringSubmatch(t); !fence && m != nil {
+			if n, err := strconv.ParseInt(m[1], 10, 64); err == nil && n == id {
+				start = i
+				break
+			}
+		}
+	}
+	if start < 0 {
+		return nil, fmt.Errorf("no section H-%d", id)
+	}
+	// The bold block: bold lines after the heading, blank lines between.
+	last := start
+	labels := map[string]int{}
+	for i := start + 1; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		if t == "" {
+			if last > start {
+				break
+			}
+			continue
+		}
+		m := boldLineRE.FindStringSubmatch(t)
+		if m == nil || (m[2] == "" && m[3] == "") {
+			break
+		}
+		labels[boldKey(m[1])] = i
+		last = i
+	}
+	var add []string
+	for _, f := range fields {
+		line := "**" + f.Label + "**: " + f.Value
+		if i, ok := labels[boldKey(f.Label)]; ok {
+			lines[i] = line
+			continue
+		}
+		add = append(add, line)
+	}
+	if len(add) > 0 {
+		at := last + 1
+		if last == start {
+			add = append([]string{""}, add...)
+		}
+		lines = append(lines[:at], append(add, lines[at:]...)...)
+	}
+	return []byte(strings.Join(lines, nl)), nil
+}
+
+// sectionBounds returns the line range [start, end) of section "## H-<id>"
+// in lines: from its heading to the next heading of level 1 or 2, keeping
+// the "---" separator that closes it.
+func sectionBounds(lines []string, id int64) (int, int, bool) {
+	start := -1
+	fence := false
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+			fence = !fence
+		}
+		if fence {
+			continue
+		}
+		if start >= 0 && (strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "## ")) {
+			return start, i, true
+		}
+		if m := sectionHeadingRE.FindStringSubmatch(t); start < 0 && m != nil {
+			if n, err := strconv.ParseInt(m[1], 10, 64); err == nil && n == id {
+				start = i
+			}
+		}
+	}
+	if start < 0 {
+		return 0, 0, false
+	}
+	return start, len(lines), true
+}
+
+// RemoveSection removes section "## H-<id>" (heading to the next
+// heading, its "---" separator included) from a domain file, keeping
+// everything else byte for byte. A file without that section is returned
+// as it is.
+func RemoveSection(data []byte, id int64) ([]byte, error) {
+	nl := "\n"
+	if bytes.Contains(data, []byte("\r\n")) {
+		nl = "\r\n"
+	}
+	lines := strings.Split(string(data), nl)
+	start, end, ok := sectionBounds(lines, id)
+	if !ok {
+		return data, nil
+	}
+	return []byte(strings.Join(append(lines[:start:start], lines[end:]...), nl)), nil
+}
+
+// SetSectionRule rewrites the heading of section "## H-<id>" with a new
+// rule. The rule must be one line of text.
+func SetSectionRule(data []byte, id int64, rule string) ([]byte, error) {
+	rule = strings.TrimSpace(rule)
+	if rule == "" || strings.ContainsAny(rule, "\r\n") || !isValidText(rule) {
+		return nil, fmt.Errorf("section H-%d: a rule must be one line of text", id)
+	}
+	for _, r := range rule {
+		if r < 0x20 || r == 0x7f {
+			return nil, fmt.Errorf("section H-%d: the rule holds a control character", id)
+		}
+	}
+	nl := "\n"
+	if bytes.Contains(data, []byte("\r\n")) {
+		nl = "\r\n"
+	}
+	lines := strings.Split(string(data), nl)
+	start, _, ok := sectionBounds(lines, id)
+	if !ok {
+		return nil, fmt.Errorf("no section H-%d", id)
+	}
+	lines[start] = "## H-" + strconv.FormatInt(id, 10) + ": " + rule
+	out := []byte(strings.Join(lines, nl))
+	// The new heading must read back as the same section with that rule.
+	_, secs := ParseSections(out)
+	for _, s := range secs {
+		if s.ID == id && s.Rule == rule {
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("section H-%d: the rule %q does not read back", id, rule)
+}
