@@ -68,7 +68,7 @@ Examples:
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
-		return err
+		return permissionHint(root, err)
 	}
 	defer db.Close()
 	hits, err := db.Search(ctx, q)
