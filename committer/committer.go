@@ -156,7 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Committer, error) {
 		busyMin: busyBackoffMin,
 		busyMax: busyBackoffMax,
 	}
-	g := &gitRunner{dir: c.memDir, env: baseEnv()}
+	g := &gitRunner{dir: c.memDir, env: Env()}
 	if cfg.ReadOnly {
 		if _, err := os.Stat(c.memDir); err != nil {
 			return nil, fmt.Errorf("committer: %w", err)

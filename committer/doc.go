@@ -1,5 +1,7 @@
-// Package committer turns changed paths under memory/ into git commits. It is
-// the only package that runs git.
+// Package committer turns changed paths under memory/ into git commits. It
+// and package remote (fetch, merge and push) are the only packages that run
+// git, both with the environment and global flags defined here (Env,
+// GlobalArgs).
 //
 // It owns: finding the repository (the work tree that contains memory/ when
 // that tree does not ignore it, else a repository of its own in memory/),

@@ -16,13 +16,14 @@ type gitRunner struct {
 	env []string // full environment for every command
 }
 
-// globalArgs precede every git subcommand. Hooks would run a person's
+// GlobalArgs precede every git subcommand elfsync runs (package remote
+// uses them too). Hooks would run a person's
 // pre-commit checks (or the reference-transaction hook) on elfsync's
 // commits, signing would prompt for a passphrase, and an automatic gc started
 // after a few hundred commits stalls a commit for seconds: all three are off,
 // and maintenance runs on elfsync's own schedule (see maintain). A failed
 // safecrlf check would stop every commit for good, so it is off too.
-func globalArgs(keepGC bool) []string {
+func GlobalArgs(keepGC bool) []string {
 	var args []string
 	if !keepGC {
 		args = append(args, "-c", "gc.auto=0", "-c", "maintenance.auto=false")
@@ -34,12 +35,12 @@ func globalArgs(keepGC bool) []string {
 	)
 }
 
-// baseEnv returns the environment for git: the process's own, less the
+// Env returns the environment for every git command elfsync runs: the process's own, less the
 // variables that would point git at another repository or index (elfsync may
 // be started from a hook), plus a fixed locale (so error messages can be
 // matched), no terminal prompts, and literal pathspecs (a note named
 // "*.md" or ":x" must mean itself).
-func baseEnv() []string {
+func Env() []string {
 	drop := map[string]bool{
 		"GIT_DIR": true, "GIT_WORK_TREE": true, "GIT_INDEX_FILE": true,
 		"GIT_PREFIX": true, "GIT_COMMON_DIR": true, "GIT_NAMESPACE": true,
@@ -131,7 +132,7 @@ func (g *gitRunner) run(ctx context.Context, o runOpts, args ...string) ([]byte,
 	if o.noCancel {
 		ctx = context.WithoutCancel(ctx)
 	}
-	full := append(globalArgs(o.keepGC), args...)
+	full := append(GlobalArgs(o.keepGC), args...)
 	cmd := exec.CommandContext(ctx, "git", full...)
 	cmd.Dir = g.dir
 	cmd.Env = g.env

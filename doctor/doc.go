@@ -6,10 +6,10 @@
 // against the directories to watch, and whether a watcher runs.
 //
 // It only reads: the index through indexer.CheckHealth and indexer.Check,
-// git through committer.ReadStatus (committer stays the only package that
-// runs git), the watcher through instance.Read. The one write is a probe
-// file (a dot-file elfsync ignores) created and removed to learn whether the
-// memory folder is writable, which permission bits alone cannot tell.
+// git through committer.ReadStatus (doctor runs no git itself), the
+// watcher through instance.Read. The one write is a probe file (a dot-file
+// elfsync ignores) created and removed to learn whether the memory folder
+// is writable, which permission bits alone cannot tell.
 //
 // `elfsync doctor` prints the Checks; Run is separate so other front ends
 // can show the same findings.

@@ -1,5 +1,6 @@
 // Package indexer keeps the SQLite index of a memory folder in line with the
-// files. It is the only package that speaks SQL.
+// files. It is the only package that writes SQL; package query reads the
+// index read-only for search and the briefing.
 //
 // The files are the truth. For every record file under memory/ the index has
 // a ledger entry (size, mtime, hash, parse error, how many records it holds)

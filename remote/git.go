@@ -5,61 +5,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+
+	"github.com/emergent-learning/elfsync/committer"
 )
 
-// git runs the git command in one directory with a fixed environment: the
-// same rules as the committer's (no hooks, no signing, no automatic gc,
-// C locale, no prompts, literal pathspecs), plus fsck of fetched objects.
+// git runs the git command in one directory with the committer's
+// environment and rules (no hooks, no signing, no automatic gc, C locale,
+// no prompts, literal pathspecs), plus fsck of fetched objects.
 type git struct {
 	dir string
 	env []string
 }
 
-func newGit(dir string) *git { return &git{dir: dir, env: baseEnv()} }
+func newGit(dir string) *git { return &git{dir: dir, env: committer.Env()} }
 
-// globalArgs precede every subcommand. transfer.fsckObjects makes fetch
-// refuse trees with ".git" or ".." entries and other malformed objects a
-// hostile remote could send.
-var globalArgs = []string{
-	"-c", "gc.auto=0", "-c", "maintenance.auto=false",
-	"-c", "core.hooksPath=" + os.DevNull,
-	"-c", "commit.gpgsign=false",
-	"-c", "core.safecrlf=false",
+// globalArgs precede every subcommand: the committer's, plus
+// transfer.fsckObjects, which makes fetch refuse trees with ".git" or ".."
+// entries and other malformed objects a hostile remote could send, and no
+// interactive credential prompts.
+var globalArgs = append(committer.GlobalArgs(false),
 	"-c", "transfer.fsckObjects=true",
 	"-c", "credential.interactive=false",
-}
-
-// baseEnv is the process environment without variables that would point
-// git elsewhere, plus a fixed locale, no prompts and literal pathspecs.
-func baseEnv() []string {
-	drop := map[string]bool{
-		"GIT_DIR": true, "GIT_WORK_TREE": true, "GIT_INDEX_FILE": true,
-		"GIT_PREFIX": true, "GIT_COMMON_DIR": true, "GIT_NAMESPACE": true,
-		"GIT_OBJECT_DIRECTORY": true, "GIT_LITERAL_PATHSPECS": true,
-		"GIT_GLOB_PATHSPECS": true, "GIT_NOGLOB_PATHSPECS": true,
-		"GIT_ICASE_PATHSPECS": true, "GIT_TERMINAL_PROMPT": true,
-		"GIT_OPTIONAL_LOCKS": true, "LC_ALL": true, "LANG": true,
-		"LANGUAGE": true, "GIT_EDITOR": true,
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if drop[strings.ToUpper(k)] {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env,
-		"LC_ALL=C", "LANGUAGE=C",
-		"GIT_TERMINAL_PROMPT=0",
-		"GIT_LITERAL_PATHSPECS=1",
-		"GIT_EDITOR=:",
-	)
-}
+)
 
 // gitError is a failed git command with what it printed, credentials
 // redacted.
