@@ -90,6 +90,10 @@ func (s Summary) WriteText(w io.Writer) {
 	case s.Committed.Commit == "":
 		fmt.Fprintln(w, "committed: nothing to commit")
 	default:
-		fmt.Fprintf(w, "committed %d paths in %s\n", s.Committed.Paths, committer.ShortHash(s.Committed.Commit))
+		noun := "paths"
+		if s.Committed.Paths == 1 {
+			noun = "path"
+		}
+		fmt.Fprintf(w, "committed %d %s in %s\n", s.Committed.Paths, noun, committer.ShortHash(s.Committed.Commit))
 	}
 }

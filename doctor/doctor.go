@@ -187,7 +187,7 @@ func gitChecks(ctx context.Context, root string) []Check {
 	cs := []Check{
 		{Name: "git repository", OK: true, Info: gs.Repo},
 		{Name: "git uncommitted", OK: len(gs.Uncommitted) == 0,
-			Info: fmt.Sprintf("%d paths under memory/ differ from HEAD", len(gs.Uncommitted)), Fix: fix},
+			Info: uncommittedInfo(len(gs.Uncommitted)), Fix: fix},
 	}
 	if gs.LockHeld {
 		lock := filepath.Join(gs.GitDir, "index.lock")
@@ -213,4 +213,12 @@ func gitChecks(ctx context.Context, root string) []Check {
 		identity = "no user.email: elfsync commits as 'elfsync <elfsync@localhost>' (set `git config --global user.email` to use yours)"
 	}
 	return append(cs, Check{Name: "git identity", OK: true, Info: identity})
+}
+
+// uncommittedInfo says how many paths differ from HEAD, in good English.
+func uncommittedInfo(n int) string {
+	if n == 1 {
+		return "1 path under memory/ differs from HEAD"
+	}
+	return fmt.Sprintf("%d paths under memory/ differ from HEAD", n)
 }

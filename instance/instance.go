@@ -31,6 +31,10 @@ func Path(root string) string {
 	return filepath.Join(root, layout.MemoryDir, layout.InstanceLockFile)
 }
 
+// acquireGrace is how long Acquire retries a lock whose holder has
+// written no pid: a probe or a watcher in its first milliseconds.
+const acquireGrace = time.Second
+
 // Acquire takes the watch lock of root, or returns an ErrRunning error
 // naming the running instance's pid.
 func Acquire(root string) (*Lock, error) {
@@ -42,16 +46,30 @@ func Acquire(root string) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
-	if err := lockFile(f); err != nil {
-		f.Close()
-		if errors.Is(err, errLocked) {
-			info := Read(root)
-			if info.PID != 0 {
-				return nil, fmt.Errorf("%w (pid %d, since %s; lock %s)", ErrRunning, info.PID, info.Started.Format(time.RFC3339), path)
-			}
+	// Read probes the lock by taking it for a moment (status, record and
+	// heuristic do, to tell whether a watcher runs), and a watcher that has
+	// just taken it has not written its pid yet: a lock held by a holder
+	// with no pid is retried for a short while before it counts as taken.
+	deadline := time.Now().Add(acquireGrace)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := lockFile(f)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errLocked) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		info := Read(root)
+		if info.PID != 0 {
+			f.Close()
+			return nil, fmt.Errorf("%w (pid %d, since %s; lock %s)", ErrRunning, info.PID, info.Started.Format(time.RFC3339), path)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
 			return nil, fmt.Errorf("%w (lock %s)", ErrRunning, path)
 		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		time.Sleep(wait)
 	}
 	l := &Lock{f: f, info: Info{PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}}
 	if err := l.write(); err != nil {

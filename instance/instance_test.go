@@ -60,3 +60,35 @@ func TestSignalWithoutWatcher(t *testing.T) {
 		t.Error("WaitStopped while held: no error")
 	}
 }
+
+// TestAcquireBesideProbe: status, record and heuristic probe the lock by
+// taking it for a moment; a watcher starting in that moment must not be
+// refused as "already running".
+func TestAcquireBesideProbe(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(root+"/memory", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A prober: holds the lock of a file with no pid in it for 30 ms.
+	f, err := os.OpenFile(Path(root), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lockFile(f); err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	time.AfterFunc(30*time.Millisecond, func() {
+		_ = unlockFile(f)
+		close(released)
+	})
+	defer func() {
+		<-released
+		f.Close()
+	}()
+	l, err := Acquire(root)
+	if err != nil {
+		t.Fatalf("Acquire beside a probe: %v", err)
+	}
+	l.Release()
+}

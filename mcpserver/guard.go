@@ -94,12 +94,21 @@ func check(line []byte, tooLong bool) []byte {
 	if trimmed[0] != '{' {
 		return errorResponse(nil, jsonrpc.CodeInvalidRequest, "invalid request: want one JSON-RPC object (batches are not supported)")
 	}
+	var probe struct {
+		ID                    json.RawMessage `json:"id"`
+		Method, Result, Error json.RawMessage
+	}
+	_ = json.Unmarshal(trimmed, &probe)
 	if _, err := jsonrpc.DecodeMessage(trimmed); err != nil {
-		var probe struct {
-			ID json.RawMessage `json:"id"`
-		}
-		_ = json.Unmarshal(trimmed, &probe)
 		return errorResponse(probe.ID, jsonrpc.CodeInvalidRequest, "invalid request: "+err.Error())
+	}
+	// The SDK answers an id of 1.5 as 1, and gives no answer at all to an
+	// object that is neither a request nor a response.
+	if len(probe.ID) > 0 && probe.ID[0] != '"' && bytes.ContainsAny(probe.ID, ".eE") {
+		return errorResponse(nil, jsonrpc.CodeInvalidRequest, "invalid request: an id is a string or an integer")
+	}
+	if probe.Method == nil && probe.Result == nil && probe.Error == nil {
+		return errorResponse(probe.ID, jsonrpc.CodeInvalidRequest, "invalid request: neither a request (method) nor a response (result, error)")
 	}
 	return nil
 }

@@ -65,6 +65,15 @@ func newRoot(t *testing.T) string {
 
 func connect(t *testing.T, root string, w *stubWriter) *mcp.ClientSession {
 	t.Helper()
+	return connectWith(t, root, w)
+}
+
+// connectWith serves root with w as the recorder and counter, in process.
+func connectWith(t *testing.T, root string, w interface {
+	Recorder
+	Counter
+}) *mcp.ClientSession {
+	t.Helper()
 	ctx := context.Background()
 	srv := New(Options{Root: root, Recorder: w, Counter: w, Logger: zerolog.Nop()})
 	t.Cleanup(func() { srv.Close() })
@@ -176,6 +185,9 @@ func TestGuard(t *testing.T) {
 		`{"jsonrpc":"2.0","id":"a","result":{}}`,
 		`{"id":{"x":1},"method":"m"}`,
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":11}`,
+		`{"jsonrpc":"2.0","id":1.5,"method":"ping"}`,
+		`{"jsonrpc":"2.0","id":2e3,"method":"ping"}`,
 	}, "\n")
 	var out bytes.Buffer
 	got, err := io.ReadAll(guard(strings.NewReader(in), &out))
@@ -187,8 +199,15 @@ func TestGuard(t *testing.T) {
 		t.Errorf("passed through:\n%s\nwant:\n%s", got, wantPass)
 	}
 	answers := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(answers) != 2 || !strings.Contains(answers[0], "-32700") || !strings.Contains(answers[1], "-32600") || !strings.Contains(answers[1], `"id":null`) {
+	if len(answers) != 5 || !strings.Contains(answers[0], "-32700") || !strings.Contains(answers[1], "-32600") || !strings.Contains(answers[1], `"id":null`) {
 		t.Errorf("answers: %q", answers)
+	}
+	// A message that is neither a request nor a response, and ids that
+	// are not integers (the SDK answered 1.5 as 1), are invalid requests.
+	for i, want := range []string{`"id":11`, `"id":null`, `"id":null`} {
+		if len(answers) == 5 && (!strings.Contains(answers[2+i], "-32600") || !strings.Contains(answers[2+i], want)) {
+			t.Errorf("answer %d: %s; want -32600 with %s", 2+i, answers[2+i], want)
+		}
 	}
 }
 
@@ -214,6 +233,48 @@ func TestInbox(t *testing.T) {
 	for _, it := range res.PendingItems {
 		if it.Filename == "a.md" && (it.Title != "Choose a DB" || it.Summary != "We need one." || it.Priority != "high") {
 			t.Errorf("a.md read as %+v", it)
+		}
+	}
+}
+
+// TestFrameworkArgumentShape: the framework's server (FastMCP, one
+// pydantic model argument named params) takes {"params": {...}}; a client
+// written against it must get the same answers here, not the defaults.
+func TestFrameworkArgumentShape(t *testing.T) {
+	w := &stubWriter{}
+	cs := connect(t, newRoot(t), w)
+	out, isErr := callTool(t, cs, "elf_search", map[string]any{"params": map[string]any{"query": "force push", "limit": 1}})
+	if isErr || !strings.Contains(out, `"total_results": 1`) {
+		t.Errorf("elf_search with params: %s", out)
+	}
+	out, isErr = callTool(t, cs, "elf_query", map[string]any{"params": map[string]any{"depth": "minimal"}})
+	if isErr || !strings.Contains(out, "depth minimal") || strings.Contains(out, "Force push lost") {
+		t.Errorf("elf_query with params ignored them:\n%s", out)
+	}
+	if out, isErr := callTool(t, cs, "elf_record_heuristic", map[string]any{"params": map[string]any{"domain": "git", "rule": "Rule of thumb", "confidence": 0.4}}); isErr || w.fields["confidence"] != "0.4" {
+		t.Errorf("elf_record_heuristic with params: %s %+v", out, w.fields)
+	}
+	// Anything else beside params is the caller's own shape: left alone.
+	if out, isErr := callTool(t, cs, "elf_search", map[string]any{"query": "reflog", "params": map[string]any{"query": "force"}}); isErr || !strings.Contains(out, `"query": "reflog"`) {
+		t.Errorf("params beside other arguments: %s", out)
+	}
+}
+
+// TestLongArgumentError: an over-long argument is refused with a short
+// message; the SDK's schema check quotes the whole value, which must not
+// come back to the model's context whole.
+func TestLongArgumentError(t *testing.T) {
+	cs := connect(t, newRoot(t), &stubWriter{})
+	for _, args := range []map[string]any{
+		{"query": strings.Repeat("lock ", 20000)},
+		{"query": "lock", "domain": strings.Repeat("d", 100000)},
+	} {
+		out, isErr := callTool(t, cs, "elf_search", args)
+		if !isErr || !strings.Contains(out, "maxLength") {
+			t.Errorf("not refused for its length: %.200s", out)
+		}
+		if len(out) > 2*maxErrorText {
+			t.Errorf("error text is %d bytes long", len(out))
 		}
 	}
 }

@@ -89,21 +89,25 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 		o.MaxTokens = DefaultMaxTokens
 	}
 	nh, nl := depthLimits(o.Depth)
+	tx, err := d.snapshot(ctx)
+	if err != nil {
+		return Briefing{}, err
+	}
+	defer tx.Rollback()
 	var rel []Hit
 	if nh > 0 || nl > 0 {
-		var err error
-		if rel, err = d.relevantHits(ctx, o); err != nil {
+		if rel, err = relevantHits(ctx, tx, o); err != nil {
 			return Briefing{}, err
 		}
 	}
 	var tiers []tier
-	golden, _, err := d.queryItems(ctx, sqlGolden, maxGolden)
+	golden, _, err := queryItemsIn(ctx, tx, sqlGolden, maxGolden)
 	if err != nil {
 		return Briefing{}, fmt.Errorf("golden rules: %w", err)
 	}
 	tiers = append(tiers, tier{"golden", "Golden rules", golden})
 	if nh > 0 {
-		hs, err := d.heuristics(ctx, o, rel, nh)
+		hs, err := heuristics(ctx, tx, o, rel, nh)
 		if err != nil {
 			return Briefing{}, err
 		}
@@ -127,7 +131,7 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 		if nl == 0 {
 			break
 		}
-		items, err := d.learnings(ctx, o, rel, t.typ, nl)
+		items, err := learnings(ctx, tx, o, rel, t.typ, nl)
 		if err != nil {
 			return Briefing{}, err
 		}
@@ -139,10 +143,10 @@ func (d *DB) Context(ctx context.Context, o ContextOptions) (Briefing, error) {
 // heuristics returns the domain's non-golden heuristics, best first: those
 // relevant to the query or tags first (by relevance), then by
 // heuristicScore.
-func (d *DB) heuristics(ctx context.Context, o ContextOptions, rel []Hit, n int) ([]Item, error) {
+func heuristics(ctx context.Context, tx querier, o ContextOptions, rel []Hit, n int) ([]Item, error) {
 	// Read more than n so that the ranking in Go sees the candidates whose
 	// evidence lifts them past higher-confidence ones.
-	items, _, err := d.queryItems(ctx, sqlHeuristics, o.Domain, max(n*10, 200))
+	items, _, err := queryItemsIn(ctx, tx, sqlHeuristics, o.Domain, max(n*10, 200))
 	if err != nil {
 		return nil, fmt.Errorf("heuristics: %w", err)
 	}
@@ -181,8 +185,8 @@ func containsRef(items []Item, ref string) bool {
 
 // learnings returns up to n learnings of one type: relevant ones first (by
 // relevance), then the most recent.
-func (d *DB) learnings(ctx context.Context, o ContextOptions, rel []Hit, typ string, n int) ([]Item, error) {
-	recent, _, err := d.queryItems(ctx, sqlRecent, typ, o.Domain, n)
+func learnings(ctx context.Context, tx querier, o ContextOptions, rel []Hit, typ string, n int) ([]Item, error) {
+	recent, _, err := queryItemsIn(ctx, tx, sqlRecent, typ, o.Domain, n)
 	if err != nil {
 		return nil, fmt.Errorf("recent %ss: %w", typ, err)
 	}
@@ -227,7 +231,7 @@ const maxRelevant = 300
 // tags (any of their words), best first, in its domain; nil without a
 // query. One search serves every tier: the best matches are taken from the
 // full-text table alone (sqlSearchTop) and sorted into tiers in Go.
-func (d *DB) relevantHits(ctx context.Context, o ContextOptions) ([]Hit, error) {
+func relevantHits(ctx context.Context, tx querier, o ContextOptions) ([]Hit, error) {
 	text := relevanceQuery(o)
 	if text == "" {
 		return nil, nil
@@ -242,7 +246,7 @@ func (d *DB) relevantHits(ctx context.Context, o ContextOptions) ([]Hit, error) 
 		// word; BM25 puts the items that match most words first.
 		expr = m.or
 	}
-	items, scores, err := d.queryItems(ctx, sqlSearchTop, Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
+	items, scores, err := queryItemsIn(ctx, tx, sqlSearchTop, Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
 		expr, maxRelevant)
 	if err != nil {
 		return nil, ftsError(err, text)

@@ -2,8 +2,14 @@ package query
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/emergent-learning/elfsync/indexer"
 )
 
 func refsOf(s Section) []string {
@@ -136,6 +142,39 @@ func TestGet(t *testing.T) {
 	for _, bad := range []string{"../../etc/passwd", "/etc/passwd", "index.db", "memory/../x.md", ".git/config", "H-999", "failures/none.md", ""} {
 		if _, err := db.Get(ctx, bad); err == nil {
 			t.Errorf("Get(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestOtherSchemaVersion: an index another elfsync wrote (older, not yet
+// migrated, or newer) is refused at Open with what to do, not read until
+// a statement meets a missing table ("SQL logic error: no such table").
+func TestOtherSchemaVersion(t *testing.T) {
+	db := buildIndex(t, corpus)
+	root := filepath.Dir(db.MemoryDir())
+	db.Close()
+	path := filepath.Join(root, "memory", "index.db")
+	for _, v := range []int{1, indexer.SchemaVersion + 1} {
+		w, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Exec(fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		db, err := Open(context.Background(), root)
+		if err == nil {
+			db.Close()
+			t.Errorf("schema version %d: opened", v)
+			continue
+		}
+		want := "elfsync scan"
+		if v > indexer.SchemaVersion {
+			want = "newer elfsync"
+		}
+		if !errors.Is(err, ErrOtherSchema) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fmt.Sprint(v)) {
+			t.Errorf("schema version %d: %v", v, err)
 		}
 	}
 }

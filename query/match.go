@@ -89,6 +89,14 @@ type token struct {
 // lex splits text into words, phrases, prefix terms and operators, and
 // reports whether any FTS5 syntax was used.
 func lex(text string) ([]token, bool) {
+	// Control characters are white space here: FTS5 reads the expression
+	// as a C string, so a NUL would end it inside a quoted term.
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text)
 	var toks []token
 	syntax := false
 	// Phrases first: a balanced pair of double quotes. An odd quote is

@@ -62,16 +62,21 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		since = q.Since.UTC().Format("2006-01-02 15:04:05")
 	}
 	filtered := q.Type != "" || q.Domain != "" || since != "" || len(q.Tags) > 0
+	tx, err := d.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
 	run := func(expr string) ([]Item, []float64, error) {
 		if !filtered {
-			items, scores, err := d.queryItems(ctx, sqlSearchTop,
+			items, scores, err := queryItemsIn(ctx, tx, sqlSearchTop,
 				Weights.Title, Weights.Summary, Weights.Body, Weights.Rule, expr, limit)
 			return items, scores, ftsError(err, q.Text)
 		}
 		// Filtered: look among the best matches first, which is cheap;
 		// only when they hold too few that pass, join every match.
 		window := max(limit*20, 200)
-		items, scores, err := d.queryItems(ctx, sqlSearchTop,
+		items, scores, err := queryItemsIn(ctx, tx, sqlSearchTop,
 			Weights.Title, Weights.Summary, Weights.Body, Weights.Rule, expr, window)
 		if err != nil {
 			return nil, nil, ftsError(err, q.Text)
@@ -87,7 +92,7 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if len(keptItems) == limit || len(items) < window {
 			return keptItems, keptScores, nil
 		}
-		items, scores, err = d.queryItems(ctx, sqlSearch,
+		items, scores, err = queryItemsIn(ctx, tx, sqlSearch,
 			Weights.Title, Weights.Summary, Weights.Body, Weights.Rule,
 			expr, strings.ToLower(q.Type), q.Domain, since, string(tags), limit)
 		return items, scores, ftsError(err, q.Text)

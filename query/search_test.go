@@ -119,8 +119,9 @@ func TestHostileQueries(t *testing.T) {
 			}
 		})
 	}
-	// Plain text never fails.
-	for _, q := range []string{`error: database is locked`, `a-b-c`, `title:foo`, `'; DROP TABLE learnings; --`, `don't`, `100%`, `c++ && rm -rf /`} {
+	// Plain text never fails. FTS5 reads its expression as a C string, so
+	// a NUL (which MCP arguments can carry) once ended it mid-quote.
+	for _, q := range []string{`error: database is locked`, `a-b-c`, `title:foo`, `'; DROP TABLE learnings; --`, `don't`, `100%`, `c++ && rm -rf /`, "busy\x00 timeout", "wal\x00", "\x00\"x", "tab\tand\x1b[31mcolour"} {
 		if _, err := db.Search(context.Background(), Query{Text: q}); err != nil {
 			t.Errorf("%q: %v", q, err)
 		}

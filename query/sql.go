@@ -157,3 +157,7 @@ SELECT 0, ` + heuristicColumns + `
 FROM heuristics h
 WHERE h.filepath = ?1`
 )
+
+// sqlSchemaVersion reads the index's schema version (indexer.SchemaVersion
+// when it is the one these statements are written for).
+const sqlSchemaVersion = `PRAGMA user_version`

@@ -123,6 +123,10 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 	s.git = newGit(s.memDir)
 	out, err := s.git.out(ctx, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--show-prefix")
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped (Ctrl-C during start-up), not a missing repository.
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("%w: %v", ErrNoRepo, err)
 	}
 	lines := strings.Split(out, "\n")

@@ -104,8 +104,10 @@ func heuristicPath(ctx context.Context, root, ref string) (string, error) {
 		return "", fmt.Errorf("%s is a learning's id: %w", ref, ErrNotHeuristic)
 	}
 	db, err := query.Open(ctx, root)
-	if errors.Is(err, query.ErrNoIndex) && !isID {
-		return ref, nil // nothing indexed yet: the path is all there is
+	if (errors.Is(err, query.ErrNoIndex) || errors.Is(err, query.ErrOtherSchema)) && !isID {
+		// Nothing indexed yet, or an index the indexing that follows
+		// migrates: the path is all there is.
+		return ref, nil
 	}
 	if err != nil {
 		return "", err

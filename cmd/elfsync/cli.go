@@ -26,6 +26,9 @@ type cmdEnv struct {
 	stderr io.Writer
 	getenv func(string) string
 	now    func() time.Time
+	// onFlagSet, if set, is told of every flag set newFlagSet makes (the
+	// completion generator reads the flags from it).
+	onFlagSet func(*flag.FlagSet)
 }
 
 // command is one elfsync subcommand.
@@ -54,6 +57,7 @@ func commands() []command {
 		{"context", "the session briefing: golden rules, best heuristics, relevant failures", cmdContext},
 		{"heuristic", "validate|violate ID|PATH: add one to a heuristic's counter, in its file", cmdHeuristic},
 		{"mcp", "serve the memory to agents over the Model Context Protocol (stdio)", cmdMCP},
+		{"completion", "print a shell completion script: bash, zsh or fish", cmdCompletion},
 	}
 }
 
@@ -123,8 +127,12 @@ func globalFlagsLast(args []string) []string {
 func (e *cmdEnv) usage(w io.Writer) {
 	fmt.Fprintln(w, "elfsync keeps a folder of markdown memories in sync with a SQLite index and git.")
 	fmt.Fprintln(w, "\nUsage: elfsync <command> [flags]\n\nCommands:")
+	width := 0
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --root (default $ELF_HOME, else $ELF_BASE_PATH, else")
 	fmt.Fprintln(w, "~/.claude/emergent-learning), before or after the command name.")
@@ -143,6 +151,9 @@ func (e *cmdEnv) newFlagSet(name, synopsis, description string) (*flag.FlagSet, 
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: elfsync %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
 		printFlags(w, fs)
+	}
+	if e.onFlagSet != nil {
+		e.onFlagSet(fs)
 	}
 	return fs, root
 }

@@ -113,3 +113,35 @@ func TestList(t *testing.T) {
 		t.Errorf("list --type note: exit %d", r.code)
 	}
 }
+
+// TestLogDurationsHaveUnits: a duration in a log line says its unit,
+// either in its value ("1s") or in its name ("took_ms").
+func TestLogDurationsHaveUnits(t *testing.T) {
+	env := gitEnv(t)
+	root := filepath.Join(t.TempDir(), "root")
+	if r := elfsync(t, env, "init", "--root", root); r.code != 0 {
+		t.Fatalf("init: exit %d %s", r.code, r.stderr)
+	}
+	bare := filepath.Join(t.TempDir(), "shared.git")
+	git(t, env, root, "init", "-q", "--bare", "--", bare)
+	git(t, env, filepath.Join(root, "memory"), "remote", "add", "origin", bare)
+	w := startWatch(t, env, root, "--remote", "origin", "--sync-interval", "1s")
+	w.waitLog("syncing with the remote", "")
+	if code := w.stop(); code != 0 {
+		t.Fatalf("watch: exit %d", code)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, l := range w.lines {
+		if l["message"] == "syncing with the remote" && l["interval"] != "1s" {
+			t.Errorf("interval logged as %#v, want \"1s\"", l["interval"])
+		}
+		for _, k := range []string{"took", "waited", "merge"} {
+			if v, ok := l[k]; ok {
+				if _, isString := v.(string); !isString {
+					t.Errorf("%q logged %s as %#v: no unit", l["message"], k, v)
+				}
+			}
+		}
+	}
+}

@@ -48,7 +48,7 @@ Examples:
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
-		return err
+		return permissionHint(root, err)
 	}
 	defer db.Close()
 	b, err := db.Context(ctx, query.ContextOptions{

@@ -63,24 +63,6 @@ func usagef(format string, args ...any) error {
 	return mark(errUsage, fmt.Errorf(format, args...))
 }
 
-// exitError carries its own exit code.
-//
-// Deprecated: mark errors with a kind instead; this stays only until the
-// import command, which still returns it, moves to its own package.
-type exitError struct {
-	Code int
-	Err  error
-}
-
-func (e *exitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit %d", e.Code)
-	}
-	return e.Err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.Err }
-
 // exitCode maps a command's error to the process exit status and prints it
 // on stderr, once, prefixed with "elfsync: ".
 func exitCode(err error, stderr io.Writer) int {
@@ -88,15 +70,10 @@ func exitCode(err error, stderr io.Writer) int {
 		return 0
 	}
 	code, quiet := 1, false
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code, quiet = ee.Code, ee.Err == nil
-	} else {
-		for _, k := range exitCodes {
-			if errors.Is(err, k.kind) {
-				code, quiet = k.code, k.quiet
-				break
-			}
+	for _, k := range exitCodes {
+		if errors.Is(err, k.kind) {
+			code, quiet = k.code, k.quiet
+			break
 		}
 	}
 	if !quiet {

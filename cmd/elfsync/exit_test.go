@@ -26,7 +26,6 @@ func TestExitCode(t *testing.T) {
 		{"cannot check", mark(errCannotCheck, errors.New("status: boom")), 2, "elfsync: status: boom\n"},
 		{"wrapped kind", fmt.Errorf("outer: %w", usagef("inner")), 2, "elfsync: outer: inner\n"},
 		{"other", gone, 1, "elfsync: watch /r/memory: memory folder removed or renamed\n"},
-		{"legacy", &exitError{Code: 3, Err: errors.New("x")}, 3, "elfsync: x\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

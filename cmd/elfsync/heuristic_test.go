@@ -54,6 +54,10 @@ func TestHeuristicConcurrentBumps(t *testing.T) {
 	if v != int64(n) || x != 0 {
 		t.Errorf("after %d validations: times_validated %d, times_violated %d", n, v, x)
 	}
+	var rowV, rowX int64
+	if err := openDB(t, root).QueryRow(`SELECT times_validated, times_violated FROM heuristics WHERE filepath = 'memory/heuristics/h-git.md'`).Scan(&rowV, &rowX); err != nil || rowV != int64(n) || rowX != 0 {
+		t.Errorf("after %d validations the row says %d, %d (%v)", n, rowV, rowX, err)
+	}
 	// The last process to index read the final file: the index's view of
 	// the file (its ledger) is current, so status sees no drift.
 	if r := elfsync(t, env, "status", "--root", root, "--no-git"); r.code != 0 {

@@ -83,14 +83,14 @@ func cmdImport(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("import takes no arguments, got %q (did you mean --from %s?)", fs.Args(), fs.Arg(0))}
+		return usagef("import takes no arguments, got %q (did you mean --from %s?)", fs.Args(), fs.Arg(0))
 	}
 	if *from == "" {
-		return &exitError{Code: 2, Err: errors.New("import: --from OLD_ROOT is required")}
+		return usagef("import: --from OLD_ROOT is required")
 	}
 	root, err := e.resolveRoot(*rootFlag)
 	if err != nil {
-		return &exitError{Code: 2, Err: err}
+		return mark(errUsage, err)
 	}
 	log, err := lf.logger(e.stderr)
 	if err != nil {
@@ -100,7 +100,7 @@ func cmdImport(ctx context.Context, e *cmdEnv, args []string) error {
 		MaxSize: *maxSize, Log: log, Now: e.now})
 	var ue *legacy.UsageError
 	if errors.As(err, &ue) {
-		return &exitError{Code: 2, Err: ue.Err}
+		return mark(errUsage, ue.Err)
 	}
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func cmdImport(ctx context.Context, e *cmdEnv, args []string) error {
 		printImport(e, rep)
 	}
 	if n := rep.Summary[legacy.ActError]; n > 0 {
-		return &exitError{Code: 1, Err: fmt.Errorf("import: %d error(s); see the lines marked error", n)}
+		return fmt.Errorf("import: %d error(s); see the lines marked error", n)
 	}
 	return nil
 }

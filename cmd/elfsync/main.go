@@ -14,6 +14,8 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+
+	"github.com/rs/zerolog"
 )
 
 func main() {
@@ -24,6 +26,9 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(40 << 20)
 	}
+	// A duration in a log line carries its unit ("took":"36.49ms"), never
+	// a bare number a reader has to guess the unit of.
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
 	stopProfile := startProfile(os.Getenv("ELFSYNC_CPUPROFILE"))
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()

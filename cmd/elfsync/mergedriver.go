@@ -13,10 +13,10 @@ import (
 // the command list: git calls it, people do not).
 func cmdMergeDriver(ctx context.Context, e *cmdEnv, args []string) error {
 	if len(args) != 4 {
-		return &exitError{Code: 2, Err: fmt.Errorf("merge-driver takes BASE OURS THEIRS PATH (git's %%O %%A %%B %%P)")}
+		return usagef("merge-driver takes BASE OURS THEIRS PATH (git's %%O %%A %%B %%P)")
 	}
 	if err := remote.DriverMerge(ctx, args[0], args[1], args[2], args[3], frontmatter.DefaultMaxSize); err != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("merge-driver %s: %w", args[3], err)}
+		return fmt.Errorf("merge-driver %s: %w", args[3], err)
 	}
 	return nil
 }

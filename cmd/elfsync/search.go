@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/query"
 	"github.com/emergent-learning/elfsync/record"
 )
@@ -47,7 +48,12 @@ Examples:
 	if *limit < 1 || *limit > query.MaxLimit {
 		return usagef("search: --limit %d: want 1-%d", *limit, query.MaxLimit)
 	}
-	q := query.Query{Text: strings.Join(words, " "), Type: *typ, Domain: *domain, Tags: record.SplitTags(*tags), Limit: *limit}
+	q := query.Query{Text: strings.Join(words, " "), Domain: *domain, Tags: record.SplitTags(*tags), Limit: *limit}
+	if *typ != "" {
+		if q.Type = layout.TypeWord(*typ); q.Type == "" {
+			return usagef("search: --type %q: want one of %s", *typ, layout.Types(", "))
+		}
+	}
 	if *since != "" {
 		if q.Since, err = parseSince(*since, e.now()); err != nil {
 			return usagef("search: %w", err)
@@ -62,7 +68,7 @@ Examples:
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
-		return err
+		return permissionHint(root, err)
 	}
 	defer db.Close()
 	hits, err := db.Search(ctx, q)

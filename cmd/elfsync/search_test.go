@@ -59,6 +59,14 @@ func TestSearchCommand(t *testing.T) {
 	if r := elfsync(t, env, "search", "--root", root); r.code != 2 {
 		t.Errorf("no query: exit %d", r.code)
 	}
+	// A misspelt type is a usage error, not "no matches"; a folder name
+	// names its type.
+	if r := elfsync(t, env, "search", "--root", root, "--type", "falure", "lock"); r.code != 2 || !strings.Contains(r.stderr, "heuristic") {
+		t.Errorf("--type falure: exit %d %s", r.code, r.stderr)
+	}
+	if r := elfsync(t, env, "search", "--root", root, "--type", "Heuristics", "lock"); r.code != 0 || !strings.Contains(r.stdout, "Never delete a lock") {
+		t.Errorf("--type Heuristics: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := elfsync(t, env, "search", "--root", t.TempDir(), "x"); r.code == 0 || !strings.Contains(r.stderr, "elfsync scan") {
 		t.Errorf("no index: exit %d %s", r.code, r.stderr)
 	}

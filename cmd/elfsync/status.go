@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/remote"
@@ -74,7 +75,7 @@ func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (
 	case errors.Is(err, status.ErrNoMemory):
 		return rep, mark(errNoRoot, fmt.Errorf("root %s has no memory folder yet; to create it, run: elfsync init --root %s", root, shellQuote(root)))
 	case err != nil:
-		return rep, mark(errCannotCheck, err)
+		return rep, mark(errCannotCheck, permissionHint(root, err))
 	}
 	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
 		r := status.Remote(*rs)
@@ -82,6 +83,17 @@ func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (
 	}
 	rep.Conflicts = conflictCopies(root)
 	return rep, nil
+}
+
+// permissionHint adds to err, when the memory folder cannot be written,
+// that this is why (SQLite needs to write beside the index even to read
+// it, and says only "attempt to write a readonly database" or "unable to
+// open database file").
+func permissionHint(root string, err error) error {
+	if werr := doctor.Writable(filepath.Join(root, layout.MemoryDir)); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
+		return fmt.Errorf("%w (%v: give the user that runs elfsync write permission on it)", err, werr)
+	}
+	return err
 }
 
 // conflictCopies lists the conflict copies under root's memory/ with the

@@ -95,34 +95,31 @@ refused, or still moving); 2 usage.`)
 		return err
 	}
 	if rf.name == "" {
-		return &exitError{Code: 2, Err: errors.New("sync needs --remote NAME")}
+		return usagef("sync needs --remote NAME")
 	}
 	log, err := lf.logger(e.stderr)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(root); err != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("root %s: %w (create it with `elfsync init`)", root, err)}
-	}
 	lock, err := instance.Acquire(root)
 	if err != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("%w: it syncs by itself when started with --remote", err)}
+		return fmt.Errorf("%w: it syncs by itself when started with --remote", err)
 	}
 	defer lock.Release()
 
 	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: *maxSize, Logger: log})
 	if err != nil {
-		return &exitError{Code: 1, Err: err}
+		return err
 	}
 	defer ix.Close()
 	gf := gitFlags{ownsLock: true}
 	cm, err := gf.committer(ctx, root, log, ix.Title)
 	if err != nil {
-		return &exitError{Code: 1, Err: err}
+		return err
 	}
 	rs, err := rf.open(ctx, root, *maxSize, cm, log)
 	if err != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("sync: %w", err)}
+		return fmt.Errorf("sync: %w", err)
 	}
 	name, url, branch := rs.Remote()
 	sum := syncSummary{Remote: name, URL: url, Branch: branch, Conflicts: []string{}}
@@ -186,7 +183,7 @@ refused, or still moving); 2 usage.`)
 		printSync(e, sum)
 	}
 	if syncErr != nil {
-		return &exitError{Code: 1, Err: fmt.Errorf("sync %s: %s", name, sum.Error)}
+		return fmt.Errorf("sync %s: %s", name, sum.Error)
 	}
 	return nil
 }

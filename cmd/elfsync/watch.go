@@ -98,6 +98,9 @@ running pid.`)
 		cfg.Committer = cm
 		if rf.name != "" {
 			if rs, err = rf.open(ctx, root, *maxSize, cm, log); err != nil {
+				if ctx.Err() != nil {
+					return nil // SIGINT or SIGTERM during start-up: a clean stop
+				}
 				return err
 			}
 			// A follower: it syncs from the startup scan on, and pushes
