@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -124,9 +123,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := sum.WriteJSON(e.stdout); err != nil {
 			return err
 		}
 	} else {
