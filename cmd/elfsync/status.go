@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/emergent-learning/elfsync/doctor"
@@ -98,20 +97,9 @@ func permissionHint(root string, err error) error {
 // file it names).
 func conflictCopies(root string) []status.Conflict {
 	out := []status.Conflict{}
-	mem := filepath.Join(root, layout.MemoryDir)
-	_ = filepath.WalkDir(mem, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() && p != mem && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !remote.IsConflictCopy(d.Name()) {
-			return nil
-		}
+	for _, p := range remote.ConflictCopies(root) {
 		rel, _ := filepath.Rel(root, p)
 		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + shellQuote(p)})
-		return nil
-	})
+	}
 	return out
 }
