@@ -91,4 +91,11 @@
 // refused authentication or a lost push race leave local work going on;
 // Run backs off (the interval doubling, at most four intervals) and the
 // state shows the error.
+//
+// # Reports
+//
+// Report is the outcome of `elfsync sync` (Syncer.NewReport, Report.Add
+// per round), written for a person (WriteText) or as the JSON of `sync
+// --json` (WriteJSON). ConflictCopies lists the conflict copies kept under
+// memory/, for status and doctor.
 package remote
