@@ -94,8 +94,9 @@
 //
 // # Reports
 //
-// Report is the outcome of `elfsync sync` (Syncer.NewReport, Report.Add
-// per round), written for a person (WriteText) or as the JSON of `sync
+// Syncer.Sync is `elfsync sync`'s one-off run (commit, round, commit, a
+// second round when needed); its Report (Syncer.NewReport, Report.Add per
+// round) is written for a person (WriteText) or as the JSON of `sync
 // --json` (WriteJSON). ConflictCopies lists the conflict copies kept under
 // memory/, for status and doctor.
 package remote

@@ -1,7 +1,9 @@
 package remote
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -75,4 +77,42 @@ func (r Report) WriteText(w io.Writer) {
 	if r.InStep {
 		fmt.Fprintf(w, "in step with %s/%s\n", r.Remote, r.Branch)
 	}
+}
+
+// Sync brings the memory in step with the remote once, the way `elfsync
+// sync` does, and reports it. commit indexes and commits what memory/
+// holds; head returns the last commit. It commits first, then runs a
+// round, indexes and commits what the merge brought, and runs a second
+// round when that made a new local commit to push (a file the merge
+// brought that a local write changed meanwhile). The memory is in step
+// when no error stopped it and the sync state shows nothing ahead or
+// behind; otherwise the error is returned and, redacted, in Report.Error.
+func (s *Syncer) Sync(ctx context.Context, commit func() error, head func() string) (Report, error) {
+	r := s.NewReport()
+	syncErr := commit()
+	for round := 0; round < 2 && syncErr == nil; round++ {
+		before := head()
+		res, err := s.Round(ctx)
+		r.Add(res)
+		if err != nil {
+			syncErr = err
+			break
+		}
+		if err := commit(); err != nil {
+			syncErr = err
+			break
+		}
+		if after := head(); after == before || after == res.Pushed || after == res.Fetched {
+			break
+		}
+	}
+	st, _ := ReadStatus(ctx, s.cfg.Root)
+	r.InStep = syncErr == nil && st != nil && st.Ahead == 0 && st.Behind == 0
+	if syncErr == nil && !r.InStep {
+		syncErr = errors.New("not in step with the remote yet; run sync again")
+	}
+	if syncErr != nil {
+		r.Error = Redact(syncErr.Error())
+	}
+	return r, syncErr
 }

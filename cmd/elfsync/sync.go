@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -105,8 +104,6 @@ refused, or still moving); 2 usage.`)
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
-	sum := rs.NewReport()
-
 	commit := func() error {
 		if _, err := ix.Scan(ctx, nil); err != nil {
 			return fmt.Errorf("index: %w", err)
@@ -116,38 +113,11 @@ refused, or still moving); 2 usage.`)
 		_, err := cm.CommitAll(wctx)
 		return err
 	}
-	var syncErr error
-	if err := commit(); err != nil {
-		syncErr = err
+	head := func() string {
+		st, _ := cm.Status(ctx)
+		return st.LastCommit.Hash
 	}
-	// A second round when the first one's merge brought a file that a
-	// local write changed meanwhile (a new local commit to push).
-	for round := 0; round < 2 && syncErr == nil; round++ {
-		before, _ := headOf(ctx, cm)
-		res, err := rs.Round(ctx)
-		sum.Add(res)
-		if err != nil {
-			syncErr = err
-			break
-		}
-		// Index what the merge brought and commit what a local write
-		// merged into it.
-		if err := commit(); err != nil {
-			syncErr = err
-			break
-		}
-		if after, _ := headOf(ctx, cm); after == before || after == res.Pushed || after == res.Fetched {
-			break
-		}
-	}
-	st, _ := remote.ReadStatus(ctx, root)
-	sum.InStep = syncErr == nil && st != nil && st.Ahead == 0 && st.Behind == 0
-	if syncErr == nil && !sum.InStep {
-		syncErr = errors.New("not in step with the remote yet; run sync again")
-	}
-	if syncErr != nil {
-		sum.Error = remote.Redact(syncErr.Error())
-	}
+	sum, syncErr := rs.Sync(ctx, commit, head)
 	if *asJSON {
 		if err := sum.WriteJSON(e.stdout); err != nil {
 			return err
@@ -159,10 +129,4 @@ refused, or still moving); 2 usage.`)
 		return fmt.Errorf("sync %s: %s", sum.Remote, sum.Error)
 	}
 	return nil
-}
-
-// headOf returns the commit of the last commit the committer knows.
-func headOf(ctx context.Context, cm *committer.Committer) (string, error) {
-	st, err := cm.Status(ctx)
-	return st.LastCommit.Hash, err
 }
