@@ -47,9 +47,11 @@ func Acquire(root string) (*Lock, error) {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
 	// Read probes the lock by taking it for a moment (status, record and
-	// heuristic do, to tell whether a watcher runs), and a watcher that has
-	// just taken it has not written its pid yet: a lock held by a holder
-	// with no pid is retried for a short while before it counts as taken.
+	// heuristic do, to tell whether a watcher runs), a watcher that has
+	// just taken it has not written its pid yet, and a SIGKILLed watcher's
+	// pid stays in the file (and its lock with a git child between fork
+	// and exec for a moment): a lock whose holder has no live pid is
+	// retried for a short while before it counts as taken.
 	deadline := time.Now().Add(acquireGrace)
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		err := lockFile(f)
@@ -61,7 +63,7 @@ func Acquire(root string) (*Lock, error) {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		info := Read(root)
-		if info.PID != 0 {
+		if info.PID != 0 && alive(info.PID) {
 			f.Close()
 			return nil, fmt.Errorf("%w (pid %d, since %s; lock %s)", ErrRunning, info.PID, info.Started.Format(time.RFC3339), path)
 		}

@@ -3,7 +3,9 @@ package instance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,9 +71,17 @@ func TestAcquireBesideProbe(t *testing.T) {
 	if err := os.MkdirAll(root+"/memory", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// A prober: holds the lock of a file with no pid in it for 30 ms.
+	// A prober: holds the lock for 30 ms of a file that names a watcher
+	// that is gone (SIGKILLed: its pid stays in the file).
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
 	f, err := os.OpenFile(Path(root), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintf(f, `{"pid":%d,"started":"2026-01-01T00:00:00Z"}`+"\n", dead.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
 	if err := lockFile(f); err != nil {
