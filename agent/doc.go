@@ -42,7 +42,8 @@
 // once without them.
 //
 // Once is the same pipeline run once, for `elfsync scan` and `elfsync
-// init`: a full scan, then a commit of whatever differs.
+// init`: a full scan, then a commit of whatever differs. Its Summary
+// writes the scan's outputs (WriteText, and WriteJSON for `scan --json`).
 //
 // # Errors
 //

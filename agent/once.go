@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,4 +97,12 @@ func (s Summary) WriteText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "committed %d %s in %s\n", s.Committed.Paths, noun, committer.ShortHash(s.Committed.Commit))
 	}
+}
+
+// WriteJSON writes the summary as indented JSON, as `elfsync scan --json`
+// prints it.
+func (s Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
 }

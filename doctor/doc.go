@@ -11,6 +11,10 @@
 // elfsync ignores) created and removed to learn whether the memory folder
 // is writable, which permission bits alone cannot tell.
 //
+// PendingIsFine asks status whether flagged drift and uncommitted paths
+// are work a running watcher is still within its deadlines for, so doctor
+// and `elfsync status` agree on what is a problem.
+//
 // `elfsync doctor` prints the Checks; Run is separate so other front ends
 // can show the same findings.
 package doctor

@@ -7,6 +7,7 @@
 // Adopting a live framework database in place, at the root elfsync runs
 // on, is the indexer's job (it owns the schema); the framework's
 // multi-heuristic domain files are parsed by frontmatter.ParseSections,
-// which both use. The command line (flags, printing, exit codes) is
-// cmd/elfsync's.
+// which both use. The report's printing is here too (Report.WriteText,
+// Report.WriteJSON: the lines and JSON `elfsync import` prints); the
+// command line (flags, help, exit codes) is cmd/elfsync's.
 package legacy

@@ -16,7 +16,9 @@
 // to cut from.
 //
 // Output is deterministic for the same index: every ordering ends on a
-// unique key.
+// unique key. The outputs of the commands are written here too: hits as
+// text (WriteHits) or JSON (WriteHitsJSON), the briefing as Markdown or
+// JSON; ParseSince reads the --since forms (a date, 7d, 2w, 36h).
 //
 // The package does not parse the index's writes (indexer does), edit files
 // (edit does) or serve MCP (mcpserver does).

@@ -8,7 +8,8 @@
 // It owns the rules of recording (which fields each type takes, their
 // limits, the file's name) and the atomic write; and, for the commands that
 // read records straight from the files (check, list), Read and Walk, which
-// read a file the way the indexer does. It does not index or
+// read a file the way the indexer does, and WriteFields, the field listing
+// `elfsync check` prints. It does not index or
 // commit: the watcher and the committer see the new file like any other.
 // The command line and the MCP server both record through Write, so a
 // record made by an agent over MCP is byte for byte the one `elfsync

@@ -91,4 +91,12 @@
 // refused authentication or a lost push race leave local work going on;
 // Run backs off (the interval doubling, at most four intervals) and the
 // state shows the error.
+//
+// # Reports
+//
+// Syncer.Sync is `elfsync sync`'s one-off run (commit, round, commit, a
+// second round when needed); its Report (Syncer.NewReport, Report.Add per
+// round) is written for a person (WriteText) or as the JSON of `sync
+// --json` (WriteJSON). ConflictCopies lists the conflict copies kept under
+// memory/, for status and doctor.
 package remote

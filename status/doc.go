@@ -6,5 +6,6 @@
 // drift.
 //
 // It only reads. Report is the shape of `elfsync status --json`, a
-// contract pinned by cmd/elfsync/testdata/status.shape.json.
+// contract pinned by cmd/elfsync/testdata/status.shape.json; WriteText and
+// WriteJSON are the command's two outputs.
 package status

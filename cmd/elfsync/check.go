@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
@@ -47,40 +46,10 @@ Exit status: 0 every file is valid; 1 some file is invalid.`)
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s: ok (%s)\n", name, r.Type)
-		field := func(k, v string) {
-			if v != "" {
-				fmt.Fprintf(e.stdout, "  %-12s %s\n", k+":", v)
-			}
-		}
-		field("title", r.Title)
-		field("domain", r.Domain)
-		if r.Severity > 0 {
-			field("severity", fmt.Sprint(r.Severity))
-		}
-		field("tags", r.TagString())
-		field("created", r.Created.Format(time.RFC3339))
-		field("summary", oneLine(r.Summary, 100))
-		if r.Type == layout.TypeHeuristic {
-			field("rule", oneLine(r.Rule, 100))
-			field("explanation", oneLine(r.Explanation, 100))
-			if r.Confidence != nil {
-				field("confidence", fmt.Sprint(*r.Confidence))
-			}
-			field("source_type", r.SourceType)
-		}
-		field("other keys", r.Extra)
+		record.WriteFields(e.stdout, r)
 	}
 	if bad > 0 {
 		return mark(errNotInSync, nil)
 	}
 	return nil
-}
-
-// oneLine returns s on one line, cut to at most n characters.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

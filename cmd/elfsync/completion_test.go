@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/emergent-learning/elfsync/completion"
 )
 
 // completionCases are command lines being completed (the last word is the
@@ -175,15 +177,15 @@ func TestCompletionCoversCommands(t *testing.T) {
 			t.Errorf("bash completion has no case for %s", c.name)
 		}
 	}
-	watch := compCmd{}
+	watch := completion.Command{}
 	for _, c := range completionModel() {
-		if c.name == "watch" {
+		if c.Name == "watch" {
 			watch = c
 		}
 	}
 	for _, f := range []string{"root", "quiet", "max-wait", "log-file", "remote"} {
-		if !slices.ContainsFunc(watch.flags, func(cf compFlag) bool { return cf.name == f && cf.value }) {
-			t.Errorf("watch's flags %v lack --%s (with a value)", watch.flags, f)
+		if !slices.ContainsFunc(watch.Flags, func(cf completion.Flag) bool { return cf.Name == f && cf.TakesValue }) {
+			t.Errorf("watch's flags %v lack --%s (with a value)", watch.Flags, f)
 		}
 	}
 	var out, errb bytes.Buffer

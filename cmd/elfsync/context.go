@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 
@@ -60,15 +59,9 @@ Examples:
 	if err != nil {
 		return err
 	}
-	return writeBriefing(e.stdout, b, *format)
-}
-
-func writeBriefing(w io.Writer, b query.Briefing, format string) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(b)
+	if *format == "json" {
+		return b.WriteJSON(e.stdout)
 	}
-	_, err := io.WriteString(w, b.Markdown())
+	_, err = io.WriteString(e.stdout, b.Markdown())
 	return err
 }

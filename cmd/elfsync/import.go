@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/legacy"
 )
 
 // elfsync import brings an old framework memory folder across; the work
-// is package legacy's. This file is the command line: flags, the report's
-// printing, exit codes.
+// and the report's printing are package legacy's. This file is the
+// command line: flags, help and exit codes.
 
 const importHelp = `
 Bring an old Emergent Learning Framework memory folder (OLD_ROOT/memory and
@@ -107,48 +105,14 @@ func cmdImport(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	rep := im.Run(ctx)
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
+		if err := rep.WriteJSON(e.stdout); err != nil {
 			return err
 		}
 	} else {
-		printImport(e, rep)
+		rep.WriteText(e.stdout, e.stderr)
 	}
 	if n := rep.Summary[legacy.ActError]; n > 0 {
 		return fmt.Errorf("import: %d error(s); see the lines marked error", n)
 	}
 	return nil
-}
-
-func printImport(e *cmdEnv, r *legacy.Report) {
-	if r.DryRun {
-		fmt.Fprintln(e.stdout, "dry run: nothing is written; this is what import would do")
-	}
-	for _, a := range r.Actions {
-		line := fmt.Sprintf("%-16s", a.Action)
-		if a.Path != "" {
-			line += " " + a.Path
-		}
-		if a.Source != "" && a.Source != a.Path {
-			line += " (from " + a.Source + ")"
-		}
-		if a.Detail != "" {
-			line += ": " + a.Detail
-		}
-		fmt.Fprintln(e.stdout, strings.TrimRight(line, " "))
-	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(e.stderr, "elfsync import: warning: %s\n", w)
-	}
-	var parts []string
-	for _, act := range legacy.ActionOrder {
-		parts = append(parts, fmt.Sprintf("%s %d", act, r.Summary[act]))
-	}
-	verb := "imported"
-	if r.DryRun {
-		verb = "would import"
-	}
-	fmt.Fprintf(e.stdout, "%s %s into %s: %s\n", verb, r.From, r.Root, strings.Join(parts, ", "))
 }

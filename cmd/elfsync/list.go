@@ -37,7 +37,7 @@ status and elfsync check show why).`)
 			if r.Type == layout.TypeHeuristic {
 				title = r.Rule // which defaults to the title
 			}
-			fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%s\n", layout.RootRel(rel), r.Type, r.Domain, oneLine(title, 100))
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%s\n", layout.RootRel(rel), r.Type, r.Domain, record.OneLine(title, 100))
 		}
 		return nil
 	})

@@ -2,23 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/committer"
-	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
-	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/remote"
 )
 
@@ -124,9 +119,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := sum.WriteJSON(e.stdout); err != nil {
 			return err
 		}
 	} else {
@@ -141,10 +134,7 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 func openIndex(ctx context.Context, root string, maxSize int64, log zerolog.Logger) (*indexer.Index, error) {
 	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: maxSize, Logger: log})
 	if err != nil {
-		if werr := doctor.Writable(filepath.Join(root, layout.MemoryDir)); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w (%v: give the user that runs elfsync write permission on it)", err, werr)
-		}
-		return nil, err
+		return nil, permissionHint(root, err)
 	}
 	return ix, nil
 }

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/query"
@@ -55,7 +51,7 @@ Examples:
 		}
 	}
 	if *since != "" {
-		if q.Since, err = parseSince(*since, e.now()); err != nil {
+		if q.Since, err = query.ParseSince(*since, e.now()); err != nil {
 			return usagef("search: %w", err)
 		}
 	}
@@ -79,40 +75,13 @@ Examples:
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if hits == nil {
-			hits = []query.Hit{}
-		}
-		return enc.Encode(struct {
-			Query string      `json:"query"`
-			Hits  []query.Hit `json:"hits"`
-		}{q.Text, hits})
+		return query.WriteHitsJSON(e.stdout, q.Text, hits)
 	}
-	printHits(e.stdout, hits)
+	query.WriteHits(e.stdout, hits)
 	if len(hits) == 0 {
 		fmt.Fprintln(e.stderr, "no matches")
 	}
 	return nil
-}
-
-// printHits prints hits for a person.
-func printHits(w io.Writer, hits []query.Hit) {
-	for _, h := range hits {
-		fmt.Fprintf(w, "%2d. %-11s %s\n", h.Rank, h.Type, h.Title)
-		var facts []string
-		if h.Domain != "" {
-			facts = append(facts, h.Domain)
-		}
-		if len(h.Created) >= 10 {
-			facts = append(facts, h.Created[:10])
-		}
-		facts = append(facts, h.Ref)
-		fmt.Fprintf(w, "    %s  (%s)\n", h.Path, strings.Join(facts, "; "))
-		if h.Snippet != "" {
-			fmt.Fprintf(w, "    %s\n", h.Snippet)
-		}
-	}
 }
 
 // parseInterleaved parses flags that may come before, between or after the
@@ -137,28 +106,4 @@ func (e *cmdEnv) parseInterleaved(fs *flag.FlagSet, args []string) ([]string, er
 		args = fs.Args()[1:]
 	}
 	return append(words, rest...), nil
-}
-
-// parseSince reads --since: a date, an RFC 3339 time, or a duration back
-// from now (Go durations, plus d for days and w for weeks).
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
-		if v, err := strconv.Atoi(s[:n-1]); err == nil && v >= 0 {
-			day := 24 * time.Hour
-			if s[n-1] == 'w' {
-				day *= 7
-			}
-			return now.Add(-time.Duration(v) * day), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a date (2026-11-01), an RFC 3339 time or a duration (36h, 7d, 2w)", s)
 }

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/emergent-learning/elfsync/doctor"
@@ -54,9 +52,7 @@ behind the files); 2 error. Invalid files are reported but are not drift.`)
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := rep.WriteJSON(e.stdout); err != nil {
 			return err
 		}
 	} else {
@@ -101,20 +97,9 @@ func permissionHint(root string, err error) error {
 // file it names).
 func conflictCopies(root string) []status.Conflict {
 	out := []status.Conflict{}
-	mem := filepath.Join(root, layout.MemoryDir)
-	_ = filepath.WalkDir(mem, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() && p != mem && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !remote.IsConflictCopy(d.Name()) {
-			return nil
-		}
+	for _, p := range remote.ConflictCopies(root) {
 		rel, _ := filepath.Rel(root, p)
 		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + shellQuote(p)})
-		return nil
-	})
+	}
 	return out
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -16,21 +14,6 @@ import (
 	"github.com/emergent-learning/elfsync/instance"
 	"github.com/emergent-learning/elfsync/remote"
 )
-
-// syncSummary is what `elfsync sync --json` prints.
-type syncSummary struct {
-	Remote      string   `json:"remote"`
-	URL         string   `json:"url"`
-	Branch      string   `json:"branch"`
-	InStep      bool     `json:"in_step"`
-	Merged      string   `json:"merged,omitempty"`
-	FastForward bool     `json:"fast_forward,omitempty"`
-	Pushed      string   `json:"pushed,omitempty"`
-	Landed      int      `json:"landed"`
-	Conflicts   []string `json:"conflicts"`
-	Refused     int      `json:"refused"`
-	Error       string   `json:"error,omitempty"`
-}
 
 // remoteFlags are the sharing settings of sync and watch.
 type remoteFlags struct {
@@ -121,9 +104,6 @@ refused, or still moving); 2 usage.`)
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
-	name, url, branch := rs.Remote()
-	sum := syncSummary{Remote: name, URL: url, Branch: branch, Conflicts: []string{}}
-
 	commit := func() error {
 		if _, err := ix.Scan(ctx, nil); err != nil {
 			return fmt.Errorf("index: %w", err)
@@ -133,86 +113,20 @@ refused, or still moving); 2 usage.`)
 		_, err := cm.CommitAll(wctx)
 		return err
 	}
-	var syncErr error
-	if err := commit(); err != nil {
-		syncErr = err
+	head := func() string {
+		st, _ := cm.Status(ctx)
+		return st.LastCommit.Hash
 	}
-	// A second round when the first one's merge brought a file that a
-	// local write changed meanwhile (a new local commit to push).
-	for round := 0; round < 2 && syncErr == nil; round++ {
-		before, _ := headOf(ctx, cm)
-		res, err := rs.Round(ctx)
-		sum.Landed += res.Landed
-		sum.Conflicts = append(sum.Conflicts, res.Conflicts...)
-		sum.Refused += res.Skipped
-		if res.Merged != "" {
-			sum.Merged, sum.FastForward = res.Merged, res.FastForward
-		}
-		if res.Pushed != "" {
-			sum.Pushed = res.Pushed
-		}
-		if err != nil {
-			syncErr = err
-			break
-		}
-		// Index what the merge brought and commit what a local write
-		// merged into it.
-		if err := commit(); err != nil {
-			syncErr = err
-			break
-		}
-		if after, _ := headOf(ctx, cm); after == before || after == res.Pushed || after == res.Fetched {
-			break
-		}
-	}
-	st, _ := remote.ReadStatus(ctx, root)
-	sum.InStep = syncErr == nil && st != nil && st.Ahead == 0 && st.Behind == 0
-	if syncErr == nil && !sum.InStep {
-		syncErr = errors.New("not in step with the remote yet; run sync again")
-	}
-	if syncErr != nil {
-		sum.Error = remote.Redact(syncErr.Error())
-	}
+	sum, syncErr := rs.Sync(ctx, commit, head)
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := sum.WriteJSON(e.stdout); err != nil {
 			return err
 		}
 	} else {
-		printSync(e, sum)
+		sum.WriteText(e.stdout)
 	}
 	if syncErr != nil {
-		return fmt.Errorf("sync %s: %s", name, sum.Error)
+		return fmt.Errorf("sync %s: %s", sum.Remote, sum.Error)
 	}
 	return nil
-}
-
-// headOf returns the commit of the last commit the committer knows.
-func headOf(ctx context.Context, cm *committer.Committer) (string, error) {
-	st, err := cm.Status(ctx)
-	return st.LastCommit.Hash, err
-}
-
-func printSync(e *cmdEnv, s syncSummary) {
-	w := e.stdout
-	if s.Merged != "" {
-		how := "merged"
-		if s.FastForward {
-			how = "fast-forwarded to"
-		}
-		fmt.Fprintf(w, "%s %s/%s (%s): %d files updated\n", how, s.Remote, s.Branch, committer.ShortHash(s.Merged), s.Landed)
-	}
-	for _, c := range s.Conflicts {
-		fmt.Fprintf(w, "conflict: kept both versions; theirs is %s\n", c)
-	}
-	if s.Refused > 0 {
-		fmt.Fprintf(w, "refused %d changes from the remote (dot-files, symlinks, submodules, the index)\n", s.Refused)
-	}
-	if s.Pushed != "" {
-		fmt.Fprintf(w, "pushed %s to %s (%s)\n", committer.ShortHash(s.Pushed), s.Remote, s.URL)
-	}
-	if s.InStep {
-		fmt.Fprintf(w, "in step with %s/%s\n", s.Remote, s.Branch)
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/instance"
+	"github.com/emergent-learning/elfsync/remote"
 	"github.com/emergent-learning/elfsync/status"
 )
 
@@ -34,10 +35,10 @@ func newSyncHost(t *testing.T, env []string, bare string) *syncHost {
 	return h
 }
 
-func (h *syncHost) sync() syncSummary {
+func (h *syncHost) sync() remote.Report {
 	h.t.Helper()
 	r := elfsync(h.t, h.env, "sync", "--root", h.root, "--remote", "origin", "--json")
-	var s syncSummary
+	var s remote.Report
 	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 		h.t.Fatalf("sync --json: %v\n%s\n%s", err, r.stdout, r.stderr)
 	}
