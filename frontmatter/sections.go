@@ -20,7 +20,9 @@ import (
 // appends the section with the row's id. Each section is one record whose
 // id is <id>. elfsync keeps the counters and the golden flag of such a
 // heuristic in the same bold style ("**Validated**:", "**Violated**:",
-// "**Golden**:"), so nothing lives only in the database.
+// "**Golden**:"), so nothing lives only in the database; a counter bumped
+// by elfsync also gets its per-host tally ("**Validated by**: {base: 3,
+// h-3f9a2c1b: 2}"), so merges across machines keep every increment.
 
 // Section is one "## H-<id>: <rule>" section of a domain file.
 type Section struct {
@@ -35,6 +37,11 @@ type Section struct {
 	Validated *int64
 	Violated  *int64
 	Golden    *bool
+	// ValidatedBy and ViolatedBy are the counters' per-host tallies
+	// ("**Validated by**: {base: 3, h-3f9a2c1b: 2}"), nil when the section
+	// has none; see "Counters across machines".
+	ValidatedBy Tally
+	ViolatedBy  Tally
 	// Text is the section's text, heading included, for full-text search.
 	Text string
 }
@@ -109,8 +116,8 @@ func DomainOf(rel, domain string) string {
 // ParseSections reads a domain file: the domain of its "# Heuristics:
 // <domain>" heading ("" when there is none) and its "## H-<n>: <rule>"
 // sections. In a section, bold "**Confidence**:", "**Source**:",
-// "**Created**:", "**Validated**:", "**Violated**:" and "**Golden**:"
-// lines set those fields; the remaining text up to a "---" line or the
+// "**Created**:", "**Validated**:", "**Violated**:", "**Validated by**:",
+// "**Violated by**:" and "**Golden**:" lines set those fields; the remaining text up to a "---" line or the
 // next heading is the explanation.
 func ParseSections(data []byte) (string, []Section) {
 	text := normalizeText(data)
@@ -194,6 +201,14 @@ func sectionField(s *Section, key, value string) bool {
 		if n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64); err == nil && n >= 0 {
 			s.Violated = &n
 		}
+	case "validated_by":
+		if t, ok := ParseTallyText(value); ok {
+			s.ValidatedBy = t
+		}
+	case "violated_by":
+		if t, ok := ParseTallyText(value); ok {
+			s.ViolatedBy = t
+		}
 	case "golden", "is_golden":
 		switch strings.ToLower(strings.TrimSpace(value)) {
 		case "true", "yes", "1":
@@ -254,20 +269,57 @@ func SectionRecord(rel, domain string, s Section, modTime time.Time) Record {
 	if r.Created.IsZero() {
 		r.Created = modTime
 	}
-	if s.Validated != nil {
-		r.TimesValidated = *s.Validated
-		r.ValidatedBy = Tally{TallyBase: *s.Validated}
-	}
-	if s.Violated != nil {
-		r.TimesViolated = *s.Violated
-		r.ViolatedBy = Tally{TallyBase: *s.Violated}
-	}
+	r.TimesValidated, r.ValidatedBy = SectionCounter(s.Validated, s.ValidatedBy)
+	r.TimesViolated, r.ViolatedBy = SectionCounter(s.Violated, s.ViolatedBy)
 	return r
+}
+
+// SectionCounter is a section counter's value and tally from its plain
+// "**Validated**:" number (nil when absent) and its "**Validated by**:"
+// tally, as in frontmatter: the plain number wins, and a tally that sums
+// to something else keeps the difference in TallyBase.
+func SectionCounter(plain *int64, t Tally) (int64, Tally) {
+	switch {
+	case plain == nil && t == nil:
+		return 0, nil
+	case plain == nil:
+		return t.Sum(), t
+	default:
+		if n := Normalize(t, *plain); n != nil {
+			return *plain, n
+		}
+		return *plain, Tally{TallyBase: *plain}
+	}
+}
+
+// ParseTallyText reads a tally written on one line as a flow mapping,
+// "{base: 3, h-3f9a2c1b: 2}": host keys to whole numbers (≥ 0 but for
+// base). ok is false for anything else.
+func ParseTallyText(s string) (Tally, bool) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "{") || !strings.HasSuffix(s, "}") {
+		return nil, false
+	}
+	t := Tally{}
+	inner := strings.TrimSpace(s[1 : len(s)-1])
+	if inner == "" {
+		return t, true
+	}
+	for _, part := range strings.Split(inner, ",") {
+		k, v, ok := strings.Cut(part, ":")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if _, dup := t[k]; !ok || err != nil || !ValidTallyKey(k) || dup || (n < 0 && k != TallyBase) {
+			return nil, false
+		}
+		t[k] = n
+	}
+	return t, true
 }
 
 // SectionField is one bold line to set in a section.
 type SectionField struct {
-	Label string // "Validated", "Violated", "Golden", "Confidence"
+	Label string // "Validated", "Validated by", "Violated", "Violated by", "Golden", "Confidence"
 	Value string // one line, no control characters
 }
 
@@ -323,13 +375,32 @@ func SetSectionFields(data []byte, id int64, fields []SectionField) ([]byte, err
 		last = i
 	}
 	var add []string
+	after := map[int][]string{} // a tally line goes right after its counter's line
 	for _, f := range fields {
 		line := "**" + f.Label + "**: " + f.Value
 		if i, ok := labels[boldKey(f.Label)]; ok {
 			lines[i] = line
 			continue
 		}
+		if base, ok := strings.CutSuffix(boldKey(f.Label), "_by"); ok {
+			if i, ok := labels[base]; ok {
+				after[i] = append(after[i], line)
+				continue
+			}
+		}
 		add = append(add, line)
+	}
+	if len(after) > 0 {
+		out := make([]string, 0, len(lines)+len(after))
+		oldLast := last
+		for i, l := range lines {
+			out = append(out, l)
+			out = append(out, after[i]...)
+			if i == oldLast {
+				last = len(out) - 1
+			}
+		}
+		lines = out
 	}
 	if len(add) > 0 {
 		at := last + 1
@@ -418,4 +489,42 @@ func SetSectionRule(data []byte, id int64, rule string) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("section H-%d: the rule %q does not read back", id, rule)
+}
+
+// BumpSection adds n to a counter of the section "## H-<id>" of a domain
+// file (times_violated when violated, else times_validated), in host's
+// tally, and returns the file and the section's counters after it.
+func BumpSection(data []byte, id int64, violated bool, host string, n int64) (out []byte, validated, violatedN int64, err error) {
+	_, secs := ParseSections(data)
+	var cur *Section
+	for i := range secs {
+		if secs[i].ID == id {
+			cur = &secs[i]
+			break
+		}
+	}
+	if cur == nil {
+		return nil, 0, 0, fmt.Errorf("no section H-%d", id)
+	}
+	label, plain, tally := "Validated", cur.Validated, cur.ValidatedBy
+	if violated {
+		label, plain, tally = "Violated", cur.Violated, cur.ViolatedBy
+	}
+	have, tally := SectionCounter(plain, tally)
+	t, err := Bump(tally, have, host, n)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	out, err = SetSectionFields(data, id, []SectionField{{Label: label, Value: strconv.FormatInt(t.Sum(), 10)}, {Label: label + " by", Value: t.String()}})
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	validated, _ = SectionCounter(cur.Validated, cur.ValidatedBy)
+	violatedN, _ = SectionCounter(cur.Violated, cur.ViolatedBy)
+	if violated {
+		violatedN = t.Sum()
+	} else {
+		validated = t.Sum()
+	}
+	return out, validated, violatedN, nil
 }

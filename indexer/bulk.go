@@ -100,27 +100,41 @@ func scanIDs(ctx context.Context, tx *sql.Tx, q string, args []any, byPath map[s
 	return rows.Err()
 }
 
-// writeSearch writes the full-text entries of bulk-inserted ops. They go
-// one row per statement, after every other statement of the transaction:
-// FTS5 flushes its pending segment to disk whenever a statement opens a
-// savepoint, and both interleaved statements and multi-row inserts open
-// one, which cost a segment per row (or per 50 rows) instead of one per
-// batch.
-func writeSearch(ctx context.Context, tx *sql.Tx, ops []*op) error {
-	st, err := tx.PrepareContext(ctx, upsertSearch)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, o := range ops {
-		if o.searchID == 0 {
-			continue
+// searchDoc is one full-text row: a record's key, its row and its text.
+type searchDoc struct {
+	key, tbl                   string
+	rowID                      int64
+	title, summary, body, rule string
+}
+
+// docRows is how many full-text rows one statement writes (7 parameters
+// each, well under SQLite's 32,766).
+const docRows = 100
+
+// writeDocs writes the waiting full-text rows, many per statement.
+//
+// The triggers on search_docs make every write to it a statement that may
+// need rolling back half-way, so it opens a statement savepoint, and FTS5
+// writes its pending in-memory segment to disk at every savepoint. One
+// row per statement made a segment per record (20,000 on a cold scan),
+// and merging those cost more than tokenizing the text. So the rows of a
+// flush wait in s.docs and go in at the end, docRows per statement; an
+// immediate delete from search_docs writes the waiting rows first, so
+// the order of the flush's writes is kept.
+func (s *stmts) writeDocs(ctx context.Context) error {
+	for len(s.docs) > 0 {
+		n := min(len(s.docs), docRows)
+		args := make([]any, 0, n*7)
+		for _, d := range s.docs[:n] {
+			args = append(args, d.key, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
 		}
-		r := &o.p.rec
-		fp := rootRel(o.rel)
-		if _, err := st.ExecContext(ctx, fp, "learnings", o.searchID, r.Title, r.Summary, r.Body, r.Rule); err != nil {
-			return fmt.Errorf("%s: %w", fp, err)
+		q := `INSERT INTO search_docs (elf_key, tbl, row_id, title, summary, body, rule) VALUES ` +
+			placeholders(n, 7, "") + upsertSearchTail
+		if _, err := s.tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: %w", s.docs[0].key, err)
 		}
+		s.docs = s.docs[n:]
 	}
+	s.docs = s.docs[:0]
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -26,17 +27,28 @@ type Drift struct {
 	Rows        int         `json:"rows"`         // rows in learnings and heuristics
 	MissingRows []string    `json:"missing_rows"` // files with no row that the index has not judged invalid
 	OrphanRows  []string    `json:"orphan_rows"`  // rows with no file
-	StaleRows   []string    `json:"stale_rows"`   // rows that differ from their file (file edited, row changed by a tool, row refused)
+	StaleRows   []string    `json:"stale_rows"`   // rows that differ from their file (file edited, row changed by a tool)
+	Refused     []Refused   `json:"refused"`      // rows another process wrote that cannot be written into a file, with why
 	ForeignRows int         `json:"foreign_rows"` // the framework's own rows (no elfsync key: outside memory/, or waiting for their file); not drift
 	Invalid     []FileError `json:"invalid"`      // files that do not parse (reported, not drift)
 	LastScan    time.Time   `json:"-"`
 	IndexExists bool        `json:"-"`
 }
 
+// Refused is a row whose direct write was refused by write-back (an
+// unsafe path, text a file cannot hold): kept in the database as it is,
+// drift until the row is repaired or its file rewritten.
+type Refused struct {
+	Table  string `json:"table"`
+	ID     int64  `json:"id"`
+	Path   string `json:"path"` // the record's file, else the row's filepath as written ("" for none)
+	Reason string `json:"reason"`
+}
+
 // InSync reports whether the index matches the files. Invalid files are not
 // drift.
 func (d *Drift) InSync() bool {
-	return len(d.MissingRows) == 0 && len(d.OrphanRows) == 0 && len(d.StaleRows) == 0
+	return len(d.MissingRows) == 0 && len(d.OrphanRows) == 0 && len(d.StaleRows) == 0 && len(d.Refused) == 0
 }
 
 // Check compares the index of the memory folder under root with the files,
@@ -49,11 +61,13 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 	}
 	memDir := filepath.Join(root, MemoryDir)
 	dbPath := filepath.Join(memDir, DBName)
-	d := Drift{MissingRows: []string{}, OrphanRows: []string{}, StaleRows: []string{}, Invalid: []FileError{}}
+	d := Drift{MissingRows: []string{}, OrphanRows: []string{}, StaleRows: []string{}, Refused: []Refused{}, Invalid: []FileError{}}
 	if _, err := os.Stat(memDir); err != nil {
 		return d, fmt.Errorf("memory folder: %w", err)
 	}
-	// The walk runs while the index is read.
+	// The walk runs while the index is read. A file the index read as
+	// holding no record (a domain file whose last section was removed, or
+	// that the framework's MCP server just created) is not missing a row.
 	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("")
 	ledger := map[string]*entry{}
 	rows := map[string]bool{}
@@ -76,20 +90,22 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
 			return d, err
 		}
+		// A record's file is its key's (a row's filepath is another
+		// process's to write, NULL included).
 		r, err := db.QueryContext(ctx, `
-SELECT filepath FROM learnings WHERE elf_key IS NOT NULL
-UNION ALL SELECT filepath FROM heuristics WHERE elf_key IS NOT NULL
-UNION ALL SELECT filepath FROM decisions WHERE elf_key IS NOT NULL`)
+SELECT elf_key FROM learnings WHERE elf_key IS NOT NULL
+UNION ALL SELECT elf_key FROM heuristics WHERE elf_key IS NOT NULL
+UNION ALL SELECT elf_key FROM decisions WHERE elf_key IS NOT NULL`)
 		if err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
 		}
 		for r.Next() {
-			var fp string
-			if err := r.Scan(&fp); err != nil {
+			var key string
+			if err := r.Scan(&key); err != nil {
 				r.Close()
 				return d, err
 			}
-			rows[fp] = true
+			rows[rootRel(keyFile(key))] = true
 			d.Rows++
 		}
 		r.Close()
@@ -103,8 +119,8 @@ UNION ALL SELECT filepath FROM decisions WHERE elf_key IS NOT NULL`)
 		// Rows another process changed whose change is not written back
 		// into the file yet differ from their files.
 		pending, err := db.QueryContext(ctx, `
-SELECT DISTINCT r.filepath FROM elf_changes c JOIN learnings r ON c.tbl = 'learnings' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL
-UNION SELECT DISTINCT r.filepath FROM elf_changes c JOIN heuristics r ON c.tbl = 'heuristics' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL`)
+SELECT DISTINCT r.elf_key FROM elf_changes c JOIN learnings r ON c.tbl = 'learnings' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL
+UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 'heuristics' AND r.id = c.row_id WHERE r.elf_key IS NOT NULL`)
 		if err != nil {
 			return d, fmt.Errorf("read pending changes: %w", err)
 		}
@@ -112,19 +128,13 @@ UNION SELECT DISTINCT r.filepath FROM elf_changes c JOIN heuristics r ON c.tbl =
 		if err != nil {
 			return d, err
 		}
-		d.StaleRows = append(d.StaleRows, stale...)
-		// Rows whose change was refused (unsafe to write into a file).
-		refused, err := db.QueryContext(ctx, `
-SELECT coalesce(r.filepath, 'learnings#' || r.id) FROM elf_refused x JOIN learnings r ON x.tbl = 'learnings' AND r.id = x.row_id
-UNION SELECT coalesce(r.filepath, 'heuristics#' || r.id) FROM elf_refused x JOIN heuristics r ON x.tbl = 'heuristics' AND r.id = x.row_id`)
-		if err != nil {
-			return d, fmt.Errorf("read refused rows: %w", err)
+		for _, key := range stale {
+			d.StaleRows = append(d.StaleRows, rootRel(keyFile(key)))
 		}
-		bad, err := scanPaths(refused)
-		if err != nil {
+		// Rows whose change was refused (unsafe to write into a file).
+		if d.Refused, err = queryRefused(ctx, db); err != nil {
 			return d, err
 		}
-		d.StaleRows = append(d.StaleRows, bad...)
 		invalid, err := queryInvalid(ctx, db)
 		if err != nil {
 			return d, err
@@ -174,7 +184,7 @@ UNION SELECT coalesce(r.filepath, 'heuristics#' || r.id) FROM elf_refused x JOIN
 		switch {
 		case e.hasErr:
 			d.Invalid = append(d.Invalid, FileError{Path: fp})
-		case !rows[fp]:
+		case !rows[fp] && e.nrec > 0:
 			d.MissingRows = append(d.MissingRows, fp)
 		}
 	})
@@ -192,7 +202,33 @@ UNION SELECT coalesce(r.filepath, 'heuristics#' || r.id) FROM elf_refused x JOIN
 	sort.Strings(d.MissingRows)
 	sort.Strings(d.OrphanRows)
 	sort.Strings(d.StaleRows)
+	d.StaleRows = slices.Compact(d.StaleRows) // a file's sections, a row both pending and refused
 	return d, nil
+}
+
+// queryRefused lists the refused rows with their reasons.
+func queryRefused(ctx context.Context, db *sql.DB) ([]Refused, error) {
+	rows, err := db.QueryContext(ctx, `
+SELECT x.tbl, x.row_id, coalesce(r.elf_key, ''), coalesce(r.filepath, ''), coalesce(x.reason, '') FROM elf_refused x JOIN learnings r ON x.tbl = 'learnings' AND r.id = x.row_id
+UNION ALL SELECT x.tbl, x.row_id, coalesce(r.elf_key, ''), coalesce(r.filepath, ''), coalesce(x.reason, '') FROM elf_refused x JOIN heuristics r ON x.tbl = 'heuristics' AND r.id = x.row_id
+ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("read refused rows: %w", err)
+	}
+	defer rows.Close()
+	out := []Refused{}
+	for rows.Next() {
+		var r Refused
+		var key string
+		if err := rows.Scan(&r.Table, &r.ID, &key, &r.Path, &r.Reason); err != nil {
+			return nil, fmt.Errorf("read refused rows: %w", err)
+		}
+		if key != "" {
+			r.Path = rootRel(keyFile(key))
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // hashFile hashes what the indexer hashes: at most maxSize+1 bytes.

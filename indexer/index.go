@@ -72,6 +72,10 @@ type Index struct {
 	restoreIDs map[string]int64
 	// refused remembers rows write-back refused, to log each once.
 	refused map[string]bool
+	// placed are the heuristics write-back gave a file of their own after
+	// their grace, by id, so a "## H-<id>" section appended late takes
+	// the row over (see takeOverPlaced).
+	placed map[int64]placedFile
 	// tombs keep the ids of vanished files' rows for a while, by content
 	// hash, so a file moved in two watcher batches keeps its id.
 	tombs map[string]tomb
@@ -105,6 +109,7 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 		restoreIDs: map[string]int64{},
 		tombs:      map[string]tomb{},
 		refused:    map[string]bool{},
+		placed:     map[int64]placedFile{},
 	}
 	ix.dbPath = filepath.Join(ix.memDir, DBName)
 	if err := os.MkdirAll(ix.memDir, 0o755); err != nil {

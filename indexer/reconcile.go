@@ -90,6 +90,9 @@ func (ix *Index) guard(ctx context.Context, op func() (Result, error)) (Result, 
 		if err == nil {
 			res, err = ix.exportClaimed(ctx, res)
 		}
+		if err == nil && len(ix.placed) > 0 {
+			err = ix.takeOverPlaced(ctx)
+		}
 		if !isCorrupt(err) {
 			return res, err
 		}

@@ -589,6 +589,11 @@ func migrate(ctx context.Context, db *sql.DB) (adopted bool, err error) {
 	case kindForeign:
 		return false, fmt.Errorf("%w: not an elfsync or framework index, or from a newer elfsync", errUnusable)
 	}
+	if kind == kindEmpty {
+		if err := setPageSize(ctx, db); err != nil {
+			return false, fmt.Errorf("migrate schema: %w", err)
+		}
+	}
 	// Foreign keys are the framework's business, and the rebuilds below
 	// drop and rename tables other tables refer to.
 	if _, err := db.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
@@ -643,6 +648,35 @@ func migrate(ctx context.Context, db *sql.DB) (adopted bool, err error) {
 		return false, fmt.Errorf("migrate schema to version %d: %w", SchemaVersion, err)
 	}
 	return kind == kindFramework, nil
+}
+
+// pageSize is the page size of a new index. With SQLite's default 4096, a
+// search_docs row (a record's text, a few KiB) shares its page with
+// little else and most pages were a third empty: 67 MB of pages for 45 MB
+// of text on the 20k corpus. Every SQLite reads any page size.
+const pageSize = 8192
+
+// setPageSize gives a new, empty index pageSize. The page size of a
+// database in WAL mode is fixed, and the connection's DSN has already
+// turned WAL on (writing the header), so it leaves WAL, sets the size,
+// rewrites the empty file and turns WAL back on. Another connection to
+// the new file makes leaving WAL fail: the index then keeps the default
+// size, which only costs space.
+func setPageSize(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `PRAGMA journal_mode = DELETE`); err == nil {
+		// PRAGMA takes no bound parameters; the size is our constant.
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err == nil {
+			_, _ = db.ExecContext(ctx, `VACUUM`)
+		}
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return fmt.Errorf("set WAL mode: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("set WAL mode: journal mode is %s", mode)
+	}
+	return nil
 }
 
 // classify looks at user_version and the tables present.

@@ -70,6 +70,15 @@ func TestFrameworkHeuristicInsertThenSection(t *testing.T) {
 	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE id = ? AND elf_key = ?`, id, "memory/heuristics/git.md#H-"+itoa(id)); n != 1 {
 		t.Errorf("the section did not claim row %d", id)
 	}
+	// The write-back of the INSERT (the row is the section's now) leaves
+	// the row as a rebuild would have it, and status can read it.
+	scan(t, ix)
+	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE id = ? AND filepath = 'memory/heuristics/git.md' AND title IS NOT NULL`, id); n != 1 {
+		t.Errorf("row %d has no filepath or title after its section claimed it", id)
+	}
+	if d, err := Check(context.Background(), root, 0); err != nil || !d.InSync() {
+		t.Errorf("check = %+v, %v; want in sync", d, err)
+	}
 	// A second section, then one removed: rows follow.
 	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sectionText(itoa(id), "Rebase before you push") + sectionText("40", "Sign your tags")})
 	ix.Sync(context.Background(), []string{"heuristics/git.md"})
@@ -364,5 +373,57 @@ func TestSectionIDsSurviveRebuildAndRename(t *testing.T) {
 	scan(t, ix)
 	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE ((id = 3 AND rule = 'Three') OR (id = 4 AND rule = 'Four')) AND filepath = 'memory/heuristics/git2.md'`); n != 2 {
 		t.Errorf("%d of 2 sections kept their ids through a rename", n)
+	}
+}
+
+// The full-text index follows every kind of change a scan writes (new,
+// edited, deleted files, a section dropped from a domain file, a type
+// moving tables), its rows now written many per statement at the end of
+// a flush: FTS5's integrity check matches it against search_docs after
+// each scan. A new index has pageSize pages.
+func TestFullTextFollowsEveryChange(t *testing.T) {
+	root := t.TempDir()
+	note := func(typ, word string, i int) string {
+		return "---\ntype: " + typ + "\ntitle: Note " + strconv.Itoa(i) + "\n---\n\nThe " + word + " body of note " + strconv.Itoa(i) + ".\n"
+	}
+	files := map[string]string{"heuristics/git.md": domainFile + sectionText("1", "Use zebra locks") + sectionText("2", "Use yak shaving")}
+	for i := range 30 {
+		files["failures/n"+strconv.Itoa(i)+".md"] = note("failure", "alpha", i)
+	}
+	writeTree(t, root, files)
+	ix := openIndex(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	check := func(when string, want map[string]int) {
+		t.Helper()
+		if _, err := db.Exec(`INSERT INTO search (search) VALUES ('integrity-check')`); err != nil {
+			t.Fatalf("%s: full-text integrity check: %v", when, err)
+		}
+		for w, n := range want {
+			if got := count(t, db, `SELECT count(*) FROM search WHERE search MATCH ?`, w); got != n {
+				t.Errorf("%s: %d matches of %q, want %d", when, got, w, n)
+			}
+		}
+	}
+	check("cold", map[string]int{"alpha": 30, "zebra": 1, "yak": 1, "bravo": 0})
+
+	edits := map[string]string{"heuristics/git.md": domainFile + sectionText("1", "Use zebra locks")}
+	for i := range 10 {
+		edits["failures/n"+strconv.Itoa(i)+".md"] = note("failure", "bravo", i)
+	}
+	edits["failures/n10.md"] = note("observation", "charlie", 10)
+	edits["failures/n11.md"] = note("heuristic", "charlie", 11)
+	writeTree(t, root, edits)
+	for i := 20; i < 25; i++ {
+		if err := os.Remove(filepath.Join(root, MemoryDir, "failures", "n"+strconv.Itoa(i)+".md")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scan(t, ix)
+	check("after edits", map[string]int{"alpha": 13, "bravo": 10, "charlie": 2, "zebra": 1, "yak": 0})
+
+	var ps int
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&ps); err != nil || ps != pageSize {
+		t.Errorf("page_size = %d (%v), want %d", ps, err, pageSize)
 	}
 }

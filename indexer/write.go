@@ -71,10 +71,15 @@ ON CONFLICT(elf_key) DO UPDATE SET
 	created_at = excluded.created_at, updated_at = excluded.updated_at, tags = excluded.tags, extra = excluded.extra
 RETURNING id`
 
-	upsertSearch = `
-INSERT INTO search_docs (elf_key, tbl, row_id, title, summary, body, rule) VALUES (?, ?, ?, ?, ?, ?, ?)
+	// upsertSearchTail follows the VALUES rows of a search_docs upsert. A
+	// row whose text is unchanged keeps its full-text entry (the update
+	// trigger fires only on a text column's change).
+	upsertSearchTail = `
 ON CONFLICT(elf_key) DO UPDATE SET tbl = excluded.tbl, row_id = excluded.row_id,
-	title = excluded.title, summary = excluded.summary, body = excluded.body, rule = excluded.rule`
+	title = excluded.title, summary = excluded.summary, body = excluded.body, rule = excluded.rule
+WHERE search_docs.tbl IS NOT excluded.tbl OR search_docs.row_id IS NOT excluded.row_id
+	OR search_docs.title IS NOT excluded.title OR search_docs.summary IS NOT excluded.summary
+	OR search_docs.body IS NOT excluded.body OR search_docs.rule IS NOT excluded.rule`
 
 	insertLedger = `
 INSERT INTO files (filepath, size, mtime_ns, hash, error, tbl, nrec) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -199,11 +204,13 @@ func (w *writer) put(p parsed) {
 // stmts are the statements of one transaction.
 type stmts struct {
 	tx                                                *sql.Tx
-	learning, heuristic, decision, search             *sql.Stmt
+	learning, heuristic, decision                     *sql.Stmt
 	insLedger, updLedger, touch, delLedger, delSearch *sql.Stmt
 	w                                                 *writer
 	unkeyed                                           map[string]bool // tables holding rows without elf_key
 	anyRefused                                        bool            // elf_refused has rows
+	// docs are full-text rows waiting to be written (see searchDocs).
+	docs []searchDoc
 }
 
 func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
@@ -213,7 +220,6 @@ func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
 		q   string
 	}{
 		{&s.learning, upsertLearning}, {&s.heuristic, upsertHeuristic}, {&s.decision, upsertDecision},
-		{&s.search, upsertSearch},
 		{&s.insLedger, insertLedger}, {&s.updLedger, updateLedger}, {&s.touch, touchLedger},
 		{&s.delLedger, deleteLedger}, {&s.delSearch, deleteSearch},
 	} {
@@ -302,8 +308,15 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		if err := bulkInsert(ctx, tx, bulk, &delta); err != nil {
 			return fmt.Errorf("index new files: %w", err)
 		}
-		// Full-text entries of bulk-inserted files last (see writeSearch).
-		if err := writeSearch(ctx, tx, bulk); err != nil {
+		// Full-text entries last, in as few statements as possible (see
+		// searchDocs).
+		for _, o := range bulk {
+			if o.searchID != 0 {
+				r := &o.p.rec
+				s.docs = append(s.docs, searchDoc{rootRel(o.rel), "learnings", o.searchID, r.Title, r.Summary, r.Body, r.Rule})
+			}
+		}
+		if err := s.writeDocs(ctx); err != nil {
 			return fmt.Errorf("search index: %w", err)
 		}
 		return nil
@@ -369,6 +382,9 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 			if _, err := s.tx.ExecContext(ctx, tableSQL[safeTable(o.old.tbl)].deleteFile, fp); err != nil {
 				return err
 			}
+			if err := s.writeDocs(ctx); err != nil {
+				return err
+			}
 			if _, err := s.delSearch.ExecContext(ctx, fp); err != nil {
 				return err
 			}
@@ -415,6 +431,9 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 		if _, err := s.tx.ExecContext(ctx, tableSQL[safeTable(oldTbl)].deleteFile, fp); err != nil {
 			return err
 		}
+		if err := s.writeDocs(ctx); err != nil {
+			return err
+		}
 		if _, err := s.delSearch.ExecContext(ctx, fp); err != nil {
 			return err
 		}
@@ -432,6 +451,9 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 	if p.sections && tbl != "" {
 		kj, _ := json.Marshal(keys)
 		if _, err := s.tx.ExecContext(ctx, tableSQL[tbl].deleteStale, fp, string(kj)); err != nil {
+			return err
+		}
+		if err := s.writeDocs(ctx); err != nil {
 			return err
 		}
 		if _, err := s.tx.ExecContext(ctx, `DELETE FROM search_docs WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`, fp, string(kj)); err != nil {
@@ -604,8 +626,8 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 	if claimed > 0 && !dbv.empty() {
 		s.w.claimed = append(s.w.claimed, claim{rel: rel, key: r.key, section: r.section, id: r.rowID, file: *r.rec, values: dbv})
 	}
-	_, err = s.search.ExecContext(ctx, r.key, r.tbl, r.rowID, rec.Title, rec.Summary, rec.Body, rec.Rule)
-	return err
+	s.docs = append(s.docs, searchDoc{r.key, r.tbl, r.rowID, rec.Title, rec.Summary, rec.Body, rec.Rule})
+	return nil
 }
 
 // decision is what the framework's decisions table needs of a decision

@@ -186,7 +186,7 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				// there (the framework wrote it, then INSERTed, after
 				// elfsync indexed it), the file claims it now.
 				if rel, ok := ix.existingFile(row.filepath); ok {
-					if _, err := ix.db.ExecContext(ctx, `UPDATE files SET hash = '' WHERE filepath = ?`, rootRel(rel)); err != nil {
+					if err := ix.forceReread(ctx, rootRel(rel)); err != nil {
 						return res, err
 					}
 					touch(rel)
@@ -209,7 +209,14 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				continue
 			}
 			if c.op == "insert" && c.key == "" {
-				// Claimed by its file since: the file's values win.
+				// Claimed by its file since (a domain file's section, or
+				// the file the framework wrote first): the file's values
+				// win. The claim kept the row as the framework wrote it
+				// (no filepath, title, ...) while this change was logged,
+				// so the file is read again even though it is unchanged.
+				if err := ix.forceReread(ctx, row.key); err != nil {
+					return res, err
+				}
 				touch(keyFile(row.key))
 				done = append(done, c.seq)
 				continue
@@ -317,6 +324,13 @@ func (ix *Index) refuse(ctx context.Context, c change, err error) {
 		Msg("a database write cannot be written back into the files; the row is kept as it is")
 }
 
+// forceReread makes the next sync of a record's file read it even when
+// its content is unchanged (key: an elf_key or a root-relative path).
+func (ix *Index) forceReread(ctx context.Context, key string) error {
+	_, err := ix.db.ExecContext(ctx, `UPDATE files SET hash = '' WHERE filepath = ?`, rootRel(keyFile(key)))
+	return err
+}
+
 // keyFile returns the memory-relative file of an elf_key.
 func keyFile(key string) string {
 	fp := key
@@ -402,7 +416,7 @@ func (ix *Index) writeRow(ed *edit.Editor, host string, r row) error {
 		return err
 	}
 	if n, ok := keySection(r.key); ok {
-		return ix.writeSection(ed, rel, n, r)
+		return ix.writeSection(ed, host, rel, n, r)
 	}
 	var file frontmatter.Record
 	_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
@@ -543,8 +557,9 @@ func splitTagString(s string) []string {
 }
 
 // writeSection writes a heuristic row into its domain-file section: the
-// rule into the heading, the rest as bold lines.
-func (ix *Index) writeSection(ed *edit.Editor, rel string, n int64, r row) error {
+// rule into the heading, the rest as bold lines (counters with this
+// host's tally).
+func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row) error {
 	_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
 		_, secs := frontmatter.ParseSections(data)
 		var cur *frontmatter.Section
@@ -565,11 +580,25 @@ func (ix *Index) writeSection(ed *edit.Editor, rel string, n int64, r row) error
 			}
 			fields = append(fields, frontmatter.SectionField{Label: "Confidence", Value: s})
 		}
-		if r.has("times_validated") && r.validated.Valid && (cur.Validated != nil || r.validated.Int64 != 0) && (cur.Validated == nil || *cur.Validated != r.validated.Int64) {
-			fields = append(fields, frontmatter.SectionField{Label: "Validated", Value: strconv.FormatInt(r.validated.Int64, 10)})
-		}
-		if r.has("times_violated") && r.violated.Valid && (cur.Violated != nil || r.violated.Int64 != 0) && (cur.Violated == nil || *cur.Violated != r.violated.Int64) {
-			fields = append(fields, frontmatter.SectionField{Label: "Violated", Value: strconv.FormatInt(r.violated.Int64, 10)})
+		// Counters: the difference goes into this host's tally, as in a
+		// frontmatter file, so a merge with another machine's bumps keeps
+		// both.
+		for _, c := range []struct {
+			col, label string
+			row        sql.NullInt64
+			plain      *int64
+			tally      frontmatter.Tally
+		}{{"times_validated", "Validated", r.validated, cur.Validated, cur.ValidatedBy}, {"times_violated", "Violated", r.violated, cur.Violated, cur.ViolatedBy}} {
+			have, tally := frontmatter.SectionCounter(c.plain, c.tally)
+			if !r.has(c.col) || !c.row.Valid || c.row.Int64 == have {
+				continue
+			}
+			t, err := frontmatter.Bump(tally, have, host, c.row.Int64-have)
+			if err != nil {
+				return nil, err
+			}
+			fields = append(fields, frontmatter.SectionField{Label: c.label, Value: strconv.FormatInt(t.Sum(), 10)},
+				frontmatter.SectionField{Label: c.label + " by", Value: t.String()})
 		}
 		if r.has("is_golden") && r.golden.Valid && (cur.Golden != nil || r.golden.Bool) && (cur.Golden == nil || *cur.Golden != r.golden.Bool) {
 			fields = append(fields, frontmatter.SectionField{Label: "Golden", Value: strconv.FormatBool(r.golden.Bool)})
@@ -640,7 +669,7 @@ func (ix *Index) placeUnclaimed(ctx context.Context, r row, inGrace bool) (rel s
 	if inGrace {
 		return "", true, nil
 	}
-	for _, s := range []string{r.title, r.summary, r.tags, r.domain, r.rule, r.source} {
+	for _, s := range []string{r.filepath, r.title, r.summary, r.tags, r.domain, r.rule, r.source} {
 		if err := badText(s, false); err != nil {
 			return "", false, err
 		}
@@ -719,8 +748,112 @@ func (ix *Index) placeUnclaimed(ctx context.Context, r row, inGrace bool) (rel s
 	if err := writeNew(ix.memDir, rel, data); err != nil {
 		return "", false, err
 	}
+	if r.tbl == "heuristics" && r.filepath == "" {
+		ix.placed[r.id] = placedFile{rel: rel, rule: r.rule, at: time.Now()}
+	}
 	ix.log.Info().Str("path", rel).Int64("id", r.id).Str("table", r.tbl).Msg("row inserted without a file: file written")
 	return rel, false, nil
+}
+
+// placedFile is a heuristic's file write-back wrote from its row.
+type placedFile struct {
+	rel, rule string
+	at        time.Time
+}
+
+// placedFor is how long a placed file may still be taken over by a late
+// "## H-<id>" section.
+const placedFor = 10 * time.Minute
+
+// takeOverPlaced lets a domain-file section "## H-<id>" appended after the
+// grace (a slow MCP server) take over row <id>, which write-back had given
+// a file of its own meanwhile: the section's row becomes row <id> (its
+// counters, confidence and golden flag kept and written into the section)
+// and the placed file, still holding the same rule, is removed. One
+// record for one id, as if the section had come in time.
+func (ix *Index) takeOverPlaced(ctx context.Context) error {
+	for id, p := range ix.placed {
+		if time.Since(p.at) > placedFor {
+			delete(ix.placed, id)
+			continue
+		}
+		var key string
+		var other int64
+		err := ix.db.QueryRowContext(ctx, `SELECT id, elf_key FROM heuristics WHERE elf_key GLOB ? AND id != ? LIMIT 1`,
+			"*#H-"+strconv.FormatInt(id, 10), id).Scan(&other, &key)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		delete(ix.placed, id)
+		soloKey := rootRel(p.rel)
+		var have, rule string
+		if err := ix.db.QueryRowContext(ctx, `SELECT coalesce(elf_key, ''), coalesce(rule, '') FROM heuristics WHERE id = ?`, id).Scan(&have, &rule); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			return err
+		}
+		var secRule string
+		if err := ix.db.QueryRowContext(ctx, `SELECT coalesce(rule, '') FROM heuristics WHERE id = ?`, other).Scan(&secRule); err != nil {
+			return err
+		}
+		if have != soloKey || strings.TrimSpace(secRule) != strings.TrimSpace(p.rule) {
+			continue // edited or moved since: two records, as the files say
+		}
+		_, abs, err := edit.Resolve(ix.memDir, p.rel)
+		if err != nil {
+			return err
+		}
+		if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", p.rel, err)
+		}
+		domain := keyFile(key)
+		if err := writeTx(ctx, ix.db, func(tx *sql.Tx) error {
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{`DELETE FROM search_docs WHERE elf_key = ?`, []any{soloKey}},
+				{`DELETE FROM heuristics WHERE id = ?`, []any{other}},
+				{`UPDATE heuristics SET elf_key = ?, filepath = ? WHERE id = ?`, []any{key, rootRel(domain), id}},
+				{`UPDATE search_docs SET row_id = ? WHERE elf_key = ?`, []any{id, key}},
+				{`UPDATE files SET hash = '' WHERE filepath = ?`, []any{rootRel(domain)}},
+			} {
+				if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("hand row %d to its section: %w", id, err)
+		}
+		ix.log.Info().Int64("id", id).Str("section", key).Str("removed", p.rel).
+			Msg("a heuristic's section came after it got a file of its own: the section took the row over, the file was removed")
+		if _, err := ix.syncPaths(ctx, []string{p.rel, domain}); err != nil {
+			return err
+		}
+		// What the row counted meanwhile goes into the section.
+		r, err := ix.loadRow(ctx, "heuristics", id)
+		if err != nil {
+			return err
+		}
+		r.changed = "times_validated,times_violated,is_golden,"
+		ed := edit.New(ix.memDir, ix.opts.MaxSize)
+		host, err := edit.HostID(ix.memDir)
+		if err != nil {
+			return err
+		}
+		if err := ix.writeRow(ed, host, r); err != nil {
+			return err
+		}
+		if _, err := ix.syncPaths(ctx, []string{domain}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // typeFolder is the folder of a record type.

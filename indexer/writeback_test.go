@@ -267,8 +267,9 @@ func TestRefusedRowClearedByFileEdit(t *testing.T) {
 	if res := writeBack(t, ix); res.Refused != 1 {
 		t.Fatalf("write-back = %+v, want 1 refused", res)
 	}
-	if d, _ := Check(context.Background(), root, 0); len(d.StaleRows) != 1 {
-		t.Errorf("check = %+v, want the refused row stale", d)
+	if d, _ := Check(context.Background(), root, 0); d.InSync() || len(d.StaleRows) != 0 || len(d.Refused) != 1 ||
+		d.Refused[0].Path != "memory/failures/a.md" || d.Refused[0].Table != "learnings" || !strings.Contains(d.Refused[0].Reason, "control character") {
+		t.Errorf("check = %+v, want the row refused, with its file and why", d)
 	}
 	writeTree(t, root, map[string]string{"failures/a.md": strings.Replace(failureNote, "held", "held again", 1)})
 	if _, err := ix.Sync(context.Background(), []string{"failures/a.md"}); err != nil {
@@ -276,5 +277,148 @@ func TestRefusedRowClearedByFileEdit(t *testing.T) {
 	}
 	if d, _ := Check(context.Background(), root, 0); !d.InSync() {
 		t.Errorf("check after the file was rewritten = %+v, want in sync", d)
+	}
+}
+
+// status reads rows whose filepath another process cleared (the key names
+// the file), and lists a file once however many of its sections differ.
+func TestCheckReadsRowsWithoutFilepath(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sectionText("7", "Rebase before you push") + sectionText("8", "Sign tags")})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	exec1(t, db, `UPDATE heuristics SET filepath = NULL, confidence = 0.9`)
+	d, err := Check(context.Background(), root, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Rows != 2 || len(d.OrphanRows) != 0 || len(d.StaleRows) != 1 || d.StaleRows[0] != "memory/heuristics/git.md" {
+		t.Errorf("check = %+v, want 2 rows, git.md stale once", d)
+	}
+	writeBack(t, ix)
+	if d, err := Check(context.Background(), root, 0); err != nil || !d.InSync() {
+		t.Errorf("check after write-back = %+v, %v; want in sync", d, err)
+	}
+}
+
+// A row whose filepath holds a control character gets no file of that
+// name (git log and terminals would show the raw bytes): it is refused.
+func TestWriteBackRefusesControlCharacterPath(t *testing.T) {
+	root := t.TempDir()
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	exec1(t, db, `INSERT INTO learnings (type, filepath, title, summary, severity, created_at) VALUES ('failure', ?, 'Bell', 's', 3, '2026-11-27 10:00:00')`,
+		"memory/failures/ok\x07\x1b[31m.md")
+	var refused int
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		res := writeBack(t, ix)
+		refused += res.Refused
+		if res.Pending == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(root, MemoryDir, "failures"))
+	if len(entries) != 0 || refused != 1 {
+		t.Errorf("refused %d, files %v; want the row refused and no file", refused, entries)
+	}
+}
+
+// A domain-file section's counter bumped in the database goes into this
+// host's tally beside the other hosts' ("**Validated by**:"), so a merge
+// with another machine's bumps keeps both; a rebuild reads the same value.
+func TestWriteBackSectionCounterTally(t *testing.T) {
+	root := t.TempDir()
+	sec := "## H-7: Rebase before you push\n\n**Confidence**: 0.7\n**Validated**: 5\n**Validated by**: {base: 3, h-other01: 2}\n\nBecause.\n\n---\n\n"
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sec + sectionText("8", "Sign tags")})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	r := reader(t, root)
+	if n := count(t, r, `SELECT times_validated FROM heuristics WHERE id = 7`); n != 5 {
+		t.Fatalf("times_validated %d, want 5", n)
+	}
+	db := rw(t, root)
+	exec1(t, db, `UPDATE heuristics SET times_validated = times_validated + 1 WHERE id IN (7, 8)`)
+	writeBack(t, ix)
+	g := readFile(t, root, "heuristics/git.md")
+	for _, want := range []string{"**Validated**: 6\n**Validated by**: {base: 3, h-other01: 2, h-test0001: 1}\n",
+		"## H-8: Sign tags\n\n**Confidence**: 0.7\n**Source**: observation\n**Created**: 2026-11-27\n**Validated**: 1\n**Validated by**: {h-test0001: 1}\n\nBecause."} {
+		if !strings.Contains(g, want) {
+			t.Errorf("git.md lacks %q:\n%s", want, g)
+		}
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
+		t.Errorf("scan after = %+v, want a no-op", res)
+	}
+	ix.Close()
+	os.Remove(filepath.Join(root, MemoryDir, DBName))
+	ix = openQuickGrace(t, root)
+	scan(t, ix)
+	r = reader(t, root)
+	if n := count(t, r, `SELECT sum(times_validated) FROM heuristics WHERE id IN (7, 8)`); n != 7 {
+		t.Errorf("after a rebuild the counters sum to %d, want 7", n)
+	}
+}
+
+// A domain file whose last section the dashboard deleted holds no record:
+// in sync, not a file without a row.
+func TestWriteBackLastSectionDeleted(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sectionText("7", "Rebase before you push")})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	exec1(t, rw(t, root), `DELETE FROM heuristics WHERE id = 7`)
+	writeBack(t, ix)
+	if g := readFile(t, root, "heuristics/git.md"); strings.Contains(g, "H-7") {
+		t.Errorf("git.md still holds H-7:\n%s", g)
+	}
+	if d, err := Check(context.Background(), root, 0); err != nil || !d.InSync() {
+		t.Errorf("check = %+v, %v; want in sync", d, err)
+	}
+}
+
+// The MCP server's section appended after the grace, when the heuristic
+// already got a file of its own: the section takes the row over (its id
+// kept), the file elfsync wrote is removed; one record, not two.
+func TestLateSectionTakesOverPlacedFile(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	id := exec1(t, db, `INSERT INTO heuristics (domain, rule, explanation, source_type, confidence, times_validated, times_violated, is_golden, created_at, updated_at)
+		VALUES ('git', 'Rebase before you push', 'Because.', 'observation', 0.7, 0, 0, 0, '2026-11-27 10:00:00', '2026-11-27 10:00:00')`)
+	var placed []string
+	for deadline := time.Now().Add(5 * time.Second); len(placed) == 0 && time.Now().Before(deadline); {
+		placed = writeBack(t, ix).Changed
+	}
+	if len(placed) != 1 || !strings.HasPrefix(placed[0], "memory/heuristics/2026") {
+		t.Fatalf("write-back placed %v, want the heuristic's own file", placed)
+	}
+	exec1(t, db, `UPDATE heuristics SET times_validated = times_validated + 2 WHERE id = ?`, id)
+	writeBack(t, ix)
+	writeTree(t, root, map[string]string{"heuristics/git.md": domainFile + sectionText(itoa(id), "Rebase before you push")})
+	if _, err := ix.Sync(context.Background(), []string{"heuristics/git.md"}); err != nil {
+		t.Fatal(err)
+	}
+	r := reader(t, root)
+	if n := count(t, r, `SELECT count(*) FROM heuristics`); n != 1 {
+		t.Errorf("%d heuristics, want 1", n)
+	}
+	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE id = ? AND elf_key = ? AND filepath = 'memory/heuristics/git.md' AND times_validated = 2`, id, "memory/heuristics/git.md#H-"+itoa(id)); n != 1 {
+		t.Errorf("row %d is not the section's, with its counter", id)
+	}
+	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(placed[0]))); err == nil {
+		t.Errorf("%s is still there", placed[0])
+	}
+	if g := readFile(t, root, "heuristics/git.md"); !strings.Contains(g, "**Validated**: 2") {
+		t.Errorf("the counter did not reach the section:\n%s", g)
+	}
+	if d, err := Check(context.Background(), root, 0); err != nil || !d.InSync() {
+		t.Errorf("check = %+v, %v; want in sync", d, err)
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
+		t.Errorf("scan after = %+v, want a no-op", res)
 	}
 }

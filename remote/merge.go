@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -94,7 +95,13 @@ func MergeFile(ctx context.Context, m TextMerger, base, ours, theirs Version, ma
 	}
 	if !do.hasFM || !dt.hasFM {
 		// No frontmatter to merge key by key on some side: the whole text.
-		out, clean, err := m.MergeText(ctx, normalize(b), normalize(o), normalize(t))
+		// In a domain file, each section's counters are merged first and
+		// written into both sides alike, so the text merge sees the same
+		// change on both and two hosts' validations of one heuristic add up
+		// instead of conflicting.
+		nb, no, nt := normalize(b), normalize(o), normalize(t)
+		no, nt = mergeSectionCounters(nb, no, nt, base.Present)
+		out, clean, err := m.MergeText(ctx, nb, no, nt)
 		if err != nil {
 			return Merged{}, err
 		}
@@ -458,4 +465,72 @@ func (g GitMerger) MergeText(ctx context.Context, base, ours, theirs []byte) ([]
 		return nil, false, nil // that many conflicts
 	}
 	return nil, false, fmt.Errorf("merge text: %w", err)
+}
+
+// mergeSectionCounters merges the counters of every "## H-<id>" section
+// that ours and theirs both hold (domain files) by per-host maximum, as
+// MergeCounter does for frontmatter, and returns both sides with the
+// merged "**Validated**:"/"**Validated by**:" (and violated) lines. A side
+// that is not a domain file, or a section it cannot rewrite, is returned
+// as it was: the text merge then decides.
+func mergeSectionCounters(b, o, t []byte, hasBase bool) ([]byte, []byte) {
+	_, ours := frontmatter.ParseSections(o)
+	_, theirs := frontmatter.ParseSections(t)
+	if len(ours) == 0 || len(theirs) == 0 {
+		return o, t
+	}
+	var bs []frontmatter.Section
+	if hasBase {
+		_, bs = frontmatter.ParseSections(b)
+	}
+	byID := func(ss []frontmatter.Section) map[int64]frontmatter.Section {
+		m := make(map[int64]frontmatter.Section, len(ss))
+		for _, s := range ss {
+			if s.HasID {
+				m[s.ID] = s
+			}
+		}
+		return m
+	}
+	bm, tm := byID(bs), byID(theirs)
+	for _, so := range ours {
+		st, ok := tm[so.ID]
+		if !so.HasID || !ok {
+			continue
+		}
+		sb, inBase := bm[so.ID]
+		var fields []frontmatter.SectionField
+		for _, c := range []struct {
+			label      string
+			b, o, t    *int64
+			bt, ot, tt frontmatter.Tally
+		}{
+			{"Validated", sb.Validated, so.Validated, st.Validated, sb.ValidatedBy, so.ValidatedBy, st.ValidatedBy},
+			{"Violated", sb.Violated, so.Violated, st.Violated, sb.ViolatedBy, so.ViolatedBy, st.ViolatedBy},
+		} {
+			if c.o == nil && c.t == nil && c.ot == nil && c.tt == nil {
+				continue
+			}
+			_, bt := frontmatter.SectionCounter(c.b, c.bt)
+			_, ot := frontmatter.SectionCounter(c.o, c.ot)
+			_, tt := frontmatter.SectionCounter(c.t, c.tt)
+			merged := MergeCounter(bt, ot, tt, hasBase && inBase)
+			if merged == nil {
+				merged = frontmatter.Tally{}
+			}
+			fields = append(fields,
+				frontmatter.SectionField{Label: c.label, Value: strconv.FormatInt(merged.Sum(), 10)},
+				frontmatter.SectionField{Label: c.label + " by", Value: merged.String()})
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		no, err1 := frontmatter.SetSectionFields(o, so.ID, fields)
+		nt, err2 := frontmatter.SetSectionFields(t, so.ID, fields)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		o, t = no, nt
+	}
+	return o, t
 }

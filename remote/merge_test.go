@@ -3,6 +3,7 @@ package remote
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -167,3 +168,58 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeDomainFileSectionCounters: two hosts validate the same section
+// of a framework domain file (heuristics/<domain>.md, no frontmatter) and
+// a third line elsewhere changes: the counters add up by host, the text
+// merges, and nothing is a conflict.
+func TestMergeDomainFileSectionCounters(t *testing.T) {
+	ctx := context.Background()
+	m := GitMerger{Dir: t.TempDir()}
+	const domain = "# Heuristics: git\n\n## H-1: Never delete a lock you did not create\n\n**Confidence**: 0.9\n**Validated**: 4\n\nAnother process may still be writing.\n\n---\n\n## H-2: Batch commits\n\n**Confidence**: 0.8\n**Validated**: 1\n\nEach commit costs a fixed 0.1 s.\n\n---\n"
+	bumpSection := func(data, host string) string {
+		t.Helper()
+		_, ss := frontmatter.ParseSections([]byte(data))
+		for _, s := range ss {
+			if s.ID != 1 {
+				continue
+			}
+			_, tally := frontmatter.SectionCounter(s.Validated, s.ValidatedBy)
+			tally, err := frontmatter.Bump(tally, tally.Sum(), host, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := frontmatter.SetSectionFields([]byte(data), 1, []frontmatter.SectionField{
+				{Label: "Validated", Value: itoa(tally.Sum())},
+				{Label: "Validated by", Value: tally.String()},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(out)
+		}
+		t.Fatal("no section H-1")
+		return ""
+	}
+	ours := bumpSection(domain, "h-aaaaaaaa")
+	theirs := strings.Replace(bumpSection(domain, "h-bbbbbbbb"), "fixed 0.1 s", "fixed 0.1-0.5 s", 1)
+	got, err := MergeFile(ctx, m, v(domain), v(ours), v(theirs), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Conflict || !got.Present {
+		t.Fatalf("conflict %v (%v):\n%s", got.Conflict, got.Why, got.Data)
+	}
+	_, ss := frontmatter.ParseSections(got.Data)
+	if len(ss) != 2 || ss[0].Validated == nil || *ss[0].Validated != 6 {
+		t.Fatalf("merged H-1 validated = %v, want 6:\n%s", ss[0].Validated, got.Data)
+	}
+	if by := ss[0].ValidatedBy; by["h-aaaaaaaa"] != 1 || by["h-bbbbbbbb"] != 1 || by["base"] != 4 {
+		t.Errorf("merged tally = %v", by)
+	}
+	if !strings.Contains(string(got.Data), "fixed 0.1-0.5 s") || strings.Contains(string(got.Data), "<<<<<<<") {
+		t.Errorf("text merge lost theirs or left a marker:\n%s", got.Data)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

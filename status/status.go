@@ -25,6 +25,7 @@ type Report struct {
 	MissingRows  []string            `json:"missing_rows"`
 	OrphanRows   []string            `json:"orphan_rows"`
 	StaleRows    []string            `json:"stale_rows"`
+	Refused      []indexer.Refused   `json:"refused"`      // rows a direct write left that cannot be written into a file, with why (drift, never pending)
 	ForeignRows  int                 `json:"foreign_rows"` // the framework's own rows (not elfsync's, not drift)
 	Invalid      []indexer.FileError `json:"invalid"`
 	Uncommitted  []string            `json:"uncommitted"`
@@ -106,7 +107,7 @@ func Read(ctx context.Context, root string, maxSize int64, withGit bool) (Report
 	}
 	rep := Report{
 		Files: d.Files, Rows: d.Rows,
-		MissingRows: d.MissingRows, OrphanRows: d.OrphanRows, StaleRows: d.StaleRows, ForeignRows: d.ForeignRows,
+		MissingRows: d.MissingRows, OrphanRows: d.OrphanRows, StaleRows: d.StaleRows, Refused: d.Refused, ForeignRows: d.ForeignRows,
 		Invalid: d.Invalid, Uncommitted: []string{}, Pending: []string{}, Git: withGit,
 	}
 	if !d.LastScan.IsZero() {
@@ -170,6 +171,9 @@ func pending(root string, rep Report, st instance.State, now time.Time) ([]strin
 	check(rep.Uncommitted, st.CommitDeadline)
 	if rep.Git && rep.LastCommit == nil && !st.Scanning {
 		all = false // nothing committed yet, and nothing on its way
+	}
+	if len(rep.Refused) > 0 {
+		all = false // no watcher repairs a refused row
 	}
 	slices.Sort(out)
 	return slices.Compact(out), all

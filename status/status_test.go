@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
 )
 
@@ -52,6 +53,9 @@ func TestPending(t *testing.T) {
 			[]string{"memory/failures/new.md"}, false},
 		{"uncommitted within the commit deadline", Report{Uncommitted: []string{"memory/failures/new.md"}, LastCommit: commit}, st,
 			[]string{"memory/failures/new.md"}, true},
+		{"a refused row beside a new file", Report{MissingRows: []string{"memory/failures/new.md"}, LastCommit: commit,
+			Refused: []indexer.Refused{{Table: "learnings", ID: 3, Path: "memory/index.db", Reason: "unsafe path"}}}, st,
+			[]string{"memory/failures/new.md"}, false},
 		{"no deadlines published", Report{MissingRows: []string{"memory/failures/new.md"}, LastCommit: commit}, instance.State{},
 			[]string{}, false},
 	}

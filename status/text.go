@@ -40,6 +40,17 @@ func (r Report) WriteText(w io.Writer) {
 	list("files without a row", r.MissingRows)
 	list("rows without a file", r.OrphanRows)
 	list("rows that differ from their file", r.StaleRows)
+	if len(r.Refused) > 0 {
+		fmt.Fprintf(w, "rows refused by write-back (%d, kept in the database as they are; repair or delete the row, or rewrite its file):\n", len(r.Refused))
+		for i, x := range r.Refused {
+			if i == 20 {
+				fmt.Fprintf(w, "  … and %d more (see --json)\n", len(r.Refused)-20)
+				break
+			}
+			// Quoted: a hostile row's path may hold control characters.
+			fmt.Fprintf(w, "  %s %d %q: %s\n", x.Table, x.ID, x.Path, x.Reason)
+		}
+	}
 	if r.ForeignRows > 0 {
 		fmt.Fprintf(w, "the framework's own rows (no file of elfsync's, not drift): %d\n", r.ForeignRows)
 	}

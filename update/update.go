@@ -54,7 +54,7 @@ type Bumped struct {
 // refuses wrap edit.ErrUnsafePath.
 func Bump(ctx context.Context, root, ref string, c edit.Counter) (Bumped, error) {
 	memDir := filepath.Join(root, layout.MemoryDir)
-	rel, err := heuristicPath(ctx, root, ref)
+	rel, section, err := heuristicPath(ctx, root, ref)
 	if err != nil {
 		return Bumped{}, err
 	}
@@ -68,6 +68,9 @@ func Bump(ctx context.Context, root, ref string, c edit.Counter) (Bumped, error)
 	}
 	if err != nil {
 		return Bumped{}, err
+	}
+	if frontmatter.IsDomainFile(clean, data) {
+		return bumpSection(ctx, root, memDir, clean, section, c)
 	}
 	rec, err := frontmatter.Parse(frontmatter.Input{Path: clean, Data: data})
 	if err != nil {
@@ -88,46 +91,68 @@ func Bump(ctx context.Context, root, ref string, c edit.Counter) (Bumped, error)
 	return b, err
 }
 
-// ErrSection: the heuristic is one section of a multi-record file (the
-// framework's heuristics/<domain>.md with "## H-<id>" sections); its
-// counters are not kept in the file's frontmatter, so they cannot be
-// bumped there.
+// bumpSection bumps counter c of section "## H-<id>" of the domain file
+// rel, in this machine's tally ("**Validated by**:"), then has the index
+// follow. Without an id (a path was given) it is refused with ErrSection.
+func bumpSection(ctx context.Context, root, memDir, rel string, id int64, c edit.Counter) (Bumped, error) {
+	if id == 0 {
+		return Bumped{}, fmt.Errorf("%s holds the framework's heuristics as sections: name one by its id (H-<id>): %w", rel, ErrSection)
+	}
+	host, err := edit.HostID(memDir)
+	if err != nil {
+		return Bumped{}, err
+	}
+	b := Bumped{Path: layout.RootRel(rel)}
+	if _, err := edit.New(memDir, 0).Update(rel, func(data []byte) ([]byte, error) {
+		out, v, x, err := frontmatter.BumpSection(data, id, c == edit.Violated, host, 1)
+		b.Validated, b.Violated = v, x
+		return out, err
+	}); err != nil {
+		return Bumped{}, fmt.Errorf("bump H-%d in %s: %w", id, rel, err)
+	}
+	b.Followed, err = follow(ctx, root, rel)
+	return b, err
+}
+
+// ErrSection: a path names a multi-record file (the framework's
+// heuristics/<domain>.md with "## H-<id>" sections) and not one of its
+// heuristics.
 var ErrSection = errors.New("a section of a multi-record file")
 
-// heuristicPath turns an id into the heuristic's path through the index; a
-// path is returned as it is. Either way, a file the index holds as several
-// records is refused with ErrSection.
-func heuristicPath(ctx context.Context, root, ref string) (string, error) {
+// heuristicPath turns an id into the heuristic's path through the index,
+// with the id as section (its "## H-<id>" when the file is a domain
+// file); a path is returned as it is, section 0. A path to a file the
+// index holds as several records is refused with ErrSection.
+func heuristicPath(ctx context.Context, root, ref string) (string, int64, error) {
 	ref = strings.TrimSpace(ref)
 	table, id, isID := query.ParseRef(ref)
 	if isID && table == "learnings" {
-		return "", fmt.Errorf("%s is a learning's id: %w", ref, ErrNotHeuristic)
+		return "", 0, fmt.Errorf("%s is a learning's id: %w", ref, ErrNotHeuristic)
 	}
 	db, err := query.Open(ctx, root)
 	if (errors.Is(err, query.ErrNoIndex) || errors.Is(err, query.ErrOtherSchema)) && !isID {
 		// Nothing indexed yet, or an index the indexing that follows
 		// migrates: the path is all there is.
-		return ref, nil
+		return ref, 0, nil
 	}
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer db.Close()
-	path := ref
 	if isID {
 		items, err := db.Lookup(ctx, fmt.Sprintf("H-%d", id))
 		if err != nil {
-			return "", err
+			return "", 0, err
 		}
 		if items[0].Path == "" {
-			return "", fmt.Errorf("heuristic H-%d has no file yet", id)
+			return "", 0, fmt.Errorf("heuristic H-%d has no file yet", id)
 		}
-		path = items[0].Path
+		return items[0].Path, id, nil
 	}
-	if items, err := db.Lookup(ctx, path); err == nil && len(items) > 1 {
-		return "", fmt.Errorf("%s holds %d records: %w", path, len(items), ErrSection)
+	if items, err := db.Lookup(ctx, ref); err == nil && len(items) > 1 {
+		return "", 0, fmt.Errorf("%s holds %d records: %w", ref, len(items), ErrSection)
 	}
-	return path, nil
+	return ref, 0, nil
 }
 
 // Written is a new record's path and who indexes it.

@@ -218,7 +218,15 @@ func TestFrameworkCompatibility(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "status flags the refused rows", func() bool {
 		rep, _, _ := statusJSON(t, env, root)
-		return len(rep.StaleRows) == 3
+		if len(rep.Refused) != 3 || len(rep.StaleRows) != 0 {
+			return false
+		}
+		for _, r := range rep.Refused {
+			if r.Table != "learnings" || r.Reason == "" {
+				t.Errorf("refused row without its table or reason: %+v", r)
+			}
+		}
+		return true
 	})
 	// Repaired in the database: no longer refused.
 	runPy(t, py, root, stmt{`UPDATE learnings SET title = 'Target' WHERE id = ?`, tid},

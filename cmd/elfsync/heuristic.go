@@ -24,7 +24,9 @@ Add one to a heuristic's times_validated (validate) or times_violated
 per-host tally, so it survives everything the file survives (a rebuilt
 index, a clone, a merge with another host's counts). ID is the heuristic's
 id in the index (H-12 or 12); PATH is its file, relative to memory/ or to
-ROOT (heuristics/x.md, memory/heuristics/x.md).
+ROOT (heuristics/x.md, memory/heuristics/x.md). A heuristic that is a
+"## H-<id>" section of the framework's heuristics/<domain>.md is named by
+its id and counted in its section's "**Validated by**:" tally line.
 
 The file is edited in place atomically under a lock, so concurrent bumps
 from many processes lose none. If elfsync watch runs, it indexes and
