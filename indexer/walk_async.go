@@ -6,21 +6,15 @@ package indexer
 // then calls visit for every file found, in walk order, from the caller's
 // goroutine; it returns what walkTree returned.
 func (ix *Index) walkAsync(prefix string) func(visit func(rel string, size, mtime int64)) ([]string, error) {
-	type found struct {
-		rel         string
-		size, mtime int64
-	}
 	var (
-		files      []found
+		files      []walked
 		unreadable []string
 		err        error
 	)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		unreadable, err = ix.walkTree(prefix, func(rel string, size, mtime int64) {
-			files = append(files, found{rel, size, mtime})
-		})
+		files, unreadable, err = ix.walkTree(prefix)
 	}()
 	return func(visit func(rel string, size, mtime int64)) ([]string, error) {
 		<-done

@@ -1,0 +1,224 @@
+package indexer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/emergent-learning/elfsync/frontmatter"
+)
+
+// candidate is a file that must be read: it is new, its size or mtime
+// changed, or a watcher hint forces it.
+type candidate struct {
+	rel   string // memory-relative
+	old   *entry // nil when the ledger does not know it
+	force bool
+}
+
+// parsed is a candidate after reading, hashing and parsing.
+type parsed struct {
+	candidate
+	size     int64
+	mtime    int64 // 0 when racy: the next reconcile hashes it again
+	hash     string
+	rec      frontmatter.Record
+	parseErr error
+	gone     bool // vanished before it could be read
+	touch    bool // content unchanged since the ledger entry
+	// sections is set for a framework domain file; secs are its records.
+	sections bool
+	secs     []section
+}
+
+// section is one "## H-<id>" record of a domain file.
+type section struct {
+	id  int64
+	rec frontmatter.Record
+}
+
+// racyWindow guards against a file rewritten with the same size within the
+// file system's timestamp granularity after it was read: a ledger mtime that
+// close to the read is stored as 0, so the next reconcile hashes the file
+// again instead of trusting size+mtime (git's "racily clean" problem).
+const racyWindow = time.Second
+
+// batchSize is how many changed files go in one transaction.
+const batchSize = 2000
+
+// apply reads the candidates in parallel and writes the outcome, and drops
+// the gone paths, in batched transactions.
+func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone []string, ledger map[string]*entry, progress Progress) (Result, error) {
+	if len(cands) == 0 && len(gone) == 0 {
+		return res, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	jobs := make(chan candidate)
+	out := make(chan parsed, 64)
+	var wg sync.WaitGroup
+	for i := 0; i < ix.opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, 64<<10)
+			for c := range jobs {
+				var p parsed
+				p, buf = ix.read(c, buf)
+				select {
+				case out <- p:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, c := range cands {
+			select {
+			case jobs <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(out) }()
+
+	w := ix.newWriter()
+	total := len(cands) + len(gone)
+	done := 0
+	flush := func() error {
+		if err := w.flush(ctx, ix.db, &res); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(done, total)
+		}
+		return nil
+	}
+	for _, rel := range gone {
+		w.drop(rel, ledger[rel])
+		done++
+		if w.len() >= batchSize {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	for p := range out {
+		w.put(p)
+		done++
+		if w.len() >= batchSize {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	ix.claimed = append(ix.claimed, w.claimed...)
+	return res, ctx.Err()
+}
+
+// read reads, hashes and parses one candidate. buf is reused between calls.
+func (ix *Index) read(c candidate, buf []byte) (parsed, []byte) {
+	p := parsed{candidate: c}
+	full := filepath.Join(ix.memDir, filepath.FromSlash(c.rel))
+	start := ix.opts.Now()
+	f, err := os.Open(full)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			p.gone = true
+			return p, buf
+		}
+		p.parseErr = err
+		p.hash = "unreadable"
+		return p, buf
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		p.parseErr = err
+		p.hash = "unreadable"
+		return p, buf
+	}
+	if !info.Mode().IsRegular() {
+		// Replaced by a directory or something else since the walk.
+		p.gone = true
+		return p, buf
+	}
+	p.size, p.mtime = info.Size(), info.ModTime().UnixNano()
+	if info.ModTime().After(start.Add(-racyWindow)) {
+		p.mtime = 0
+	}
+	// Read at most MaxSize+1 bytes: enough to know a file is too large
+	// without holding all of it.
+	buf = buf[:0]
+	n := info.Size()
+	if n > ix.opts.MaxSize {
+		n = ix.opts.MaxSize + 1
+	}
+	if int64(cap(buf)) < n+1 {
+		buf = make([]byte, 0, n+1)
+	}
+	data, err := readUpTo(f, buf, ix.opts.MaxSize+1)
+	if err != nil {
+		p.parseErr = err
+		p.hash = "unreadable"
+		return p, buf
+	}
+	sum := sha256.Sum256(data)
+	p.hash = hex.EncodeToString(sum[:])
+	if c.old != nil && c.old.hash == p.hash && !c.old.lost {
+		p.touch = true // same content: at most the ledger's mtime changes
+		return p, data
+	}
+	size := int64(len(data))
+	if info.Size() > size {
+		size = info.Size()
+	}
+	if frontmatter.IsDomainFile(c.rel, data) && int64(len(data)) <= ix.opts.MaxSize {
+		p.sections = true
+		domain, secs := frontmatter.ParseSections(data)
+		for _, s := range secs {
+			p.secs = append(p.secs, section{id: s.ID, rec: frontmatter.SectionRecord(c.rel, domain, s, info.ModTime())})
+		}
+		return p, data
+	}
+	p.rec, p.parseErr = frontmatter.Parse(frontmatter.Input{
+		Path:    c.rel,
+		Data:    data,
+		ModTime: info.ModTime(),
+		Size:    size,
+		MaxSize: ix.opts.MaxSize,
+	})
+	return p, data
+}
+
+// readUpTo reads r into buf until EOF or limit bytes.
+func readUpTo(r io.Reader, buf []byte, limit int64) ([]byte, error) {
+	lr := io.LimitReader(r, limit)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
