@@ -135,42 +135,42 @@ func newImporter(root, from string, rewrite, dryRun bool, maxSize int64, log zer
 	}
 	// OLD_ROOT/memory, or --from is the memory folder itself.
 	switch {
-	case impIsDir(filepath.Join(absFrom, indexer.MemoryDir)):
+	case isDir(filepath.Join(absFrom, indexer.MemoryDir)):
 		im.oldMem = filepath.Join(absFrom, indexer.MemoryDir)
-	case impLooksLikeMemory(absFrom):
+	case looksLikeMemory(absFrom):
 		im.oldMem = absFrom
 	default:
 		return nil, fmt.Errorf("--from %s: no memory/ folder (nor index.db, failures/, heuristics/, ...) there: is it the old framework's home?", from)
 	}
-	a, b := impRealPath(im.oldMem), impRealPath(im.newMem)
-	if impWithin(a, b) || impWithin(b, a) {
+	a, b := realPath(im.oldMem), realPath(im.newMem)
+	if isWithin(a, b) || isWithin(b, a) {
 		return nil, usage(fmt.Errorf("the old memory folder %s and the new one %s are the same or nested: import into a different --root", im.oldMem, im.newMem))
 	}
 	return im, nil
 }
 
-func impIsDir(p string) bool {
+func isDir(p string) bool {
 	info, err := os.Stat(p)
 	return err == nil && info.IsDir()
 }
 
-// impLooksLikeMemory reports whether dir is a memory folder: it holds an
+// looksLikeMemory reports whether dir is a memory folder: it holds an
 // index.db or one of the type folders.
-func impLooksLikeMemory(dir string) bool {
+func looksLikeMemory(dir string) bool {
 	if _, err := os.Stat(filepath.Join(dir, indexer.DBName)); err == nil {
 		return true
 	}
 	for _, f := range impTypeFolders {
-		if impIsDir(filepath.Join(dir, f)) {
+		if isDir(filepath.Join(dir, f)) {
 			return true
 		}
 	}
 	return false
 }
 
-// impRealPath resolves symlinks in the longest existing prefix of p, so that
+// realPath resolves symlinks in the longest existing prefix of p, so that
 // two spellings of one folder compare equal even before it exists.
-func impRealPath(p string) string {
+func realPath(p string) string {
 	p = filepath.Clean(p)
 	var rest []string
 	for {
@@ -186,8 +186,8 @@ func impRealPath(p string) string {
 	}
 }
 
-// impWithin reports whether p is dir or inside it.
-func impWithin(dir, p string) bool {
+// isWithin reports whether p is dir or inside it.
+func isWithin(dir, p string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
@@ -249,7 +249,7 @@ func (im *Importer) run(ctx context.Context) *Report {
 	im.wantIDs = map[string]int64{}
 	for _, row := range old.Learnings {
 		if rel := im.legacyMemRel(row.Filepath); rel != "" && row.ID > 0 {
-			im.wantIDs[impRootRel(rel)] = row.ID
+			im.wantIDs[rootRel(rel)] = row.ID
 		}
 	}
 	copies, heurFiles := im.walkOld()
@@ -291,7 +291,7 @@ func (im *Importer) readOldDB(ctx context.Context) DB {
 
 // oldRel names a path of OLD_ROOT for the report.
 func (im *Importer) oldRel(p string) string {
-	if rel, err := filepath.Rel(im.from, p); err == nil && impWithin(im.from, p) {
+	if rel, err := filepath.Rel(im.from, p); err == nil && isWithin(im.from, p) {
 		return filepath.ToSlash(rel)
 	}
 	return p
@@ -336,11 +336,11 @@ func (im *Importer) walkOld() ([]*importItem, []heurFile) {
 		}
 		src := im.oldRel(p)
 		if d.Type()&fs.ModeSymlink != 0 {
-			im.rep.add(Action{Action: ActSkipped, Path: impRootRel(rel), Source: src, Detail: "a symlink; symlinks are not followed"})
+			im.rep.add(Action{Action: ActSkipped, Path: rootRel(rel), Source: src, Detail: "a symlink; symlinks are not followed"})
 			return nil
 		}
 		if !d.Type().IsRegular() {
-			im.rep.add(Action{Action: ActSkipped, Path: impRootRel(rel), Source: src, Detail: "not a regular file"})
+			im.rep.add(Action{Action: ActSkipped, Path: rootRel(rel), Source: src, Detail: "not a regular file"})
 			return nil
 		}
 		info, err := d.Info()
@@ -353,7 +353,7 @@ func (im *Importer) walkOld() ([]*importItem, []heurFile) {
 			im.rep.add(Action{Action: ActError, Source: src, Detail: err.Error()})
 			return nil
 		}
-		if frontmatter.IsRecord(rel) && impTopFolder(rel) == "heuristics" && !impHasFrontmatter(data) && int64(len(data)) <= im.maxSize {
+		if frontmatter.IsRecord(rel) && topFolder(rel) == "heuristics" && !frontmatter.HasFrontmatter(data) && int64(len(data)) <= im.maxSize {
 			if domain, secs := parseHeuristicFile(string(data)); len(secs) > 0 {
 				if domain == "" {
 					domain = strings.TrimSuffix(path.Base(rel), path.Ext(rel))
@@ -377,33 +377,14 @@ func (im *Importer) walkOld() ([]*importItem, []heurFile) {
 	return copies, heurs
 }
 
-func impTopFolder(rel string) string {
+func topFolder(rel string) string {
 	if i := strings.IndexByte(rel, '/'); i > 0 {
 		return rel[:i]
 	}
 	return ""
 }
 
-func impRootRel(memRel string) string { return indexer.MemoryDir + "/" + memRel }
-
-// impHasFrontmatter reports whether the file opens a "---" block, as
-// frontmatter.Parse sees it (a byte order mark and blank lines first are
-// allowed).
-func impHasFrontmatter(data []byte) bool {
-	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		if t := bytes.TrimSpace(line); len(t) > 0 {
-			return string(t) == "---"
-		}
-	}
-	return false
-}
+func rootRel(memRel string) string { return indexer.MemoryDir + "/" + memRel }
 
 // ---- --rewrite ------------------------------------------------------------
 
@@ -414,7 +395,7 @@ func impHasFrontmatter(data []byte) bool {
 // any other bold field; the original text follows after a blank line. The
 // result is parsed again and must give the original's fields.
 func rewriteLegacyFile(rel string, data []byte, modTime time.Time, maxSize int64) ([]byte, string) {
-	if impHasFrontmatter(data) {
+	if frontmatter.HasFrontmatter(data) {
 		return nil, "it has frontmatter already"
 	}
 	in := frontmatter.Input{Path: rel, Data: data, ModTime: modTime, MaxSize: maxSize}
@@ -468,7 +449,7 @@ func rewriteLegacyFile(rel string, data []byte, modTime time.Time, maxSize int64
 			if !ok {
 				return nil, fmt.Sprintf("kept as it is: field %s is not text", k)
 			}
-			extra = append(extra, impYAMLKey(k)+": "+frontmatter.Quote(s))
+			extra = append(extra, yAMLKey(k)+": "+frontmatter.Quote(s))
 		}
 	}
 	out, err := encodeWithExtra(rec, extra)
@@ -476,7 +457,7 @@ func rewriteLegacyFile(rel string, data []byte, modTime time.Time, maxSize int64
 		return nil, "kept as it is: " + err.Error()
 	}
 	body := bytes.TrimPrefix(data, []byte("\uFEFF"))
-	out = append(out[:impFrontmatterEnd(out)], '\n')
+	out = append(out[:frontmatterEnd(out)], '\n')
 	out = append(out, body...)
 
 	got, err := frontmatter.Parse(frontmatter.Input{Path: rel, Data: out, ModTime: modTime, MaxSize: maxSize + int64(len(out)-len(body))})
@@ -492,8 +473,8 @@ func rewriteLegacyFile(rel string, data []byte, modTime time.Time, maxSize int64
 
 var impPlainKeyRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// impYAMLKey writes a key plainly when it is a lower-case word, else quoted.
-func impYAMLKey(k string) string {
+// yAMLKey writes a key plainly when it is a lower-case word, else quoted.
+func yAMLKey(k string) string {
 	if impPlainKeyRE.MatchString(k) {
 		return k
 	}
@@ -541,7 +522,7 @@ func encodeWithExtra(r frontmatter.Record, extra []string) ([]byte, error) {
 	if len(extra) == 0 {
 		return out, nil
 	}
-	i := impFrontmatterEnd(out) - len("---\n")
+	i := frontmatterEnd(out) - len("---\n")
 	var b bytes.Buffer
 	b.Write(out[:i])
 	for _, l := range extra {
@@ -552,9 +533,9 @@ func encodeWithExtra(r frontmatter.Record, extra []string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// impFrontmatterEnd returns the offset just after the closing "---\n" of an
+// frontmatterEnd returns the offset just after the closing "---\n" of an
 // encoded record.
-func impFrontmatterEnd(enc []byte) int {
+func frontmatterEnd(enc []byte) int {
 	i := bytes.Index(enc[len("---\n"):], []byte("\n---\n"))
 	if i < 0 {
 		return len(enc) // cannot happen with Encode's output
@@ -588,7 +569,7 @@ func parseHeuristicFile(text string) (string, []legacySection) {
 	return domain, out
 }
 
-func impNormRule(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+func normRule(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 
 // heuristicItems turns the sections of the old heuristics files, and the
 // old heuristics rows that no section holds, into one new file each.
@@ -619,7 +600,7 @@ func (im *Importer) heuristicItems(files []heurFile, old DB) []*importItem {
 	// preferring the same domain; else the id within the same domain (the
 	// rule was edited in the file).
 	for _, s := range secs {
-		if row := byID[s.s.id]; s.s.hasID && row != nil && !used[row.ID] && impNormRule(row.Rule) == impNormRule(s.s.rule) {
+		if row := byID[s.s.id]; s.s.hasID && row != nil && !used[row.ID] && normRule(row.Rule) == normRule(s.s.rule) {
 			claim(s, row, "")
 		}
 	}
@@ -630,7 +611,7 @@ func (im *Importer) heuristicItems(files []heurFile, old DB) []*importItem {
 		var best *Heuristic
 		for i := range old.Heuristics {
 			row := &old.Heuristics[i]
-			if used[row.ID] || impNormRule(row.Rule) != impNormRule(s.s.rule) {
+			if used[row.ID] || normRule(row.Rule) != normRule(s.s.rule) {
 				continue
 			}
 			if best == nil || (!strings.EqualFold(best.Domain, s.f.domain) && strings.EqualFold(row.Domain, s.f.domain)) {
@@ -740,7 +721,7 @@ func (im *Importer) finishHeuristic(it *importItem, rec frontmatter.Record, row 
 	if it.hasLegacyID {
 		extra = append(extra, "legacy_id: "+strconv.FormatInt(it.legacyID, 10))
 	}
-	it.folder, it.created, it.slug, it.rule = "heuristics", rec.Created, frontmatter.Slug(rec.Rule), impNormRule(rec.Rule)
+	it.folder, it.created, it.slug, it.rule = "heuristics", rec.Created, frontmatter.Slug(rec.Rule), normRule(rec.Rule)
 	it.data, it.keptWhy = im.encodeChecked(rec, extra, "heuristics/x.md")
 }
 
@@ -769,8 +750,8 @@ func (im *Importer) learningItems(old DB, copies []*importItem) []*importItem {
 	for _, row := range old.Learnings {
 		source := fmt.Sprintf("index.db learnings row %d", row.ID)
 		rel := im.legacyMemRel(row.Filepath)
-		if rel != "" && (have[rel] || impExists(filepath.Join(im.oldMem, filepath.FromSlash(rel))) ||
-			impExists(filepath.Join(im.newMem, filepath.FromSlash(rel)))) {
+		if rel != "" && (have[rel] || pathExists(filepath.Join(im.oldMem, filepath.FromSlash(rel))) ||
+			pathExists(filepath.Join(im.newMem, filepath.FromSlash(rel)))) {
 			continue // the file is the truth; it is copied (or already there)
 		}
 		typ := strings.ToLower(strings.TrimSpace(row.Type))
@@ -824,7 +805,7 @@ func (im *Importer) legacyMemRel(fp string) string {
 	if fp == "" {
 		return ""
 	}
-	if filepath.IsAbs(fp) && impWithin(im.oldMem, fp) {
+	if filepath.IsAbs(fp) && isWithin(im.oldMem, fp) {
 		rel, _ := filepath.Rel(im.oldMem, fp)
 		return filepath.ToSlash(rel)
 	}
@@ -845,7 +826,7 @@ func (im *Importer) legacyMemRel(fp string) string {
 
 var impDriveRE = regexp.MustCompile(`^[A-Za-z]:/`)
 
-func impExists(p string) bool {
+func pathExists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
 }
@@ -867,7 +848,7 @@ type impKnownHeur struct {
 // legacy_path.
 func (im *Importer) existing() impKnownFiles {
 	k := impKnownFiles{byID: map[int64][]impKnownHeur{}, byPath: map[string]string{}}
-	if !impIsDir(im.newMem) {
+	if !isDir(im.newMem) {
 		return k
 	}
 	err := filepath.WalkDir(im.newMem, func(p string, d fs.DirEntry, err error) error {
@@ -906,12 +887,12 @@ func (im *Importer) existing() impKnownFiles {
 		if dec.Decode(&m) != nil {
 			return nil
 		}
-		if id, ok := impLegacyID(m["legacy_id"]); ok && rec.Type == frontmatter.TypeHeuristic {
-			k.byID[id] = append(k.byID[id], impKnownHeur{path: impRootRel(rel), rule: impNormRule(rec.Rule)})
+		if id, ok := parseLegacyID(m["legacy_id"]); ok && rec.Type == frontmatter.TypeHeuristic {
+			k.byID[id] = append(k.byID[id], impKnownHeur{path: rootRel(rel), rule: normRule(rec.Rule)})
 		}
 		if lp, ok := m["legacy_path"].(string); ok && lp != "" {
 			if _, dup := k.byPath[lp]; !dup {
-				k.byPath[lp] = impRootRel(rel)
+				k.byPath[lp] = rootRel(rel)
 			}
 		}
 		return nil
@@ -922,7 +903,7 @@ func (im *Importer) existing() impKnownFiles {
 	return k
 }
 
-func impLegacyID(v any) (int64, bool) {
+func parseLegacyID(v any) (int64, bool) {
 	switch v := v.(type) {
 	case json.Number:
 		n, err := strconv.ParseInt(v.String(), 10, 64)
@@ -939,7 +920,7 @@ func impLegacyID(v any) (int64, bool) {
 // placeCopy copies (or rewrites) an old file to the same path in ROOT,
 // unless that path holds it already or holds something else.
 func (im *Importer) placeCopy(it *importItem) {
-	it.target = impRootRel(it.copyRel)
+	it.target = rootRel(it.copyRel)
 	dst := filepath.Join(im.newMem, filepath.FromSlash(it.copyRel))
 	data, act, detail := it.data, ActCopied, ""
 	switch {
@@ -960,7 +941,7 @@ func (im *Importer) placeCopy(it *importItem) {
 		return
 	}
 	if !im.dryRun {
-		if err := impPlaceFile(dst, data, it.modTime); err != nil {
+		if err := placeFile(dst, data, it.modTime); err != nil {
 			if errors.Is(err, fs.ErrExist) {
 				im.rep.add(Action{Action: ActConflict, Path: it.target, Source: it.source, Detail: "a file appeared there while importing; left alone"})
 				return
@@ -972,10 +953,10 @@ func (im *Importer) placeCopy(it *importItem) {
 	im.rep.add(Action{Action: act, Path: it.target, Source: it.source, Detail: detail})
 }
 
-// impPlaceFile writes data to dst atomically, never replacing a file there:
+// placeFile writes data to dst atomically, never replacing a file there:
 // a temp file in the same folder (fsynced, given the old file's mtime) is
 // hard-linked to dst, which fails if dst exists.
-func impPlaceFile(dst string, data []byte, mtime time.Time) error {
+func placeFile(dst string, data []byte, mtime time.Time) error {
 	return record.Place(dst, data, mtime)
 }
 
@@ -1002,9 +983,9 @@ func (im *Importer) placeGenerated(it *importItem, known impKnownFiles, planned 
 		for n := 1; ; n++ {
 			name := frontmatter.FileName(it.created, it.slug, n)
 			rel := it.folder + "/" + name
-			if !planned[rel] && !impExists(filepath.Join(dir, name)) {
+			if !planned[rel] && !pathExists(filepath.Join(dir, name)) {
 				planned[rel] = true
-				it.target = impRootRel(rel)
+				it.target = rootRel(rel)
 				break
 			}
 		}
@@ -1014,7 +995,7 @@ func (im *Importer) placeGenerated(it *importItem, known impKnownFiles, planned 
 			im.rep.add(Action{Action: ActError, Source: it.source, Detail: err.Error()})
 			return
 		}
-		it.target = impRootRel(it.folder + "/" + filepath.Base(p))
+		it.target = rootRel(it.folder + "/" + filepath.Base(p))
 	}
 	im.rep.add(Action{Action: ActCreated, Path: it.target, Source: it.source, Detail: it.note})
 }
@@ -1097,7 +1078,7 @@ func (im *Importer) carryCounters(ctx context.Context, items []*importItem) {
 }
 
 func (im *Importer) scan(ctx context.Context) (*indexer.Index, bool) {
-	if !impIsDir(im.newMem) {
+	if !isDir(im.newMem) {
 		return nil, false // nothing was imported
 	}
 	ix, err := indexer.Open(ctx, indexer.Options{Root: im.root, MaxSize: im.maxSize, Logger: im.log, Now: im.now, WantIDs: im.wantIDs})

@@ -18,14 +18,14 @@ func TestImportParseHeuristicFile(t *testing.T) {
 			name:   "sample",
 			text:   "# Heuristics: git\n\nGenerated from failures.\n\n---\n\n## H-1: Never delete\n\n**Confidence**: 0.85\n**Source**: observation\n**Created**: 2026-11-27\n\nBecause.\n\n---\n",
 			domain: "git",
-			secs: []legacySection{{id: 1, hasID: true, rule: "Never delete", confidence: impPtr(0.85), source: "observation",
+			secs: []legacySection{{id: 1, hasID: true, rule: "Never delete", confidence: ptrTo(0.85), source: "observation",
 				created: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), explanation: "Because."}},
 		},
 		{
 			name: "no separators, two paragraphs, code, other heading",
 			text: "## H-2: A\n**Confidence:** 70%\n\nOne.\n\nTwo.\n```\n## H-9: not a heading\n```\n## H-3: B\ntext\n## Notes\nnot part of B\n",
 			secs: []legacySection{
-				{id: 2, hasID: true, rule: "A", confidence: impPtr(0.7), explanation: "One.\n\nTwo.\n```\n## H-9: not a heading\n```"},
+				{id: 2, hasID: true, rule: "A", confidence: ptrTo(0.7), explanation: "One.\n\nTwo.\n```\n## H-9: not a heading\n```"},
 				{id: 3, hasID: true, rule: "B", explanation: "text"},
 			},
 		},
@@ -80,4 +80,4 @@ func TestImportLegacyMemRel(t *testing.T) {
 	}
 }
 
-func impPtr(f float64) *float64 { return &f }
+func ptrTo(f float64) *float64 { return &f }
