@@ -20,6 +20,7 @@ import (
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/record"
 )
 
@@ -160,8 +161,8 @@ func looksLikeMemory(dir string) bool {
 	if _, err := os.Stat(filepath.Join(dir, indexer.DBName)); err == nil {
 		return true
 	}
-	for _, f := range impTypeFolders {
-		if isDir(filepath.Join(dir, f)) {
+	for _, k := range layout.Kinds {
+		if isDir(filepath.Join(dir, k.Folder)) {
 			return true
 		}
 	}
@@ -191,18 +192,6 @@ func isWithin(dir, p string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
-
-// impTypeFolder maps a record type to its folder under memory/.
-var impTypeFolder = map[string]string{
-	frontmatter.TypeFailure:     "failures",
-	frontmatter.TypeSuccess:     "successes",
-	frontmatter.TypeHeuristic:   "heuristics",
-	frontmatter.TypeObservation: "observations",
-	frontmatter.TypeExperiment:  "experiments",
-	frontmatter.TypeDecision:    "decisions",
-}
-
-var impTypeFolders = []string{"failures", "successes", "heuristics", "observations", "experiments", "decisions"}
 
 // importItem is one file import would put into ROOT/memory.
 type importItem struct {
@@ -754,14 +743,8 @@ func (im *Importer) learningItems(old DB, copies []*importItem) []*importItem {
 			pathExists(filepath.Join(im.newMem, filepath.FromSlash(rel)))) {
 			continue // the file is the truth; it is copied (or already there)
 		}
-		typ := strings.ToLower(strings.TrimSpace(row.Type))
-		for _, t := range []string{frontmatter.TypeFailure, frontmatter.TypeSuccess, frontmatter.TypeObservation,
-			frontmatter.TypeExperiment, frontmatter.TypeDecision} {
-			if typ == t || typ == impTypeFolder[t] {
-				typ = t
-			}
-		}
-		folder := impTypeFolder[typ]
+		typ := layout.TypeWord(row.Type)
+		folder := layout.Folder(typ)
 		if folder == "" || typ == frontmatter.TypeHeuristic {
 			im.rep.add(Action{Action: ActError, Source: source, Detail: fmt.Sprintf("unknown type %q; the row was not imported", row.Type)})
 			continue
