@@ -53,7 +53,7 @@ func (tr *trace) wait(t *testing.T, prefix string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("never saw %q; saw %q", prefix, tr.list())
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // polling interval, not synchronisation
 	}
 }
 
@@ -248,7 +248,7 @@ func TestBatchesAreIndexedAndNotified(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no scan after a Rescan batch: %q", f.tr.list())
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // polling interval, not synchronisation
 	}
 }
 
@@ -274,7 +274,7 @@ func TestRescanRequest(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no second scan: %q", f.tr.list())
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // polling interval, not synchronisation
 	}
 	if f.tr.index("notify") >= 0 {
 		t.Errorf("notified a committer that is off: %q", f.tr.list())
