@@ -97,33 +97,28 @@ RETURNING id`
 	deleteSearch = `DELETE FROM search_docs WHERE ` + fileKeys
 )
 
-// recordTables maps a table name to its statements. Table names cannot be
-// bound parameters, so they come from this fixed map, never from input.
-var tableSQL = map[string]struct{ deleteFile, deleteStale, claimPath, claimID, dropKey, setKey string }{
-	"learnings": {
-		deleteFile:  `DELETE FROM learnings WHERE ` + fileKeys,
-		deleteStale: `DELETE FROM learnings WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`,
-		claimPath:   `SELECT id FROM learnings WHERE elf_key IS NULL AND filepath = ? ORDER BY id LIMIT 1`,
-		claimID:     `SELECT id FROM learnings WHERE elf_key IS NULL AND id = ?`,
-		dropKey:     `DELETE FROM learnings WHERE elf_key = ? AND id != ?`,
-		setKey:      `UPDATE learnings SET elf_key = ? WHERE id = ?`,
-	},
-	"heuristics": {
-		deleteFile:  `DELETE FROM heuristics WHERE ` + fileKeys,
-		deleteStale: `DELETE FROM heuristics WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`,
-		claimPath:   `SELECT id FROM heuristics WHERE elf_key IS NULL AND filepath = ? ORDER BY id LIMIT 1`,
-		claimID:     `SELECT id FROM heuristics WHERE elf_key IS NULL AND id = ?`,
-		dropKey:     `DELETE FROM heuristics WHERE elf_key = ? AND id != ?`,
-		setKey:      `UPDATE heuristics SET elf_key = ? WHERE id = ?`,
-	},
-	"decisions": {
-		deleteFile:  `DELETE FROM decisions WHERE ` + fileKeys,
-		deleteStale: `DELETE FROM decisions WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`,
-		claimPath:   `SELECT id FROM decisions WHERE elf_key IS NULL AND filepath = ? ORDER BY id LIMIT 1`,
-		claimID:     `SELECT id FROM decisions WHERE elf_key IS NULL AND id = ?`,
-		dropKey:     `DELETE FROM decisions WHERE elf_key = ? AND id != ?`,
-		setKey:      `UPDATE decisions SET elf_key = ? WHERE id = ?`,
-	},
+// tableSQL maps a table name to its statements. Table names cannot be
+// bound parameters, so the statements are built once from this package's
+// own fixed table names, never from input.
+var tableSQL = map[string]tableStatements{
+	"learnings":  statementsFor("learnings"),
+	"heuristics": statementsFor("heuristics"),
+	"decisions":  statementsFor("decisions"),
+}
+
+type tableStatements struct{ deleteFile, deleteStale, claimPath, claimID, dropKey, setKey string }
+
+// statementsFor returns the keyed statements of one record table; t is
+// one of the constant names above.
+func statementsFor(t string) tableStatements {
+	return tableStatements{
+		deleteFile:  `DELETE FROM ` + t + ` WHERE ` + fileKeys,
+		deleteStale: `DELETE FROM ` + t + ` WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`,
+		claimPath:   `SELECT id FROM ` + t + ` WHERE elf_key IS NULL AND filepath = ? ORDER BY id LIMIT 1`,
+		claimID:     `SELECT id FROM ` + t + ` WHERE elf_key IS NULL AND id = ?`,
+		dropKey:     `DELETE FROM ` + t + ` WHERE elf_key = ? AND id != ?`,
+		setKey:      `UPDATE ` + t + ` SET elf_key = ? WHERE id = ?`,
+	}
 }
 
 // claimRule finds a framework row for a domain-file section without a
