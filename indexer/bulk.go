@@ -3,7 +3,6 @@ package indexer
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 )
 
@@ -98,43 +97,4 @@ func scanIDs(ctx context.Context, tx *sql.Tx, q string, args []any, byPath map[s
 		return err
 	}
 	return rows.Err()
-}
-
-// searchDoc is one full-text row: a record's key, its row and its text.
-type searchDoc struct {
-	key, tbl                   string
-	rowID                      int64
-	title, summary, body, rule string
-}
-
-// docRows is how many full-text rows one statement writes (7 parameters
-// each, well under SQLite's 32,766).
-const docRows = 100
-
-// writeDocs writes the waiting full-text rows, many per statement.
-//
-// The triggers on search_docs make every write to it a statement that may
-// need rolling back half-way, so it opens a statement savepoint, and FTS5
-// writes its pending in-memory segment to disk at every savepoint. One
-// row per statement made a segment per record (20,000 on a cold scan),
-// and merging those cost more than tokenizing the text. So the rows of a
-// flush wait in s.docs and go in at the end, docRows per statement; an
-// immediate delete from search_docs writes the waiting rows first, so
-// the order of the flush's writes is kept.
-func (s *stmts) writeDocs(ctx context.Context) error {
-	for len(s.docs) > 0 {
-		n := min(len(s.docs), docRows)
-		args := make([]any, 0, n*7)
-		for _, d := range s.docs[:n] {
-			args = append(args, d.key, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
-		}
-		q := `INSERT INTO search_docs (elf_key, tbl, row_id, title, summary, body, rule) VALUES ` +
-			placeholders(n, 7, "") + upsertSearchTail
-		if _, err := s.tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("%s: %w", s.docs[0].key, err)
-		}
-		s.docs = s.docs[n:]
-	}
-	s.docs = s.docs[:0]
-	return nil
 }

@@ -93,8 +93,9 @@ RETURNING id`
 
 	// A file's records: its own key and its sections' keys. File paths end
 	// in .md, so "<file>#..." is only ever a section of that file.
-	fileKeys     = `(elf_key = ?1 OR (elf_key >= ?1 || '#' AND elf_key < ?1 || '$'))`
-	deleteSearch = `DELETE FROM search_docs WHERE ` + fileKeys
+	fileKeys = `(elf_key = ?1 OR (elf_key >= ?1 || '#' AND elf_key < ?1 || '$'))`
+	// staleKeys are a domain file's sections not in the JSON list ?2.
+	staleKeys = `elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`
 )
 
 // tableSQL maps a table name to its statements. Table names cannot be
@@ -113,7 +114,7 @@ type tableStatements struct{ deleteFile, deleteStale, claimPath, claimID, dropKe
 func statementsFor(t string) tableStatements {
 	return tableStatements{
 		deleteFile:  `DELETE FROM ` + t + ` WHERE ` + fileKeys,
-		deleteStale: `DELETE FROM ` + t + ` WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`,
+		deleteStale: `DELETE FROM ` + t + ` WHERE ` + staleKeys,
 		claimPath:   `SELECT id FROM ` + t + ` WHERE elf_key IS NULL AND filepath = ? ORDER BY id LIMIT 1`,
 		claimID:     `SELECT id FROM ` + t + ` WHERE elf_key IS NULL AND id = ?`,
 		dropKey:     `DELETE FROM ` + t + ` WHERE elf_key = ? AND id != ?`,
@@ -161,6 +162,9 @@ type record struct {
 type writer struct {
 	ix  *Index
 	ops []op
+	// deferSearch leaves the FTS5 entries of the rows written to one
+	// pass after the last flush (see Index.apply).
+	deferSearch bool
 	// claimed lists the records whose rows a framework tool (or an older
 	// index) wrote: after the flush their database-only values go into
 	// their files.
@@ -198,14 +202,16 @@ func (w *writer) put(p parsed) {
 
 // stmts are the statements of one transaction.
 type stmts struct {
-	tx                                                *sql.Tx
-	learning, heuristic, decision                     *sql.Stmt
-	insLedger, updLedger, touch, delLedger, delSearch *sql.Stmt
-	w                                                 *writer
-	unkeyed                                           map[string]bool // tables holding rows without elf_key
-	anyRefused                                        bool            // elf_refused has rows
-	// docs are full-text rows waiting to be written (see searchDocs).
-	docs []searchDoc
+	tx                                     *sql.Tx
+	learning, heuristic, decision          *sql.Stmt
+	insLedger, updLedger, touch, delLedger *sql.Stmt
+	w                                      *writer
+	unkeyed                                map[string]bool // tables holding rows without elf_key
+	anyRefused                             bool            // elf_refused has rows
+	// docs are full-text rows waiting to be written, dropIDs the
+	// search_docs rows to delete (see writeDocs).
+	docs    []searchDoc
+	dropIDs []int64
 }
 
 func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
@@ -216,7 +222,7 @@ func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
 	}{
 		{&s.learning, upsertLearning}, {&s.heuristic, upsertHeuristic}, {&s.decision, upsertDecision},
 		{&s.insLedger, insertLedger}, {&s.updLedger, updateLedger}, {&s.touch, touchLedger},
-		{&s.delLedger, deleteLedger}, {&s.delSearch, deleteSearch},
+		{&s.delLedger, deleteLedger},
 	} {
 		st, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -304,7 +310,7 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 			return fmt.Errorf("index new files: %w", err)
 		}
 		// Full-text entries last, in as few statements as possible (see
-		// searchDocs).
+		// writeDocs).
 		for _, o := range bulk {
 			if o.searchID != 0 {
 				r := &o.p.rec
@@ -377,10 +383,7 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 			if _, err := s.tx.ExecContext(ctx, tableSQL[safeTable(o.old.tbl)].deleteFile, fp); err != nil {
 				return err
 			}
-			if err := s.writeDocs(ctx); err != nil {
-				return err
-			}
-			if _, err := s.delSearch.ExecContext(ctx, fp); err != nil {
+			if err := s.dropDocs(ctx, fp, false, nil, fileKeys, fp); err != nil {
 				return err
 			}
 		}
@@ -426,10 +429,7 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 		if _, err := s.tx.ExecContext(ctx, tableSQL[safeTable(oldTbl)].deleteFile, fp); err != nil {
 			return err
 		}
-		if err := s.writeDocs(ctx); err != nil {
-			return err
-		}
-		if _, err := s.delSearch.ExecContext(ctx, fp); err != nil {
+		if err := s.dropDocs(ctx, fp, false, nil, fileKeys, fp); err != nil {
 			return err
 		}
 	}
@@ -448,10 +448,11 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 		if _, err := s.tx.ExecContext(ctx, tableSQL[tbl].deleteStale, fp, string(kj)); err != nil {
 			return err
 		}
-		if err := s.writeDocs(ctx); err != nil {
-			return err
+		keep := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			keep[k] = true
 		}
-		if _, err := s.tx.ExecContext(ctx, `DELETE FROM search_docs WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`, fp, string(kj)); err != nil {
+		if err := s.dropDocs(ctx, fp, true, keep, staleKeys, fp, string(kj)); err != nil {
 			return err
 		}
 	}
