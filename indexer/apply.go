@@ -141,8 +141,11 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if w.deferSearch && ix.opts.RowsDone != nil {
-		ix.opts.RowsDone()
+	if w.deferSearch {
+		res.RowsAt = time.Now()
+		if ix.opts.RowsDone != nil {
+			ix.opts.RowsDone()
+		}
 	}
 	// The deferred entries, or those a crash between rows and index left.
 	return res, ix.completeSearch(ctx)

@@ -118,6 +118,9 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 		return err
 	}
 	sum.Seconds = time.Since(start).Seconds()
+	if !sum.RowsAt.IsZero() {
+		sum.RowsSeconds = sum.RowsAt.Sub(start).Seconds()
+	}
 	if *asJSON {
 		if err := sum.WriteJSON(e.stdout); err != nil {
 			return err
