@@ -268,3 +268,39 @@ func TestMigrateFromVersion2(t *testing.T) {
 		t.Error("the deleted record is still found")
 	}
 }
+
+// A new file whose record has a row already (its ledger entry lost) is
+// not inserted twice: the many-row insert leaves it to the one-row
+// upsert, which updates the row in place.
+func TestBulkLeavesExistingRowToUpsert(t *testing.T) {
+	root := t.TempDir()
+	h := "---\ntype: heuristic\ntitle: Lock first\nrule: Take the lock first\nconfidence: 0.7\n---\n\nvictor\n"
+	d := "---\ntype: decision\ntitle: Use WAL\n---\n\nwhiskey\n"
+	writeTree(t, root, map[string]string{"heuristics/h.md": h, "decisions/d.md": d})
+	ix := openIndex(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	hid := count(t, db, `SELECT id FROM heuristics WHERE elf_key = 'memory/heuristics/h.md'`)
+	did := count(t, db, `SELECT id FROM decisions WHERE elf_key = 'memory/decisions/d.md'`)
+	exec1(t, db, `DELETE FROM files`)
+	writeTree(t, root, map[string]string{
+		"heuristics/h.md": strings.Replace(h, "Lock first", "Lock early", 1),
+		"decisions/d.md":  strings.Replace(d, "Use WAL", "Use WAL mode", 1)})
+	scan(t, ix)
+	if n := count(t, db, `SELECT count(*) FROM heuristics`); n != 1 {
+		t.Errorf("%d heuristic rows, want 1", n)
+	}
+	if id := count(t, db, `SELECT id FROM heuristics WHERE title = 'Lock early'`); id != hid {
+		t.Errorf("heuristic row %d, want %d updated in place", id, hid)
+	}
+	if id := count(t, db, `SELECT id FROM decisions WHERE title = 'Use WAL mode'`); id != did {
+		t.Errorf("decision row %d, want %d updated in place", id, did)
+	}
+	if n := count(t, db, `SELECT count(*) FROM files`); n != 2 {
+		t.Errorf("%d ledger entries, want 2", n)
+	}
+	ftsIntact(t, db, "end")
+	if n := count(t, db, `SELECT count(*) FROM search WHERE search MATCH 'victor OR whiskey'`); n != 2 {
+		t.Errorf("%d matches, want 2", n)
+	}
+}

@@ -295,26 +295,41 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		// that want an id (a domain file's sections, a frontmatter id), so
 		// a new row of another file never takes it, then the rest.
 		sort.SliceStable(w.ops, func(i, j int) bool { return opRank(&w.ops[i]) < opRank(&w.ops[j]) })
-		var bulk []*op
+		// New files of a table no framework row waits in (to be claimed
+		// by its file) go in many to a statement.
+		canBulk := map[string]bool{"learnings": bulkOK,
+			"heuristics": !s.unkeyed["heuristics"] && !s.anyRefused, "decisions": !s.unkeyed["decisions"] && !s.anyRefused}
+		bulk := map[string][]*op{}
 		for i := range w.ops {
 			o := &w.ops[i]
-			if bulkOK && isBulk(o) && moved[o.p.hash] == 0 && w.ix.opts.WantIDs[rootRel(o.rel)] == 0 {
-				bulk = append(bulk, o)
-				continue
+			if isBulk(o) && canBulk[tableOf(o.p.rec.Type)] && moved[o.p.hash] == 0 && w.ix.opts.WantIDs[rootRel(o.rel)] == 0 {
+				if _, ok := w.ix.restoreIDs[rootRel(o.rel)]; !ok {
+					t := tableOf(o.p.rec.Type)
+					bulk[t] = append(bulk[t], o)
+					continue
+				}
 			}
 			if err := s.apply(ctx, o, &delta, moved); err != nil {
 				return fmt.Errorf("index %s: %w", rootRel(o.rel), err)
 			}
 		}
-		if err := bulkInsert(ctx, tx, bulk, &delta); err != nil {
-			return fmt.Errorf("index new files: %w", err)
-		}
-		// Full-text entries last, in as few statements as possible (see
-		// writeDocs).
-		for _, o := range bulk {
-			if o.searchID != 0 {
-				r := &o.p.rec
-				s.docs = append(s.docs, searchDoc{rootRel(o.rel), "learnings", o.searchID, r.Title, r.Summary, r.Body, r.Rule})
+		for _, t := range []string{"learnings", "heuristics", "decisions"} {
+			rest, err := bulkInsert(ctx, tx, t, bulk[t], &delta)
+			if err != nil {
+				return fmt.Errorf("index new files: %w", err)
+			}
+			// Full-text entries last, in as few statements as possible
+			// (see writeDocs).
+			for _, o := range bulk[t] {
+				if o.searchID != 0 {
+					r := &o.p.rec
+					s.docs = append(s.docs, searchDoc{rootRel(o.rel), t, o.searchID, r.Title, r.Summary, r.Body, r.Rule})
+				}
+			}
+			for _, o := range rest {
+				if err := s.apply(ctx, o, &delta, moved); err != nil {
+					return fmt.Errorf("index %s: %w", rootRel(o.rel), err)
+				}
 			}
 		}
 		if err := s.writeDocs(ctx); err != nil {
