@@ -50,8 +50,11 @@ type section struct {
 // again instead of trusting size+mtime (git's "racily clean" problem).
 const racyWindow = time.Second
 
-// batchSize is how many changed files go in one transaction.
-const batchSize = 2000
+// batchSize is how many changed files go in one transaction. Their
+// parsed records are held until it commits: 2,000 held 7-8 MB of heap,
+// and the peak of a 20k cold scan was 59 MB against 52 MB with 1,000, at
+// the same CPU time.
+const batchSize = 1000
 
 // deferAbove is how many files a reconcile reads before it defers the
 // full-text index to one pass after the rows (a variable for tests).
