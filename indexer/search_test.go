@@ -3,6 +3,7 @@ package indexer
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -302,5 +303,39 @@ func TestBulkLeavesExistingRowToUpsert(t *testing.T) {
 	ftsIntact(t, db, "end")
 	if n := count(t, db, `SELECT count(*) FROM search WHERE search MATCH 'victor OR whiskey'`); n != 2 {
 		t.Errorf("%d matches, want 2", n)
+	}
+}
+
+// Editing a record updates its row in place without drawing a new id
+// from the table's AUTOINCREMENT counter: the next new record gets the
+// next id.
+func TestEditDrawsNoID(t *testing.T) {
+	root := t.TempDir()
+	h := "---\ntype: heuristic\ntitle: Lock first\nrule: Take the lock first\n---\n\nxray\n"
+	d := "---\ntype: decision\ntitle: Use WAL\n---\n\nyankee\n"
+	writeTree(t, root, map[string]string{"heuristics/h.md": h, "decisions/d.md": d, "failures/f.md": searchNote(1, "zulu")})
+	ix := openIndex(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	seq := func() map[string]int {
+		out := map[string]int{}
+		for _, tbl := range []string{"learnings", "heuristics", "decisions"} {
+			out[tbl] = count(t, db, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)`, tbl)
+		}
+		return out
+	}
+	before := seq()
+	for i := range 3 {
+		n := strconv.Itoa(i)
+		writeTree(t, root, map[string]string{
+			"heuristics/h.md": strings.Replace(h, "Lock first", "Lock first "+n, 1),
+			"decisions/d.md":  strings.Replace(d, "Use WAL", "Use WAL "+n, 1),
+			"failures/f.md":   searchNote(1, "zulu "+n)})
+		if res := scan(t, ix); res.Updated != 3 {
+			t.Fatalf("edit %d: %+v", i, res)
+		}
+	}
+	if after := seq(); !maps.Equal(after, before) {
+		t.Errorf("AUTOINCREMENT counters moved from %v to %v by edits", before, after)
 	}
 }

@@ -71,15 +71,29 @@ ON CONFLICT(elf_key) DO UPDATE SET
 	created_at = excluded.created_at, updated_at = excluded.updated_at, tags = excluded.tags, extra = excluded.extra
 RETURNING id`
 
-	// upsertSearchTail follows the VALUES rows of a search_docs upsert. A
-	// row whose text is unchanged keeps its full-text entry (the update
-	// trigger fires only on a text column's change).
-	upsertSearchTail = `
-ON CONFLICT(elf_key) DO UPDATE SET tbl = excluded.tbl, row_id = excluded.row_id,
-	title = excluded.title, summary = excluded.summary, body = excluded.body, rule = excluded.rule
-WHERE search_docs.tbl IS NOT excluded.tbl OR search_docs.row_id IS NOT excluded.row_id
-	OR search_docs.title IS NOT excluded.title OR search_docs.summary IS NOT excluded.summary
-	OR search_docs.body IS NOT excluded.body OR search_docs.rule IS NOT excluded.rule`
+	// The updates of a record's existing row, with the parameters of the
+	// upserts above: what their ON CONFLICT clauses do. ("?12 IS ?12"
+	// only makes the statement take the upsert's twelve parameters.)
+	updateLearning = `
+UPDATE learnings SET type = ?1, filepath = ?2, title = ?3, summary = ?4, tags = ?5, domain = ?6, severity = ?7,
+	created_at = ?8, updated_at = ?9, extra = ?10
+WHERE elf_key = ?11 AND ?12 IS ?12
+	AND NOT EXISTS (SELECT 1 FROM elf_changes c WHERE c.tbl = 'learnings' AND c.row_id = learnings.id)
+RETURNING id`
+	updateHeuristic = `
+UPDATE heuristics SET filepath = ?3, domain = coalesce(?4, ''), rule = ?5, explanation = ?6, source_type = ?7,
+	confidence = coalesce(?8, confidence), is_golden = coalesce(?9, is_golden),
+	times_validated = coalesce(?10, times_validated), times_violated = coalesce(?11, times_violated),
+	created_at = ?12, updated_at = ?13, title = ?14, tags = ?15, extra = ?16,
+	project_path = coalesce(?17, project_path)
+WHERE elf_key = ?2
+	AND NOT EXISTS (SELECT 1 FROM elf_changes c WHERE c.tbl = 'heuristics' AND c.row_id = heuristics.id)
+RETURNING id`
+	updateDecision = `
+UPDATE decisions SET filepath = ?3, title = ?4, context = ?5, decision = ?6, rationale = ?7, status = ?8,
+	domain = ?9, created_at = ?10, updated_at = ?11, tags = ?12, extra = ?13
+WHERE elf_key = ?2
+RETURNING id`
 
 	insertLedger = `
 INSERT INTO files (filepath, size, mtime_ns, hash, error, tbl, nrec) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -204,6 +218,7 @@ func (w *writer) put(p parsed) {
 type stmts struct {
 	tx                                     *sql.Tx
 	learning, heuristic, decision          *sql.Stmt
+	updLearning, updHeuristic, updDecision *sql.Stmt
 	insLedger, updLedger, touch, delLedger *sql.Stmt
 	w                                      *writer
 	unkeyed                                map[string]bool // tables holding rows without elf_key
@@ -221,6 +236,7 @@ func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
 		q   string
 	}{
 		{&s.learning, upsertLearning}, {&s.heuristic, upsertHeuristic}, {&s.decision, upsertDecision},
+		{&s.updLearning, updateLearning}, {&s.updHeuristic, updateHeuristic}, {&s.updDecision, updateDecision},
 		{&s.insLedger, insertLedger}, {&s.updLedger, updateLedger}, {&s.touch, touchLedger},
 		{&s.delLedger, deleteLedger},
 	} {
@@ -590,7 +606,8 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 	if r.wantID > 0 {
 		wantID = r.wantID
 	}
-	var err error
+	var args []any
+	var ins, upd *sql.Stmt
 	switch r.tbl {
 	case "heuristics":
 		var golden, conf, tv, tvio any
@@ -606,25 +623,38 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 		if rec.TimesViolated != 0 || rec.ViolatedBy != nil {
 			tvio = rec.TimesViolated
 		}
-		err = s.heuristic.QueryRowContext(ctx, wantID, r.key, fp, null(rec.Domain), rec.Rule, null(rec.Explanation),
+		ins, upd = s.heuristic, s.updHeuristic
+		args = []any{wantID, r.key, fp, null(rec.Domain), rec.Rule, null(rec.Explanation),
 			null(rec.SourceType), conf, golden, tv, tvio, timeText(rec.Created), timeText(rec.Updated),
-			rec.Title, null(rec.TagString()), null(rec.Extra), null(rec.ProjectPath)).Scan(&r.rowID)
+			rec.Title, null(rec.TagString()), null(rec.Extra), null(rec.ProjectPath)}
 	case "decisions":
 		d := decisionFields(rec)
-		err = s.decision.QueryRowContext(ctx, wantID, r.key, fp, rec.Title, d.context, d.decision, d.rationale,
-			d.status, null(rec.Domain), timeText(rec.Created), timeText(rec.Updated), null(rec.TagString()), null(rec.Extra)).Scan(&r.rowID)
+		ins, upd = s.decision, s.updDecision
+		args = []any{wantID, r.key, fp, rec.Title, d.context, d.decision, d.rationale,
+			d.status, null(rec.Domain), timeText(rec.Created), timeText(rec.Updated), null(rec.TagString()), null(rec.Extra)}
 	default:
 		var sev any
 		if rec.Severity != 0 {
 			sev = rec.Severity
 		}
-		err = s.learning.QueryRowContext(ctx, rec.Type, fp, rec.Title, null(rec.Summary), null(rec.TagString()),
-			null(rec.Domain), sev, timeText(rec.Created), timeText(rec.Updated), null(rec.Extra), r.key, wantID).Scan(&r.rowID)
+		ins, upd = s.learning, s.updLearning
+		args = []any{rec.Type, fp, rec.Title, null(rec.Summary), null(rec.TagString()),
+			null(rec.Domain), sev, timeText(rec.Created), timeText(rec.Updated), null(rec.Extra), r.key, wantID}
 	}
-	skipped := errors.Is(err, sql.ErrNoRows)
-	if skipped {
-		// The update was skipped: the row has a change to write back.
+	// The row by its key first, a new one only when there is none: an
+	// INSERT that turns into an update still draws a new id from the
+	// table's AUTOINCREMENT counter, so every edit of a heuristic skipped
+	// one.
+	err := upd.QueryRowContext(ctx, args...).Scan(&r.rowID)
+	skipped := false
+	if errors.Is(err, sql.ErrNoRows) {
 		err = s.tx.QueryRowContext(ctx, `SELECT id FROM `+safeTable(r.tbl)+` WHERE elf_key = ?`, r.key).Scan(&r.rowID)
+		if err == nil {
+			// The update was skipped: the row has a change to write back.
+			skipped = true
+		} else if errors.Is(err, sql.ErrNoRows) {
+			err = ins.QueryRowContext(ctx, args...).Scan(&r.rowID)
+		}
 	}
 	if err != nil {
 		return err
