@@ -12,13 +12,7 @@ import (
 )
 
 func cmdCheck(_ context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("check", "[flags] FILE...", `
-Parse each FILE as elfsync would and print what it reads (type, title,
-domain, severity, tags, created, ...) or why it cannot. A FILE under
-ROOT/memory takes its type from its folder when the frontmatter has none;
-a FILE elsewhere must say its type. Nothing is written.
-
-Exit status: 0 every file is valid; 1 some file is invalid.`)
+	fs, rootFlag := e.newFlagSet("check", "[flags] FILE...")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file accepted, in bytes")
 	if err := e.parseFlags(fs, args); err != nil {
 		return err

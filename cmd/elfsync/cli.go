@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -140,16 +141,32 @@ func (e *cmdEnv) usage(w io.Writer) {
 	fmt.Fprintln(w, "'elfsync --version' for the version and the commit it was built from.")
 }
 
+// The description of each command, printed by --help between the synopsis
+// and the flags, is help/<command>.txt (help_test.go checks that every
+// command has one).
+//
+//go:embed help/*.txt
+var helpTexts embed.FS
+
+// helpText returns help/<command>.txt with each {key} in fill (key, value,
+// ...) replaced.
+func helpText(command string, fill ...string) string {
+	b, _ := helpTexts.ReadFile("help/" + command + ".txt")
+	return strings.TrimSpace(strings.NewReplacer(fill...).Replace(string(b)))
+}
+
 // newFlagSet returns a flag set whose --help prints the command's synopsis,
-// description and flags to stdout. It registers --root and returns a
-// pointer to its value.
-func (e *cmdEnv) newFlagSet(name, synopsis, description string) (*flag.FlagSet, *string) {
+// description (helpText of its first word, filled with fill) and flags to
+// stdout. It registers --root and returns a pointer to its value.
+func (e *cmdEnv) newFlagSet(name, synopsis string, fill ...string) (*flag.FlagSet, *string) {
+	command, _, _ := strings.Cut(name, " ")
+	description := helpText(command, fill...)
 	fs := flag.NewFlagSet("elfsync "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	root := fs.String("root", "", "the framework's home; memory/ lives under it (default $ELF_HOME, else ~/.claude/emergent-learning)")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage: elfsync %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
+		fmt.Fprintf(w, "Usage: elfsync %s %s\n\n%s\n\nFlags:\n", name, synopsis, description)
 		printFlags(w, fs)
 	}
 	if e.onFlagSet != nil {

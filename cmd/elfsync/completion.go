@@ -53,16 +53,7 @@ func cmdCompletion(_ context.Context, e *cmdEnv, args []string) error {
 	fs := flag.NewFlagSet("elfsync completion", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: elfsync completion bash|zsh|fish
-
-Print a completion script for the shell: commands, subcommands, every
-command's flags, and values where they are known (directories for --root,
-record types for --type, ...). Enable it with one line:
-
-  bash: echo 'source <(elfsync completion bash)' >> ~/.bashrc
-  zsh:  echo 'source <(elfsync completion zsh)' >> ~/.zshrc   (after compinit)
-  fish: elfsync completion fish > ~/.config/fish/completions/elfsync.fish
-`)
+		fmt.Fprintf(fs.Output(), "Usage: elfsync completion bash|zsh|fish\n\n%s\n", helpText("completion"))
 	}
 	if err := e.parseFlags(fs, args); err != nil {
 		return err

@@ -10,15 +10,7 @@ import (
 )
 
 func cmdDoctor(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("doctor", "[flags]", `
-Check everything elfsync depends on and print what to do about each
-problem: the root and memory folder, the index file (integrity_check, WAL,
-schema version), drift between files and index, git (uncommitted paths, a
-lock left by a crashed git, a merge in progress, identity), the inotify
-limits against the number of directories to watch, and whether a watcher
-runs. Invalid files are listed as warnings.
-
-Exit status: 0 no problem; 1 a problem was found; 2 doctor itself failed.`)
+	fs, rootFlag := e.newFlagSet("doctor", "[flags]")
 	noGit := fs.Bool("no-git", false, "skip the git checks")
 	root, err := e.parseAnyRoot(fs, args, rootFlag)
 	if err != nil {

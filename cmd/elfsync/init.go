@@ -14,12 +14,7 @@ import (
 )
 
 func cmdInit(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("init", "[flags]", `
-Create a root: ROOT/memory with a folder per record type, the index, and
-(unless --no-git) a git repository with memory/.gitignore. Every other
-command refuses a root that does not exist, so a mistyped --root or
-$ELF_HOME is an error rather than a new, empty memory. Running init on a
-root that exists is safe: it adds what is missing and indexes what is there.`)
+	fs, rootFlag := e.newFlagSet("init", "[flags]")
 	var gf gitFlags
 	gf.register(fs, false)
 	root, err := e.parseAnyRoot(fs, args, rootFlag)

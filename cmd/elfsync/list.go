@@ -12,11 +12,7 @@ import (
 )
 
 func cmdList(ctx context.Context, e *cmdEnv, args []string) error {
-	set, rootFlag := e.newFlagSet("list", "[flags]", `
-List the records under ROOT/memory, read from the files themselves: path,
-type, domain and title, one per line, sorted by path. --type and --domain
-narrow the list. Invalid files are counted at the end, not listed (elfsync
-status and elfsync check show why).`)
+	set, rootFlag := e.newFlagSet("list", "[flags]")
 	typ := set.String("type", "", "only this type ("+layout.Types(", ")+"; plural folders too)")
 	domain := set.String("domain", "", "only this domain (any case)")
 	root, err := e.parseRoot(set, args, rootFlag)

@@ -12,18 +12,7 @@ import (
 )
 
 func cmdMCP(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("mcp", "[--root ROOT]", `
-Serve the memory to an agent over the Model Context Protocol on stdin and
-stdout, with the framework MCP server's tools (elf_query, elf_search,
-elf_record_failure, elf_record_heuristic, elf_ceo_inbox) plus elf_get,
-elf_validate_heuristic and elf_violate_heuristic. Logs go to stderr.
-
-Recording writes files only, exactly as 'elfsync record' does; with no
-watcher running the new file is also indexed at once, so the next search
-finds it, and 'elfsync scan' or 'elfsync watch' commits it.
-
-Claude Code:  claude mcp add elf -- elfsync mcp
-Other clients: {"mcpServers": {"elf": {"command": "elfsync", "args": ["mcp"]}}}`)
+	fs, rootFlag := e.newFlagSet("mcp", "[--root ROOT]")
 	var lf logFlags
 	lf.register(fs)
 	root, err := e.parseRoot(fs, args, rootFlag)

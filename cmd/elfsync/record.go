@@ -37,15 +37,8 @@ func cmdRecord(_ context.Context, e *cmdEnv, args []string) error {
 	if typ == layout.TypeHeuristic {
 		synopsis = "--domain D --rule RULE [--explanation TEXT] [--confidence C] [--source S] [--tags a,b] [--root ROOT]"
 	}
-	set, rootFlag := e.newFlagSet("record "+typ, synopsis, fmt.Sprintf(`
-Write a new %s to ROOT/memory/%s/YYYYMMDD_slug.md, atomically and under a
-name no other file has (-2, -3, ... on a clash), and print its path. The
-file is the one scripts/record-*.sh would write, byte for byte. elfsync
-watch or scan indexes and commits it.
-
-Each flag not given is read from %s_<FLAG> (e.g. %s_%s); flags win.
-Surrounding white space is trimmed. $ELF_NOW (RFC 3339) fixes the created
-time, for tests.`, typ, layout.Folder(typ), env, env, strings.ToUpper(fields[0].Name)))
+	set, rootFlag := e.newFlagSet("record "+typ, synopsis,
+		"{type}", typ, "{folder}", layout.Folder(typ), "{env}", env, "{FLAG}", strings.ToUpper(fields[0].Name))
 	vals := make(map[string]*string, len(fields))
 	for _, f := range fields {
 		vals[f.Name] = set.String(f.Name, "", f.Usage+" ($"+env+"_"+strings.ToUpper(f.Name)+")")

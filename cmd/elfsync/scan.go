@@ -71,14 +71,7 @@ func (g *gitFlags) committer(ctx context.Context, root string, log zerolog.Logge
 }
 
 func cmdScan(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("scan", "[flags]", `
-Reconcile once: walk memory/, index every new or changed record file, drop
-the rows of vanished files, then commit whatever under memory/ differs from
-git's HEAD. Invalid files are tracked and reported with their errors; they
-do not make the scan fail.
-
-Exit status: 0 done; 1 if the index or git could not be brought in line
-(for example another process held git's lock for longer than --git-wait).`)
+	fs, rootFlag := e.newFlagSet("scan", "[flags]")
 	var lf logFlags
 	lf.register(fs)
 	var gf gitFlags

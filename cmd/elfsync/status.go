@@ -16,20 +16,7 @@ import (
 )
 
 func cmdStatus(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("status", "[flags]", `
-Show drift at a glance: record files against index rows (missing, orphan
-and stale rows), invalid files with their errors, paths under memory/ not
-yet committed, the last commit and git error, and whether a watcher runs.
-It changes nothing.
-
-Drift that a running watcher has not caught up with yet, within the
-deadlines it publishes (its settle time for the index, its quiet period and
---max-wait for git), is pending, not drift: it is listed under pending and
-status exits 0. --wait blocks until everything is in sync (or the time is
-up) and then reports.
-
-Exit status: 0 in sync, or only pending work; 1 drift (rows or commits
-behind the files); 2 error. Invalid files are reported but are not drift.`)
+	fs, rootFlag := e.newFlagSet("status", "[flags]")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	noGit := fs.Bool("no-git", false, "leave git out of the report")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "the --max-size the index was built with")

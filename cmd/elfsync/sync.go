@@ -47,25 +47,7 @@ func (r *remoteFlags) open(ctx context.Context, root string, maxSize int64, cm *
 }
 
 func cmdSync(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("sync", "--remote NAME [flags]", `
-Share memory/ through a git remote, once: commit what is uncommitted,
-fetch the remote branch, merge it (outside the work tree; memory files are
-merged field by field, counters add up across hosts, what cannot be merged
-is kept side by side as a conflict copy), bring the changed files into
-memory/ one by one, index them, and push. Nothing is ever force-pushed.
-The remote must be configured in memory/'s repository:
-
-  git -C ROOT/memory remote add origin git@host:me/elf-memory.git
-  elfsync sync --remote origin
-
-When memory/ is inside a project repository, only the branch elfsync/memory
-(memory/'s files, nothing else) is pushed.
-
-A running 'elfsync watch --remote NAME' syncs by itself; sync refuses to
-run beside a watcher.
-
-Exit status: 0 in step with the remote; 1 not (remote unreachable,
-refused, or still moving); 2 usage.`)
+	fs, rootFlag := e.newFlagSet("sync", "--remote NAME [flags]")
 	var lf logFlags
 	lf.register(fs)
 	var rf remoteFlags

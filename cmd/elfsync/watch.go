@@ -14,14 +14,7 @@ import (
 )
 
 func cmdWatch(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("watch", "[flags]", `
-Run the background service for one root: a full scan, then watch memory/
-and index every change within a fraction of a second, committing to git in
-debounced batches. A full scan runs again on a jittered timer, when events
-were lost (inotify overflow, a watch error, the watch limit) and on SIGHUP.
-SIGINT or SIGTERM flushes pending work and exits 0; a second one exits at
-once. One instance per root: a second one exits with an error naming the
-running pid.`)
+	fs, rootFlag := e.newFlagSet("watch", "[flags]")
 	var lf logFlags
 	lf.register(fs)
 	var gf gitFlags
