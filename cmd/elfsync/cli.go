@@ -7,9 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -197,13 +195,13 @@ func (e *cmdEnv) parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 // parseRoot parses the flags of a command that takes no arguments and
-// returns its ROOT, which must exist (see existingRoot).
+// returns its ROOT, which must exist (layout.CheckRoot).
 func (e *cmdEnv) parseRoot(fs *flag.FlagSet, args []string, rootFlag *string) (string, error) {
 	root, err := e.parseAnyRoot(fs, args, rootFlag)
 	if err != nil {
 		return "", err
 	}
-	return root, existingRoot(root)
+	return root, layout.CheckRoot(root)
 }
 
 // parseAnyRoot is parseRoot for the commands that accept a root that does
@@ -222,52 +220,9 @@ func (e *cmdEnv) parseAnyRoot(fs *flag.FlagSet, args []string, rootFlag *string)
 	return root, nil
 }
 
-// existingRoot refuses a root that does not exist, naming the command that
-// creates it: a mistyped --root or $ELF_HOME must not become a new, empty
-// memory that a service then watches forever.
-func existingRoot(root string) error {
-	info, err := os.Stat(root)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return mark(errNoRoot, fmt.Errorf("root %s does not exist; to create it, run: elfsync init --root %s", root, shellQuote(root)))
-	case err != nil:
-		return mark(errNoRoot, fmt.Errorf("root %s: %w", root, err))
-	case !info.IsDir():
-		return mark(errNoRoot, fmt.Errorf("root %s is a file, not a folder", root))
-	}
-	return nil
-}
-
-// shellQuote returns s as one shell word.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:@%=") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// resolveRoot returns the absolute ROOT: the flag, else $ELF_HOME, else
-// the framework's own $ELF_BASE_PATH, else ~/.claude/emergent-learning.
+// resolveRoot is layout.ResolveRoot with this command's environment.
 func (e *cmdEnv) resolveRoot(flagValue string) (string, error) {
-	root := flagValue
-	if root == "" {
-		root = e.getenv("ELF_HOME")
-	}
-	if root == "" {
-		root = e.getenv("ELF_BASE_PATH")
-	}
-	if root == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no --root, no $ELF_HOME and no home directory: %w", err)
-		}
-		root = filepath.Join(home, ".claude", "emergent-learning")
-	}
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		return "", fmt.Errorf("root %s: %w", root, err)
-	}
-	return abs, nil
+	return layout.ResolveRoot(flagValue, e.getenv)
 }
 
 // sortedKeys returns m's keys in order, for stable output.

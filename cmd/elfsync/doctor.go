@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/emergent-learning/elfsync/doctor"
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/remote"
 )
 
@@ -36,7 +37,7 @@ func remoteChecks(ctx context.Context, root string) []doctor.Check {
 		info := fmt.Sprintf("%s (%s, branch %s): %d ahead, %d behind", rs.Name, rs.URL, rs.Branch, rs.Ahead, rs.Behind)
 		if rs.LastError != "" {
 			cs = append(cs, doctor.Check{Name: "remote", Info: info + "; last error: " + rs.LastError,
-				Fix: "check the network and your credentials (`git -C " + shellQuote(filepath.Join(root, "memory")) + " fetch " + rs.Name + "`); elfsync keeps committing locally and retries"})
+				Fix: "check the network and your credentials (`git -C " + layout.ShellQuote(filepath.Join(root, "memory")) + " fetch " + rs.Name + "`); elfsync keeps committing locally and retries"})
 		} else {
 			cs = append(cs, doctor.Check{Name: "remote", OK: true, Info: info})
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/emergent-learning/elfsync/edit"
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/update"
 )
 
@@ -30,7 +31,7 @@ func cmdHeuristic(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return mark(errUsage, err)
 	}
-	if err := existingRoot(root); err != nil {
+	if err := layout.CheckRoot(root); err != nil {
 		return err
 	}
 	c := edit.Validated

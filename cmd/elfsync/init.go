@@ -51,6 +51,6 @@ func cmdInit(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s %s: memory/ with a folder per type, the index (%s) and %s\n",
 		what, root, count(sum.Added+sum.Unchanged+sum.Updated, "record"), vcs)
-	fmt.Fprintf(e.stdout, "next: elfsync watch --root %s   (or install the service: see README)\n", shellQuote(root))
+	fmt.Fprintf(e.stdout, "next: elfsync watch --root %s   (or install the service: see README)\n", layout.ShellQuote(root))
 	return nil
 }

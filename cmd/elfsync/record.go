@@ -73,7 +73,7 @@ func cmdRecord(_ context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := existingRoot(root); err != nil {
+	if err := layout.CheckRoot(root); err != nil {
 		return err
 	}
 	path, err := record.Write(filepath.Join(root, layout.MemoryDir), typ, in, now)

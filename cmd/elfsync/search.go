@@ -45,7 +45,7 @@ func cmdSearch(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return mark(errUsage, err)
 	}
-	if err := existingRoot(root); err != nil {
+	if err := layout.CheckRoot(root); err != nil {
 		return err
 	}
 	db, err := query.Open(ctx, root)

@@ -56,7 +56,7 @@ func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (
 	rep, err := status.Read(ctx, root, maxSize, withGit)
 	switch {
 	case errors.Is(err, status.ErrNoMemory):
-		return rep, mark(errNoRoot, fmt.Errorf("root %s has no memory folder yet; to create it, run: elfsync init --root %s", root, shellQuote(root)))
+		return rep, layout.NoMemoryError(root)
 	case err != nil:
 		return rep, mark(errCannotCheck, permissionHint(root, err))
 	}
@@ -86,7 +86,7 @@ func conflictCopies(root string) []status.Conflict {
 	out := []status.Conflict{}
 	for _, p := range remote.ConflictCopies(root) {
 		rel, _ := filepath.Rel(root, p)
-		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + shellQuote(p)})
+		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + layout.ShellQuote(p)})
 	}
 	return out
 }
