@@ -225,6 +225,22 @@ func (e *cmdEnv) resolveRoot(flagValue string) (string, error) {
 	return layout.ResolveRoot(flagValue, e.getenv)
 }
 
+// report is an outcome a command prints for people or, with --json, as
+// JSON.
+type report interface {
+	WriteText(io.Writer)
+	WriteJSON(io.Writer) error
+}
+
+// print writes r to stdout, as JSON if asJSON.
+func (e *cmdEnv) print(asJSON bool, r report) error {
+	if asJSON {
+		return r.WriteJSON(e.stdout)
+	}
+	r.WriteText(e.stdout)
+	return nil
+}
+
 // sortedKeys returns m's keys in order, for stable output.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/query"
 	"github.com/emergent-learning/elfsync/record"
 )
@@ -34,7 +35,7 @@ func cmdContext(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
-		return permissionHint(root, err)
+		return doctor.Explain(root, err)
 	}
 	defer db.Close()
 	b, err := db.Context(ctx, query.ContextOptions{

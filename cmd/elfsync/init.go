@@ -8,7 +8,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
 )
@@ -33,11 +32,7 @@ func cmdInit(ctx context.Context, e *cmdEnv, args []string) error {
 		return fmt.Errorf("init: %w", err)
 	}
 	defer ix.Close()
-	var git func() (agent.GitOnce, error)
-	if !gf.noGit {
-		git = func() (agent.GitOnce, error) { return gf.committer(ctx, root, log, ix.Title) }
-	}
-	sum, err := agent.Once(ctx, ix, git, gf.gitWait, nil)
+	sum, err := gf.once(ctx, root, log, ix, nil)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}

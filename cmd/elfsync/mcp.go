@@ -13,13 +13,7 @@ import (
 
 func cmdMCP(ctx context.Context, e *cmdEnv, args []string) error {
 	fs, rootFlag := e.newFlagSet("mcp", "[--root ROOT]")
-	var lf logFlags
-	lf.register(fs)
-	root, err := e.parseRoot(fs, args, rootFlag)
-	if err != nil {
-		return err
-	}
-	log, err := lf.logger(e.stderr)
+	root, log, err := e.parseService(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}

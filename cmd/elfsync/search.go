@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/query"
 	"github.com/emergent-learning/elfsync/record"
@@ -50,7 +51,7 @@ func cmdSearch(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
-		return permissionHint(root, err)
+		return doctor.Explain(root, err)
 	}
 	defer db.Close()
 	hits, err := db.Search(ctx, q)

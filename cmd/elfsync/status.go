@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io/fs"
-	"path/filepath"
 	"time"
 
 	"github.com/emergent-learning/elfsync/doctor"
@@ -58,35 +55,15 @@ func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (
 	case errors.Is(err, status.ErrNoMemory):
 		return rep, layout.NoMemoryError(root)
 	case err != nil:
-		return rep, mark(errCannotCheck, permissionHint(root, err))
+		return rep, mark(errCannotCheck, doctor.Explain(root, err))
 	}
 	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
 		r := status.Remote(*rs)
 		rep.Remote = &r
 	}
-	rep.Conflicts = conflictCopies(root)
+	rep.Conflicts = []status.Conflict{}
+	for _, c := range remote.Conflicts(root) {
+		rep.Conflicts = append(rep.Conflicts, status.Conflict(c))
+	}
 	return rep, nil
-}
-
-// permissionHint adds to err, when the memory folder cannot be written,
-// that this is why (SQLite needs to write beside the index even to read
-// it, and says only "attempt to write a readonly database" or "unable to
-// open database file").
-func permissionHint(root string, err error) error {
-	if werr := doctor.Writable(filepath.Join(root, layout.MemoryDir)); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
-		return fmt.Errorf("%w (%v: give the user that runs elfsync write permission on it)", err, werr)
-	}
-	return err
-}
-
-// conflictCopies lists the conflict copies under root's memory/ with the
-// command that resolves each (after keeping what is wanted of it in the
-// file it names).
-func conflictCopies(root string) []status.Conflict {
-	out := []status.Conflict{}
-	for _, p := range remote.ConflictCopies(root) {
-		rel, _ := filepath.Rel(root, p)
-		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + layout.ShellQuote(p)})
-	}
-	return out
 }

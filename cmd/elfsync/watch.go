@@ -15,8 +15,6 @@ import (
 
 func cmdWatch(ctx context.Context, e *cmdEnv, args []string) error {
 	fs, rootFlag := e.newFlagSet("watch", "[flags]")
-	var lf logFlags
-	lf.register(fs)
 	var gf gitFlags
 	gf.register(fs, true)
 	interval := fs.Duration("scan-interval", 10*time.Minute, "full rescan every this long (±10% jitter); 0 turns the timer off")
@@ -24,11 +22,7 @@ func cmdWatch(ctx context.Context, e *cmdEnv, args []string) error {
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed, in bytes; larger ones are tracked as invalid")
 	var rf remoteFlags
 	rf.register(fs, true)
-	root, err := e.parseRoot(fs, args, rootFlag)
-	if err != nil {
-		return err
-	}
-	log, err := lf.logger(e.stderr)
+	root, log, err := e.parseService(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}
@@ -84,7 +78,7 @@ func cmdWatch(ctx context.Context, e *cmdEnv, args []string) error {
 		gf.onCommit = func() { rs.Kick() }
 	}
 	if !gf.noGit {
-		cm, err := gf.committer(ctx, root, log, ix.Title)
+		cm, err := gf.open(ctx, root, log, ix)
 		if err != nil {
 			return err
 		}
