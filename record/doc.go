@@ -6,7 +6,8 @@
 // file has.
 //
 // It owns the rules of recording (which fields each type takes, their
-// limits, the file's name) and the atomic write; and, for the commands that
+// limits, the environment variables the scripts read them from and $ELF_NOW,
+// the file's name) and the atomic write; and, for the commands that
 // read records straight from the files (check, list), Read and Walk, which
 // read a file the way the indexer does, and WriteFields, the field listing
 // `elfsync check` prints. It does not index or
