@@ -8,7 +8,7 @@
 // It owns the rules of recording (which fields each type takes, their
 // limits, the environment variables the scripts read them from and $ELF_NOW,
 // the file's name) and the atomic write; and, for the commands that
-// read records straight from the files (check, list), Read and Walk, which
+// read records straight from the files (check, list), Read, ReadPath and Walk, which
 // read a file the way the indexer does, and WriteFields, the field listing
 // `elfsync check` prints. It does not index or
 // commit: the watcher and the committer see the new file like any other.

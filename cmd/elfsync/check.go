@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
@@ -27,13 +26,7 @@ func cmdCheck(_ context.Context, e *cmdEnv, args []string) error {
 	mem := filepath.Join(root, layout.MemoryDir)
 	bad := 0
 	for _, name := range fs.Args() {
-		abs, _ := filepath.Abs(name)
-		rel, err := filepath.Rel(mem, abs)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			rel = filepath.Base(abs) // outside the memory folder: no folder type
-		}
-		rel = filepath.ToSlash(rel)
-		r, err := record.Read(abs, rel, *maxSize)
+		r, err := record.ReadPath(mem, name, *maxSize)
 		if err != nil {
 			bad++
 			fmt.Fprintf(e.stdout, "%s: invalid: %v\n", name, err)
