@@ -35,12 +35,8 @@ func cmdStatus(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		if err := rep.WriteJSON(e.stdout); err != nil {
-			return err
-		}
-	} else {
-		rep.WriteText(e.stdout)
+	if err := e.print(*asJSON, rep); err != nil {
+		return err
 	}
 	if !rep.InSync && !rep.OnlyPending {
 		return errNotInSync
