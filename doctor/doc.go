@@ -17,8 +17,9 @@
 // are work a running watcher is still within its deadlines for, so doctor
 // and `elfsync status` agree on what is a problem.
 //
-// Explain adds that cause to an error of opening the index, for every
-// command that opens one.
+// Explain adds the same probe's finding to an error of opening the index
+// (SQLite says only "unable to open database file"), for every command that
+// opens one.
 //
 // `elfsync doctor` prints the Checks; Run is separate so other front ends
 // can show the same findings.
