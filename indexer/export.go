@@ -135,11 +135,9 @@ func (ix *Index) writeValues(ed *edit.Editor, c claim) error {
 			frontmatter.Change{Key: frontmatter.KeyViolatedBy, Value: frontmatter.Normalize(c.file.ViolatedBy, *v.violated)})
 	}
 	_, err := ed.Update(c.rel, func(data []byte) ([]byte, error) {
-		if !frontmatter.HasFrontmatter(data) {
-			// A bold-field file would stop being read as one.
-			return nil, fmt.Errorf("the file has no frontmatter to hold them")
-		}
-		return frontmatter.SetFields(data, changes)
+		// In the file's style (bold lines in a bold-field file).
+		out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: c.rel, Data: data, MaxSize: ix.opts.MaxSize}, changes)
+		return out, err
 	})
 	return err
 }

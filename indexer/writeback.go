@@ -463,23 +463,12 @@ func (ix *Index) writeRow(ed *edit.Editor, host string, r row) error {
 		if len(ch) == 0 {
 			return data, nil
 		}
-		if !frontmatter.HasFrontmatter(data) {
-			// A bold-field file (the framework's own style) gets
-			// frontmatter holding every field it had, then the change.
-			ch = mergeChanges(append(boldFields(rec), ch...))
-		}
-		out, err := frontmatter.SetFields(data, ch)
-		if err != nil {
-			return nil, err
-		}
-		back, err := frontmatter.Parse(frontmatter.Input{Path: rel, Data: out, MaxSize: ix.opts.MaxSize})
-		if err != nil {
-			return nil, fmt.Errorf("the edited file would not parse: %w", err)
-		}
-		if back.Type != rec.Type {
-			return nil, fmt.Errorf("the edit would change the record's type")
-		}
-		return out, nil
+		// In the file's own style: a bold-field file (the framework's)
+		// keeps its bold lines, edited in place, unless a value cannot be
+		// one; EditRecord checks that the result reads back as the file
+		// with exactly these changes.
+		out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: rel, Data: data, MaxSize: ix.opts.MaxSize}, ch)
+		return out, err
 	})
 	if err != nil {
 		return err
@@ -502,48 +491,6 @@ func (ix *Index) writeRow(ed *edit.Editor, host string, r row) error {
 		}
 	}
 	return nil
-}
-
-// boldFields are the fields of a bold-field file as frontmatter changes,
-// for the block that replaces them when a database write edits the file;
-// a later change of the same key overrides its value.
-func boldFields(rec frontmatter.Record) []frontmatter.Change {
-	ch := []frontmatter.Change{{Key: "type", Value: rec.Type}, {Key: "title", Value: rec.Title}}
-	add := func(key string, v any, ok bool) {
-		if ok {
-			ch = append(ch, frontmatter.Change{Key: key, Value: v})
-		}
-	}
-	add("summary", rec.Summary, rec.Summary != "")
-	add("domain", rec.Domain, rec.Domain != "")
-	add("tags", rec.Tags, len(rec.Tags) > 0)
-	add("severity", rec.Severity, rec.Severity > 0)
-	add("created", rec.Created, !rec.Created.IsZero())
-	if rec.Type == frontmatter.TypeHeuristic {
-		add("rule", rec.Rule, rec.Rule != "")
-		add("explanation", rec.Explanation, rec.Explanation != "")
-		add("source_type", rec.SourceType, rec.SourceType != "")
-		if rec.Confidence != nil {
-			add("confidence", *rec.Confidence, true)
-		}
-	}
-	return ch
-}
-
-// mergeChanges keeps one change per key, the last one, at the place of
-// the first.
-func mergeChanges(ch []frontmatter.Change) []frontmatter.Change {
-	at := map[string]int{}
-	var out []frontmatter.Change
-	for _, c := range ch {
-		if i, ok := at[c.Key]; ok {
-			out[i] = c
-			continue
-		}
-		at[c.Key] = len(out)
-		out = append(out, c)
-	}
-	return out
 }
 
 func splitTagString(s string) []string {
