@@ -359,10 +359,21 @@ func SetBoldFields(data []byte, changes []Change) ([]byte, error) {
 				drop[j] = true
 			}
 		default:
-			add = append(add, "**"+boldLabel(c.Key)+"**: "+v)
+			add = append(add, boldLabel(c.Key)+"\x00"+v)
 		}
 	}
 	if len(add) > 0 {
+		// New lines spell their names as the file's last one does:
+		// "**Date:** x" (the manual template) or "**Date**: x".
+		inside := len(d.fields) > 0 && strings.Contains(d.lines[d.fields[len(d.fields)-1].line], ":**")
+		for i, a := range add {
+			label, v, _ := strings.Cut(a, "\x00")
+			if inside {
+				add[i] = "**" + label + ":** " + v
+			} else {
+				add[i] = "**" + label + "**: " + v
+			}
+		}
 		at := -1 // insert after this line
 		var pre, post []string
 		switch {

@@ -42,8 +42,8 @@ func TestEditRecordKeepsBoldStyle(t *testing.T) {
 			name:    "an alias line and its spelling kept",
 			path:    "successes/20261126_shared-cache.md",
 			in:      boldSuccess,
-			changes: []Change{{Key: "severity", Value: 2}, {Key: "tags", Value: []string{"agents"}}},
-			want:    strings.Replace(strings.Replace(boldSuccess, "**Significance:** 4", "**Significance:** 2", 1), "**Tags:** agents, cache", "**Tags:** agents", 1),
+			changes: []Change{{Key: "severity", Value: 2}, {Key: "tags", Value: []string{"agents"}}, {Key: "id", Value: int64(7)}},
+			want:    strings.Replace(strings.Replace(boldSuccess, "**Significance:** 4", "**Significance:** 2", 1), "**Tags:** agents, cache", "**Tags:** agents\n**ID:** 7", 1),
 		},
 		{
 			name:    "a file without fields gets them under its heading",

@@ -282,6 +282,14 @@ func TestFrameworkCompatibility(t *testing.T) {
 	if n := one(t, db2, `SELECT count(*) FROM heuristics WHERE id = ? AND times_validated = 101 AND is_golden = 1 AND rule = 'Rebase, then push'`, hid); n != 1 {
 		t.Errorf("rebuilt: heuristic %d lost its values", hid)
 	}
+	// The failure the MCP server wrote and INSERTed keeps the framework's
+	// id (written into its file as a bold "**ID**:" line).
+	if n := one(t, db2, `SELECT count(*) FROM learnings WHERE id = ? AND filepath = 'memory/failures/20261129_push-rejected.md'`, fid); n != 1 {
+		t.Errorf("rebuilt: failure %d lost the framework's id", fid)
+	}
+	if fileHas(root, "failures/20261129_push-rejected.md", "---") {
+		t.Error("the framework's bold-field failure got frontmatter")
+	}
 }
 
 // TestStressFrameworkWriter runs record-failure.sh writers and, at the
