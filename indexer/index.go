@@ -85,6 +85,9 @@ type Index struct {
 	// adopted is set when Open adopted a framework database: the first
 	// export writes every record row's id into its file (adoptedIDs).
 	adopted bool
+	// notes say what write-back changed in each domain file, for commit
+	// messages (see describe.go).
+	notes map[string]*sectionNote
 }
 
 // Open opens (creating it if needed) the index of the memory folder under

@@ -36,7 +36,8 @@ func queryInvalid(ctx context.Context, db *sql.DB) ([]FileError, error) {
 
 // Title returns the title of the record at a root-relative filepath, or ""
 // when the index has no row for it. The committer uses it for commit
-// message bodies.
+// message bodies. A domain file, which holds many heuristics, is
+// described by what changed in it (see describe.go).
 func (ix *Index) Title(ctx context.Context, filepath string) string {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -46,9 +47,12 @@ func (ix *Index) Title(ctx context.Context, filepath string) string {
 	var title string
 	err := ix.db.QueryRowContext(ctx, `
 SELECT title FROM learnings WHERE elf_key = ?1
-UNION ALL SELECT coalesce(title, rule) FROM heuristics WHERE elf_key = ?1 OR (elf_key > ?1 || '#' AND elf_key < ?1 || '$')
+UNION ALL SELECT coalesce(title, rule) FROM heuristics WHERE elf_key = ?1
 UNION ALL SELECT title FROM decisions WHERE elf_key = ?1
 LIMIT 1`, filepath).Scan(&title)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ix.describeDomainFile(ctx, filepath)
+	}
 	if err != nil {
 		return ""
 	}

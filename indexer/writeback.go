@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -216,6 +217,9 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				// so the file is read again even though it is unchanged.
 				if err := ix.forceReread(ctx, row.key); err != nil {
 					return res, err
+				}
+				if n, ok := keySection(row.key); ok {
+					ix.noteAppended(keyFile(row.key), n)
 				}
 				touch(keyFile(row.key))
 				done = append(done, c.seq)
@@ -507,7 +511,10 @@ func splitTagString(s string) []string {
 // rule into the heading, the rest as bold lines (counters with this
 // host's tally).
 func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row) error {
-	_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
+	var before []byte
+	var what []string // for the commit message
+	out, err := ed.Update(rel, func(data []byte) ([]byte, error) {
+		before, what = data, nil
 		_, secs := frontmatter.ParseSections(data)
 		var cur *frontmatter.Section
 		for i := range secs {
@@ -526,6 +533,7 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 				return nil, err
 			}
 			fields = append(fields, frontmatter.SectionField{Label: "Confidence", Value: s})
+			what = append(what, "confidence")
 		}
 		// Counters: the difference goes into this host's tally, as in a
 		// frontmatter file, so a merge with another machine's bumps keeps
@@ -546,9 +554,11 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 			}
 			fields = append(fields, frontmatter.SectionField{Label: c.label, Value: strconv.FormatInt(t.Sum(), 10)},
 				frontmatter.SectionField{Label: c.label + " by", Value: t.String()})
+			what = append(what, strings.ToLower(c.label))
 		}
 		if r.has("is_golden") && r.golden.Valid && (cur.Golden != nil || r.golden.Bool) && (cur.Golden == nil || *cur.Golden != r.golden.Bool) {
 			fields = append(fields, frontmatter.SectionField{Label: "Golden", Value: strconv.FormatBool(r.golden.Bool)})
+			what = append(what, "golden")
 		}
 		out := data
 		if len(fields) > 0 {
@@ -562,9 +572,13 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 			if out, err = frontmatter.SetSectionRule(out, n, r.rule); err != nil {
 				return nil, err
 			}
+			what = append(what, "rule")
 		}
 		return out, nil
 	})
+	if err == nil && len(what) > 0 && !bytes.Equal(before, out) {
+		ix.noteSection(rel, before, out, n, what...)
+	}
 	return err
 }
 
@@ -572,11 +586,16 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 func (ix *Index) removeRecord(ctx context.Context, ed *edit.Editor, c change) error {
 	rel := keyFile(c.key)
 	if n, ok := keySection(c.key); ok {
-		_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
+		var before []byte
+		out, err := ed.Update(rel, func(data []byte) ([]byte, error) {
+			before = data
 			return frontmatter.RemoveSection(data, n)
 		})
 		if errors.Is(err, edit.ErrNotFound) {
 			return nil
+		}
+		if err == nil && !bytes.Equal(before, out) {
+			ix.noteSection(rel, before, out, n, "removed")
 		}
 		return err
 	}

@@ -259,6 +259,13 @@ func TestFrameworkCompatibility(t *testing.T) {
 		return committed(t, env, root, "heuristics/git.md", "**Validated**: 101") &&
 			committed(t, env, root, autoPath, "") && committed(t, env, root, "golden-rules.md", "Golden")
 	})
+	// The domain file's commits say which heuristic changed, not the
+	// file's first rule whatever changed.
+	logCmd := exec.Command("git", "-C", filepath.Join(root, "memory"), "log", "--format=%b", "--", "heuristics/git.md")
+	logCmd.Env = env
+	if out, err := logCmd.Output(); err != nil || !strings.Contains(string(out), "heuristics/git.md — H-"+itoa(int(hid))+" validated") {
+		t.Errorf("no commit of git.md names H-%d validated: %v\n%s", hid, err, out)
+	}
 	rep, out, ok := statusJSON(t, env, root)
 	if !ok || !rep.InSync || len(rep.Invalid) != 0 || rep.ForeignRows != 1 {
 		t.Errorf("status (want in sync, 1 foreign row: the auto-captured failure): %+v\n%s", rep, out.stdout)
