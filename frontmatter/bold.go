@@ -625,7 +625,7 @@ func sameRecord(before, after Record, changes []Change) error {
 		if skip[k] {
 			continue
 		}
-		if g, ok := got[k]; !ok || fmt.Sprint(g) != fmt.Sprint(v) {
+		if g, ok := got[k]; !ok || plainText(g) != plainText(v) {
 			return diff(k, got[k], v)
 		}
 	}
@@ -635,6 +635,23 @@ func sameRecord(before, after Record, changes []Change) error {
 		}
 	}
 	return nil
+}
+
+// plainText renders a value of Extra as the text a bold line of it
+// holds, so "id: 1234567" (a JSON number) and "**ID**: 1234567" compare
+// equal.
+func plainText(v any) string {
+	switch v := v.(type) {
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return strconv.FormatInt(int64(v), 10)
+		}
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case int:
+		return strconv.Itoa(v)
+	}
+	return fmt.Sprint(v)
 }
 
 func changed(changes []Change, key string) bool {

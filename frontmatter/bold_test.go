@@ -28,8 +28,8 @@ func TestEditRecordKeepsBoldStyle(t *testing.T) {
 			name:    "a missing field added beside the others",
 			path:    "failures/20261129_push-rejected.md",
 			in:      boldFailure,
-			changes: []Change{{Key: "id", Value: int64(42)}},
-			want:    strings.Replace(boldFailure, "**Date**: 2026-11-29\n", "**Date**: 2026-11-29\n**ID**: 42\n", 1),
+			changes: []Change{{Key: "id", Value: int64(1234567)}},
+			want:    strings.Replace(boldFailure, "**Date**: 2026-11-29\n", "**Date**: 2026-11-29\n**ID**: 1234567\n", 1),
 		},
 		{
 			name:    "title in the heading, summary in its paragraph",
@@ -129,5 +129,22 @@ func TestSetBoldFieldsRefusesLineBreaks(t *testing.T) {
 		if _, err := SetBoldFields([]byte(boldFailure), []Change{{Key: "domain", Value: v}}); err == nil {
 			t.Errorf("%q: no error", v)
 		}
+	}
+}
+
+// A frontmatter file gets SetFields, checked the same way; a large id
+// compares as the number it is.
+func TestEditRecordFrontmatterID(t *testing.T) {
+	in := "---\ntitle: T\nsource: observation\n---\nBody.\n"
+	out, rec, err := EditRecord(Input{Path: "heuristics/t.md", Data: []byte(in)},
+		[]Change{{Key: "id", Value: int64(1234567)}, {Key: "source_type", Value: "failure"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "---\ntitle: T\nsource: \"failure\"\nid: 1234567\n---\nBody.\n"; string(out) != want {
+		t.Errorf("got\n%q\nwant\n%q", out, want)
+	}
+	if rec.SourceType != "failure" || rec.Extra != `{"id":1234567}` {
+		t.Errorf("record = %+v", rec)
 	}
 }
