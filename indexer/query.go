@@ -83,12 +83,14 @@ func (ix *Index) SetHeuristicCounters(ctx context.Context, fp string, validated,
 		if err != nil {
 			return nil, err
 		}
-		return frontmatter.SetFields(data, []frontmatter.Change{
+		// In the file's style (a bold-field heuristic gets bold lines).
+		out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: rel, Data: data, MaxSize: ix.opts.MaxSize}, []frontmatter.Change{
 			{Key: frontmatter.KeyTimesValidated, Value: int64(validated)},
 			{Key: frontmatter.KeyValidatedBy, Value: frontmatter.Normalize(rec.ValidatedBy, int64(validated))},
 			{Key: frontmatter.KeyTimesViolated, Value: int64(violated)},
 			{Key: frontmatter.KeyViolatedBy, Value: frontmatter.Normalize(rec.ViolatedBy, int64(violated))},
 		})
+		return out, err
 	})
 	if err != nil {
 		return fmt.Errorf("set counters of %s: %w", fp, err)
