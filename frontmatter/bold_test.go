@@ -148,3 +148,39 @@ func TestEditRecordFrontmatterID(t *testing.T) {
 		t.Errorf("record = %+v", rec)
 	}
 }
+
+// FuzzEditRecord checks that EditRecord never panics and that what it
+// returns is what the file parses to, with the changed field's new value:
+// a bold-field file edited in place or converted, never both styles.
+// Run it with `go test -fuzz=FuzzEditRecord ./frontmatter`.
+func FuzzEditRecord(f *testing.F) {
+	for _, in := range []string{boldFailure, boldSuccess, "# T\n", "", "text\n\n## Summary\n\n- a\n", "```\n**Domain**: x\n```\n# T\n"} {
+		for _, v := range []string{"git", "Ends #", "a\nb", " x", "**Domain**: y", "## Summary", "---"} {
+			for _, k := range []string{"title", "summary", "domain", "explanation", "rule", "status"} {
+				f.Add([]byte(in), k, v)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, key, value string) {
+		if !validKey(key) || key == "type" {
+			return
+		}
+		in := Input{Path: "failures/x.md", Data: data}
+		out, rec, err := EditRecord(in, []Change{{Key: key, Value: value}})
+		if err != nil {
+			return
+		}
+		again, err := Parse(Input{Path: in.Path, Data: out})
+		if err != nil {
+			t.Fatalf("the result does not parse: %v\n%q", err, out)
+		}
+		if again.Title != rec.Title || again.Summary != rec.Summary || again.Extra != rec.Extra {
+			t.Fatalf("returned record differs from the file's")
+		}
+		if HasFrontmatter(out) && !HasFrontmatter(data) {
+			for _, fl := range splitBold([]byte(again.Body)).fields {
+				t.Fatalf("converted, but the bold line %q stayed:\n%s", fl.key, out)
+			}
+		}
+	})
+}
