@@ -150,7 +150,9 @@ func (ix *Index) writeValues(ed *edit.Editor, c claim) error {
 	return err
 }
 
-// adoptedIDs returns, once after a framework database was adopted, a
+// adoptedIDs returns, once after a framework database was adopted (at
+// the end of the first reconcile, which is a full one: Scan, or watch's
+// first scan), a
 // claim for every record row whose file does not state the row's id
 // (rows the adoption created for files the old database had no row for;
 // adopted rows are claims already): after an adoption every record file

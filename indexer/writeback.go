@@ -264,7 +264,12 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 		if _, err := ix.syncPaths(ctx, paths); err != nil {
 			return res, err
 		}
-		if _, err := ix.exportClaimed(ctx, Result{}); err != nil {
+		// An adoption's ids wait for the first full reconcile (adoptedIDs).
+		adopted := ix.adopted
+		ix.adopted = false
+		_, err := ix.exportClaimed(ctx, Result{})
+		ix.adopted = adopted
+		if err != nil {
 			return res, err
 		}
 	}
