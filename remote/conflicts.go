@@ -28,3 +28,22 @@ func ConflictCopies(root string) []string {
 	})
 	return out
 }
+
+// Conflict is a conflict copy and the command that resolves it, once what
+// is wanted of it is in the file it names (`elfsync status` and `elfsync
+// doctor` print them).
+type Conflict struct {
+	Path    string `json:"path"`    // root-relative, with "/"
+	Resolve string `json:"resolve"` // rm -- PATH, quoted for sh
+}
+
+// Conflicts returns the conflict copies under root's memory/ with the
+// command that resolves each; never nil.
+func Conflicts(root string) []Conflict {
+	out := []Conflict{}
+	for _, p := range ConflictCopies(root) {
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + layout.ShellQuote(p)})
+	}
+	return out
+}
