@@ -478,6 +478,7 @@ func fromV2(ctx context.Context, tx *sql.Tx) error {
 		`DROP TRIGGER IF EXISTS search_docs_au`,
 		`INSERT INTO meta (key, value) SELECT 'fts_upto', coalesce(max(id), 0) FROM search_docs WHERE true
 		 ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		`INSERT INTO search (search, rank) VALUES ('automerge', 0)`,
 		searchTriggers,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -530,6 +531,9 @@ CREATE VIRTUAL TABLE search USING fts5(
 	content = 'search_docs', content_rowid = 'id',
 	tokenize = 'unicode61'
 );
+-- No incremental merges: FTS5 merges a level's segments when it holds 16
+-- (crisismerge), which rewrites the data fewer times than 4-way merges
+-- spread over every write (cold scan 20k: 0.35 s less CPU).
 INSERT INTO search (search, rank) VALUES ('automerge', 0);
 ` + searchTriggers + `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

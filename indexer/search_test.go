@@ -254,6 +254,9 @@ func TestMigrateFromVersion2(t *testing.T) {
 	if n := pendingSearch(t, db); n != 0 {
 		t.Errorf("%d records not searchable after the migration", n)
 	}
+	if n := count(t, db, `SELECT count(*) FROM search_config WHERE k = 'automerge' AND v = 0`); n != 1 {
+		t.Error("automerge is not 0 after the migration")
+	}
 	writeTree(t, root, map[string]string{"failures/a.md": searchNote(1, "uniform")})
 	if err := os.Remove(filepath.Join(root, MemoryDir, "failures", "b.md")); err != nil {
 		t.Fatal(err)
