@@ -504,7 +504,7 @@ func mergeSectionCounters(b, o, t []byte, hasBase bool) ([]byte, []byte) {
 	byID := func(ss []frontmatter.Section) map[int64]frontmatter.Section {
 		m := make(map[int64]frontmatter.Section, len(ss))
 		for _, s := range ss {
-			if s.HasID {
+			if s.HasID && s.ID > 0 {
 				m[s.ID] = s
 			}
 		}
@@ -513,7 +513,7 @@ func mergeSectionCounters(b, o, t []byte, hasBase bool) ([]byte, []byte) {
 	bm, tm := byID(bs), byID(theirs)
 	for _, so := range ours {
 		st, ok := tm[so.ID]
-		if !so.HasID || !ok {
+		if !so.HasID || so.ID == 0 || !ok {
 			continue
 		}
 		sb, inBase := bm[so.ID]
