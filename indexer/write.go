@@ -125,6 +125,12 @@ func statementsFor(t string) tableStatements {
 // usable number (the old scripts wrote "H-0" when they lost the id).
 const claimRule = `SELECT id FROM heuristics WHERE elf_key IS NULL AND rule = ? ORDER BY domain = ? DESC, id LIMIT 1`
 
+// claimRenumbered finds the row of a domain-file section whose heading
+// now says its row's id (export renumbers "## H-0" so): row ?1, keyed by
+// another section key of the same file ?2, while no row has the key ?3.
+const claimRenumbered = `SELECT id FROM heuristics WHERE id = ?1 AND elf_key > ?2 || '#' AND elf_key < ?2 || '$' AND elf_key != ?3
+	AND NOT EXISTS (SELECT 1 FROM heuristics WHERE elf_key = ?3)`
+
 // tableOf returns the table of a record type.
 func tableOf(typ string) string {
 	switch typ {
@@ -543,6 +549,11 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 			return err
 		}
 	}
+	if n := "#H-" + strconv.FormatInt(r.wantID, 10); claimed == 0 && r.section && r.wantID > 0 && len(r.key) > len(n) && r.key[len(r.key)-len(n):] == n {
+		if err := s.tx.QueryRowContext(ctx, claimRenumbered, r.wantID, rootRel(rel), r.key).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
 	if claimed == 0 && r.section && r.wantID == 0 && s.unkeyed[r.tbl] {
 		if err := s.tx.QueryRowContext(ctx, claimRule, r.rec.Rule, r.rec.Domain).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -618,7 +629,7 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 			return err
 		}
 	}
-	if claimed > 0 && !r.section && extraID(r.rec.Extra) != r.rowID {
+	if claimed > 0 && (!r.section && extraID(r.rec.Extra) != r.rowID || r.section && r.wantID != r.rowID) {
 		id := r.rowID // the file keeps the row's id, so a rebuild gives it back
 		dbv.id = &id
 	}
