@@ -429,33 +429,29 @@ func SetSectionFieldsNth(data []byte, id int64, nth int, fields []SectionField) 
 	return []byte(strings.Join(lines, "\n")), nil
 }
 
-// sectionBounds returns the line range [start, end) of section "## H-<id>"
-// in lines: from its heading to the next heading of level 1 or 2, keeping
+// sectionBounds returns the line range [start, end) of the nth section
+// (from 1) numbered id, as ParseSections reads data, in lines (data split
+// at "\n"): from its heading to the next heading of level 1 or 2, keeping
 // the "---" separator that closes it.
-func sectionBounds(lines []string, id int64) (int, int, bool) {
-	start := -1
+func sectionBounds(data []byte, lines []string, id int64, nth int) (int, int, bool) {
+	sec, ok := nthSection(data, id, nth)
+	if !ok || sec.Line >= len(lines) {
+		return 0, 0, false
+	}
 	fence := false
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
+	for i := sec.Line + 1; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
 		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
 			fence = !fence
 		}
 		if fence {
 			continue
 		}
-		if start >= 0 && (strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "## ")) {
-			return start, i, true
-		}
-		if m := sectionHeadingRE.FindStringSubmatch(t); start < 0 && m != nil {
-			if n, err := strconv.ParseInt(m[1], 10, 64); err == nil && n == id {
-				start = i
-			}
+		if strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "## ") {
+			return sec.Line, i, true
 		}
 	}
-	if start < 0 {
-		return 0, 0, false
-	}
-	return start, len(lines), true
+	return sec.Line, len(lines), true
 }
 
 // RemoveSection removes section "## H-<id>" (heading to the next
@@ -463,21 +459,29 @@ func sectionBounds(lines []string, id int64) (int, int, bool) {
 // everything else byte for byte. A file without that section is returned
 // as it is.
 func RemoveSection(data []byte, id int64) ([]byte, error) {
-	nl := "\n"
-	if bytes.Contains(data, []byte("\r\n")) {
-		nl = "\r\n"
-	}
-	lines := strings.Split(string(data), nl)
-	start, end, ok := sectionBounds(lines, id)
+	return RemoveSectionNth(data, id, 1)
+}
+
+// RemoveSectionNth is RemoveSection for the nth section numbered id (see
+// SetSectionFieldsNth).
+func RemoveSectionNth(data []byte, id int64, nth int) ([]byte, error) {
+	lines := strings.Split(string(data), "\n")
+	start, end, ok := sectionBounds(data, lines, id, nth)
 	if !ok {
 		return data, nil
 	}
-	return []byte(strings.Join(append(lines[:start:start], lines[end:]...), nl)), nil
+	return []byte(strings.Join(append(lines[:start:start], lines[end:]...), "\n")), nil
 }
 
 // SetSectionRule rewrites the heading of section "## H-<id>" with a new
 // rule. The rule must be one line of text.
 func SetSectionRule(data []byte, id int64, rule string) ([]byte, error) {
+	return SetSectionRuleNth(data, id, 1, rule)
+}
+
+// SetSectionRuleNth is SetSectionRule for the nth section numbered id
+// (see SetSectionFieldsNth); its heading keeps its number.
+func SetSectionRuleNth(data []byte, id int64, nth int, rule string) ([]byte, error) {
 	rule = strings.TrimSpace(rule)
 	if rule == "" || strings.ContainsAny(rule, "\r\n") || !isValidText(rule) {
 		return nil, fmt.Errorf("section H-%d: a rule must be one line of text", id)
@@ -487,23 +491,29 @@ func SetSectionRule(data []byte, id int64, rule string) ([]byte, error) {
 			return nil, fmt.Errorf("section H-%d: the rule holds a control character", id)
 		}
 	}
-	nl := "\n"
-	if bytes.Contains(data, []byte("\r\n")) {
-		nl = "\r\n"
-	}
-	lines := strings.Split(string(data), nl)
-	start, _, ok := sectionBounds(lines, id)
+	lines := strings.Split(string(data), "\n")
+	sec, ok := nthSection(data, id, nth)
 	if !ok {
 		return nil, fmt.Errorf("no section H-%d", id)
 	}
-	lines[start] = "## H-" + strconv.FormatInt(id, 10) + ": " + rule
-	out := []byte(strings.Join(lines, nl))
+	old := lines[sec.Line]
+	// The heading's own number: a numberless one keeps its text.
+	num := strconv.FormatInt(id, 10)
+	if m := sectionHeadingRE.FindStringSubmatch(strings.TrimSpace(old)); m != nil {
+		num = m[1]
+	}
+	line := "## H-" + num + ": " + rule
+	if strings.HasSuffix(old, "\r") {
+		line += "\r"
+	}
+	if sec.Line == 0 && strings.HasPrefix(old, "\uFEFF") {
+		line = "\uFEFF" + line
+	}
+	lines[sec.Line] = line
+	out := []byte(strings.Join(lines, "\n"))
 	// The new heading must read back as the same section with that rule.
-	_, secs := ParseSections(out)
-	for _, s := range secs {
-		if s.ID == id && s.Rule == rule {
-			return out, nil
-		}
+	if s, ok := nthSection(out, id, nth); ok && s.Rule == rule && s.Line == sec.Line {
+		return out, nil
 	}
 	return nil, fmt.Errorf("section H-%d: the rule %q does not read back", id, rule)
 }

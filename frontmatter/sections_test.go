@@ -148,3 +148,26 @@ func TestSectionNumberTooLarge(t *testing.T) {
 		t.Errorf("2^53-1: %+v", secs)
 	}
 }
+
+// SetSectionRuleNth and RemoveSectionNth act on the nth section of a
+// number, CRLF kept.
+func TestSectionRuleAndRemoveNth(t *testing.T) {
+	in := strings.ReplaceAll("# Heuristics: x\n\n## H-0: A\n\nWhy A.\n\n---\n\n## H-0: B\n\nWhy B.\n\n---\n\n## H-3: C\n", "\n", "\r\n")
+	out, err := SetSectionRuleNth([]byte(in), 0, 2, "B2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(in, "## H-0: B\r\n", "## H-0: B2\r\n", 1); string(out) != want {
+		t.Errorf("rule: got %q\nwant %q", out, want)
+	}
+	out, err = RemoveSectionNth([]byte(in), 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(in, "## H-0: B\r\n\r\nWhy B.\r\n\r\n---\r\n\r\n", "", 1); string(out) != want {
+		t.Errorf("remove: got %q\nwant %q", out, want)
+	}
+	if _, err := SetSectionRuleNth([]byte(in), 0, 3, "X"); err == nil {
+		t.Error("a third H-0: no error")
+	}
+}

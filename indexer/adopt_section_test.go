@@ -157,3 +157,38 @@ func TestOldScriptSectionsGetTheirIDs(t *testing.T) {
 	scan(t, ix)
 	check("rebuilt")
 }
+
+// Write-back into the second of two numberless sections (key
+// "<file>#H-0~2") edits that section, not the first; its deletion
+// removes that one.
+func TestWriteBackRepeatedSectionNumber(t *testing.T) {
+	root := t.TempDir()
+	const rel = "heuristics/git.md"
+	a, b := sectionText("0", "Keep the index small"), sectionText("0", "Sign your tags")
+	writeTree(t, root, map[string]string{rel: domainFile + a + b})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	r := reader(t, root)
+	var id int64
+	if err := r.QueryRow(`SELECT id FROM heuristics WHERE elf_key = ?`, "memory/"+rel+"#H-0~2").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	db := rw(t, root)
+	exec1(t, db, `UPDATE heuristics SET rule = 'Sign every tag', confidence = 0.9 WHERE id = ?`, id)
+	writeBack(t, ix)
+	want := domainFile + a + strings.Replace(strings.Replace(b, "Sign your tags", "Sign every tag", 1), "**Confidence**: 0.7", "**Confidence**: 0.9", 1)
+	if got := readFile(t, root, rel); got != want {
+		t.Errorf("after the UPDATE:\n%s\nwant:\n%s", got, want)
+	}
+	scan(t, ix)
+	if n := count(t, r, `SELECT count(*) FROM heuristics WHERE id = ? AND rule = 'Sign every tag'`, id); n != 1 {
+		t.Errorf("row %d lost its edit", id)
+	}
+	exec1(t, db, `DELETE FROM heuristics WHERE id = ?`, id)
+	writeBack(t, ix)
+	// (RemoveSection leaves the file ending in the line before the
+	// section's heading, without its newline.)
+	if got := readFile(t, root, rel); strings.TrimRight(got, "\n") != strings.TrimRight(domainFile+a, "\n") {
+		t.Errorf("after the DELETE:\n%s\nwant:\n%s", got, domainFile+a)
+	}
+}
