@@ -171,3 +171,42 @@ func TestSectionRuleAndRemoveNth(t *testing.T) {
 		t.Error("a third H-0: no error")
 	}
 }
+
+// FuzzSetSectionNumber: no panic; a renumbered file reads as the same
+// sections, the one renumbered; the section edits leave the others alone.
+func FuzzSetSectionNumber(f *testing.F) {
+	f.Add("# Heuristics: git\n\n## H-0: A\n\nWhy.\n\n---\n\n## H-0: B\n", int64(0), 2, int64(7))
+	f.Add("\uFEFF## H-5: A\r\n**Confidence**: 0.5\r\n```\r\n## H-5: x\r\n```\r\n## H-5 - B\n", int64(5), 1, int64(9))
+	f.Fuzz(func(t *testing.T, data string, id int64, nth int, newID int64) {
+		if nth < 1 || nth > 5 {
+			return
+		}
+		_, before := ParseSections([]byte(data))
+		out, err := SetSectionNumber([]byte(data), id, nth, newID)
+		if err == nil {
+			_, after := ParseSections(out)
+			if len(after) != len(before) {
+				t.Fatalf("%d sections, were %d", len(after), len(before))
+			}
+			n := 0
+			for i := range before {
+				if before[i].ID != after[i].ID {
+					n++
+					if after[i].ID != newID || before[i].ID != id {
+						t.Fatalf("section %d: H-%d became H-%d", i, before[i].ID, after[i].ID)
+					}
+				}
+			}
+			if n > 1 {
+				t.Fatalf("%d sections renumbered", n)
+			}
+		}
+		out, err = SetSectionFieldsNth([]byte(data), id, nth, []SectionField{{Label: "Validated", Value: "3"}})
+		if err == nil {
+			_, after := ParseSections(out)
+			if len(after) != len(before) {
+				t.Fatalf("fields: %d sections, were %d\n%q", len(after), len(before), out)
+			}
+		}
+	})
+}
