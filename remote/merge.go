@@ -89,8 +89,8 @@ func MergeFile(ctx context.Context, m TextMerger, base, ours, theirs Version, ma
 	}
 	db, do, dt := splitDoc(b), splitDoc(o), splitDoc(t)
 	if do.hasFM && dt.hasFM && !db.hasFM {
-		// Both sides gave the file frontmatter (a counter bumped in a
-		// bold-field file adds a block in front): the base had an empty
+		// Both sides gave the file frontmatter (an older elfsync bumping a
+		// bold-field file added a block in front): the base had an empty
 		// one, so the counters still merge key by key.
 		db.hasFM = true
 	}
