@@ -117,6 +117,57 @@ func sectionKey(key string) (n int64, nth int, ok bool) {
 	return n, nth, true
 }
 
+// unnumbered maps the ids of a domain file's rows whose keys do not say
+// them ("<file>#H-0", "<file>#H-0~2", "<file>#H-5~2" for row 41) to
+// those keys. Once writeSections has put such a row's id into its
+// section's heading, the file's next read finds the section keyed
+// "<file>#H-<id>": takes tells it that the row is its own.
+type unnumbered map[int64]string
+
+// loadUnnumbered reads the unnumbered rows of the domain file fp (root-
+// relative); usually none.
+func loadUnnumbered(ctx context.Context, tx *sql.Tx, fp string) (unnumbered, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, elf_key FROM heuristics WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$'
+		AND elf_key NOT GLOB '*#H-' || id`, fp)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var u unnumbered
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return nil, err
+		}
+		if u == nil {
+			u = unnumbered{}
+		}
+		u[id] = key
+	}
+	return u, rows.Err()
+}
+
+// takes reports whether the section keyed key, whose heading says id,
+// is row id: the row is one of the file's unnumbered ones, under another
+// key, and no unnumbered row holds key (a row whose key says its own id
+// and is key would be row id itself).
+func (u unnumbered) takes(key string, id int64) bool {
+	old, ok := u[id]
+	if !ok || old == key {
+		return false
+	}
+	if n, nth, ok := sectionKey(key); !ok || n != id || nth != 1 {
+		return false
+	}
+	for _, k := range u {
+		if k == key {
+			return false
+		}
+	}
+	return true
+}
+
 // dbValues are the values a claimed row holds that its file does not
 // state, or states differently; nil fields agree with the file.
 type dbValues struct {

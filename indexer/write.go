@@ -125,12 +125,6 @@ func statementsFor(t string) tableStatements {
 // usable number (the old scripts wrote "H-0" when they lost the id).
 const claimRule = `SELECT id FROM heuristics WHERE elf_key IS NULL AND rule = ? ORDER BY domain = ? DESC, id LIMIT 1`
 
-// claimRenumbered finds the row of a domain-file section whose heading
-// now says its row's id (export renumbers "## H-0" so): row ?1, keyed by
-// another section key of the same file ?2, while no row has the key ?3.
-const claimRenumbered = `SELECT id FROM heuristics WHERE id = ?1 AND elf_key > ?2 || '#' AND elf_key < ?2 || '$' AND elf_key != ?3
-	AND NOT EXISTS (SELECT 1 FROM heuristics WHERE elf_key = ?3)`
-
 // tableOf returns the table of a record type.
 func tableOf(typ string) string {
 	switch typ {
@@ -210,6 +204,7 @@ type stmts struct {
 	w                                                 *writer
 	unkeyed                                           map[string]bool // tables holding rows without elf_key
 	anyRefused                                        bool            // elf_refused has rows
+	unnumbered                                        unnumbered      // the file's rows whose keys do not say their ids
 	// docs are full-text rows waiting to be written (see searchDocs).
 	docs []searchDoc
 }
@@ -442,6 +437,13 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 	if id := moved[p.hash]; id > 0 && p.old == nil && len(recs) == 1 {
 		recs[0].wantID = id
 	}
+	s.unnumbered = nil
+	if p.sections && p.old != nil {
+		var err error
+		if s.unnumbered, err = loadUnnumbered(ctx, s.tx, fp); err != nil {
+			return err
+		}
+	}
 	keys := make([]string, 0, len(recs))
 	for i := range recs {
 		if err := s.upsert(ctx, o.rel, &recs[i]); err != nil {
@@ -549,10 +551,8 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 			return err
 		}
 	}
-	if n := "#H-" + strconv.FormatInt(r.wantID, 10); claimed == 0 && r.section && r.wantID > 0 && len(r.key) > len(n) && r.key[len(r.key)-len(n):] == n {
-		if err := s.tx.QueryRowContext(ctx, claimRenumbered, r.wantID, rootRel(rel), r.key).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
+	if claimed == 0 && r.section && s.unnumbered.takes(r.key, r.wantID) {
+		claimed = r.wantID // a section export renumbered
 	}
 	if claimed == 0 && r.section && r.wantID == 0 && s.unkeyed[r.tbl] {
 		if err := s.tx.QueryRowContext(ctx, claimRule, r.rec.Rule, r.rec.Domain).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
