@@ -143,6 +143,12 @@ func TestOldScriptSectionsGetTheirIDs(t *testing.T) {
 		if n := count(t, r, `SELECT count(*) FROM heuristics`); n != len(keys) {
 			t.Errorf("%s: %d heuristics, want %d", when, n, len(keys))
 		}
+		// Full text follows the new keys: each found once.
+		for _, word := range []string{"small", "rebase", "tags"} {
+			if n := count(t, r, `SELECT count(*) FROM search WHERE search MATCH ?`, word); n != 1 {
+				t.Errorf("%s: %q found %d times, want 1", when, word, n)
+			}
+		}
 	}
 	check("claimed")
 	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
