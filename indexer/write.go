@@ -165,6 +165,9 @@ type writer struct {
 	// index) wrote: after the flush their database-only values go into
 	// their files.
 	claimed []claim
+	// unnumbered are the rows of the domain file being written whose keys
+	// do not say their ids (see export.go).
+	unnumbered unnumbered
 }
 
 // claim is a heuristic that took over an existing row whose values its
@@ -204,7 +207,6 @@ type stmts struct {
 	w                                                 *writer
 	unkeyed                                           map[string]bool // tables holding rows without elf_key
 	anyRefused                                        bool            // elf_refused has rows
-	unnumbered                                        unnumbered      // the file's rows whose keys do not say their ids
 	// docs are full-text rows waiting to be written (see searchDocs).
 	docs []searchDoc
 }
@@ -437,10 +439,10 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 	if id := moved[p.hash]; id > 0 && p.old == nil && len(recs) == 1 {
 		recs[0].wantID = id
 	}
-	s.unnumbered = nil
+	s.w.unnumbered = nil
 	if p.sections && p.old != nil {
 		var err error
-		if s.unnumbered, err = loadUnnumbered(ctx, s.tx, fp); err != nil {
+		if s.w.unnumbered, err = loadUnnumbered(ctx, s.tx, fp); err != nil {
 			return err
 		}
 	}
@@ -551,7 +553,7 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 			return err
 		}
 	}
-	if claimed == 0 && r.section && s.unnumbered.takes(r.key, r.wantID) {
+	if claimed == 0 && r.section && s.w.unnumbered.takes(r.key, r.wantID) {
 		claimed = r.wantID // a section export renumbered
 	}
 	if claimed == 0 && r.section && r.wantID == 0 && s.unkeyed[r.tbl] {
