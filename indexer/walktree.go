@@ -3,10 +3,11 @@ package indexer
 import (
 	"errors"
 	"io/fs"
-	"os"
-	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 )
@@ -14,86 +15,156 @@ import (
 // walkTree lists the record files under prefix (memory-relative, "" for
 // all) with their Lstat size and mtime. Symbolic links are never followed
 // and never indexed. Directories that could not be read are returned in
-// unreadable, so the caller keeps their rows instead of dropping them.
-// Subdirectories of the top are walked in parallel: on a large tree the
-// walk is mostly lstat system calls. Files come grouped by top-level
-// entry, in the order os.ReadDir gives them.
+// unreadable, so the caller keeps their rows instead of dropping them; an
+// error reading the top directory itself is returned as err.
+//
+// Files come in walk order: depth first, each directory's entries sorted by
+// name (as filepath.WalkDir gives them). On a large tree the walk is mostly
+// system calls (one getdents per directory, one fstatat per record file,
+// relative to the open directory), so directories are read in parallel,
+// each by its own goroutine, at most max(Workers, 2) at once; the tree of
+// results is put back in walk order at the end.
+//
+// match, when not nil, is called (from the walk's goroutines) with the
+// memory-relative path of every entry that is not a directory and not
+// ignored: status lists conflict copies this way without a second walk.
 func (ix *Index) walkTree(prefix string) (files []walked, unreadable []string, err error) {
-	top := filepath.Join(ix.memDir, filepath.FromSlash(prefix))
-	ents, err := os.ReadDir(top)
+	return ix.walkTreeMatch(prefix, nil)
+}
+
+func (ix *Index) walkTreeMatch(prefix string, match func(rel string)) (files []walked, unreadable []string, err error) {
+	w := &treeWalk{ix: ix, match: match, sem: make(chan struct{}, max(ix.opts.Workers, 2))}
+	top := &dirNode{}
+	w.sem <- struct{}{}
+	err = w.readDir(top, filepath.Join(ix.memDir, filepath.FromSlash(prefix)), prefix, true)
+	<-w.sem
+	w.wg.Wait()
 	if err != nil {
 		return nil, nil, err
 	}
-	type part struct {
-		files      []walked
-		unreadable []string
-		err        error
-	}
-	parts := make([]part, len(ents))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(ix.opts.Workers, 2))
-	for i, d := range ents {
-		rel := path.Join(prefix, d.Name())
-		if frontmatter.Ignored(rel) {
-			continue
-		}
-		if !d.IsDir() {
-			if d.Type().IsRegular() && frontmatter.IsRecord(rel) {
-				if info, err := d.Info(); err == nil {
-					parts[i].files = append(parts[i].files, walked{rel, info.Size(), info.ModTime().UnixNano()})
-				}
-			}
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(pt *part, dir string) {
-			defer func() { <-sem; wg.Done() }()
-			pt.err = walkDir(dir, func(p string, d fs.DirEntry, err error) error {
-				rel, rerr := filepath.Rel(ix.memDir, p)
-				if rerr != nil {
-					return rerr
-				}
-				rel = filepath.ToSlash(rel)
-				if err != nil {
-					ix.log.Warn().Err(err).Str("path", rel).Msg("cannot read; keeping its rows")
-					pt.unreadable = append(pt.unreadable, rel)
-					if d != nil && d.IsDir() {
-						return fs.SkipDir
-					}
-					return nil
-				}
-				if frontmatter.Ignored(rel) {
-					if d.IsDir() {
-						return fs.SkipDir
-					}
-					return nil
-				}
-				if !d.Type().IsRegular() || !frontmatter.IsRecord(rel) {
-					return nil
-				}
-				info, err := d.Info()
-				if err != nil {
-					if !errors.Is(err, fs.ErrNotExist) { // else: vanished since the directory was read
-						pt.unreadable = append(pt.unreadable, rel)
-					}
-					return nil
-				}
-				pt.files = append(pt.files, walked{rel, info.Size(), info.ModTime().UnixNano()})
-				return nil
-			})
-			if errors.Is(pt.err, fs.ErrNotExist) {
-				pt.err = nil // the directory vanished since its parent was read
-			}
-		}(&parts[i], filepath.Join(top, d.Name()))
-	}
-	wg.Wait()
-	for _, pt := range parts {
-		if pt.err != nil {
-			return files, unreadable, pt.err
-		}
-		files = append(files, pt.files...)
-		unreadable = append(unreadable, pt.unreadable...)
-	}
+	files = make([]walked, 0, w.nfiles.Load())
+	top.flatten(&files, &unreadable)
 	return files, unreadable, nil
+}
+
+// treeWalk is one walkTree in progress.
+type treeWalk struct {
+	ix     *Index
+	match  func(rel string)
+	sem    chan struct{} // bounds the directories read at once
+	wg     sync.WaitGroup
+	nfiles atomic.Int64
+}
+
+// dirNode is what the walk found in one directory, in name order: record
+// files and subdirectories (each with its own node), and whether the
+// directory or some of its files could not be read.
+type dirNode struct {
+	items      []dirItem
+	unreadable []string
+}
+
+// dirItem is a record file, or (sub != nil) a subdirectory.
+type dirItem struct {
+	file walked
+	sub  *dirNode
+}
+
+// flatten appends the node's files and unreadable paths, depth first.
+func (n *dirNode) flatten(files *[]walked, unreadable *[]string) {
+	*unreadable = append(*unreadable, n.unreadable...)
+	for i := range n.items {
+		if it := &n.items[i]; it.sub != nil {
+			it.sub.flatten(files, unreadable)
+		} else {
+			*files = append(*files, it.file)
+		}
+	}
+}
+
+// dirBufs recycles getdents buffers between directories.
+var dirBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// readDir reads the directory abs (memory-relative rel) into n and starts
+// a goroutine for each subdirectory. The caller holds a slot of w.sem.
+// Errors are recorded as unreadable paths, except for the top directory
+// (top), whose error is returned.
+func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
+	bufp := dirBufs.Get().(*[]byte)
+	defer dirBufs.Put(bufp)
+	d, ents, err := openDir(abs, top, bufp)
+	if err != nil {
+		if top {
+			return err
+		}
+		w.unreadable(n, rel, err)
+		return nil
+	}
+	defer d.close()
+	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+	for _, e := range ents {
+		if frontmatter.Ignored(e.name) { // the elements above were checked on the way down
+			continue
+		}
+		crel := e.name
+		if rel != "" {
+			crel = rel + "/" + e.name
+		}
+		// A record file's size and mtime come from an lstat, as does the
+		// type of an entry the directory read did not give one.
+		typ := e.typ
+		var st fileStat
+		if !e.known || (typ.IsRegular() && frontmatter.IsRecord(crel)) {
+			st, err = d.lstat(e.name)
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) { // else: vanished since the directory was read
+					w.unreadable(n, crel, err)
+				}
+				continue
+			}
+			typ = st.mode.Type()
+		}
+		switch {
+		case typ.IsDir():
+			sub := &dirNode{}
+			n.items = append(n.items, dirItem{sub: sub})
+			w.wg.Add(1)
+			go func() {
+				defer w.wg.Done()
+				w.sem <- struct{}{}
+				defer func() { <-w.sem }()
+				_ = w.readDir(sub, abs+string(filepath.Separator)+e.name, crel, false)
+			}()
+			continue
+		case w.match != nil:
+			w.match(crel)
+		}
+		if !typ.IsRegular() || !frontmatter.IsRecord(crel) {
+			continue
+		}
+		n.items = append(n.items, dirItem{file: walked{crel, st.size, st.mtime}})
+		w.nfiles.Add(1)
+	}
+	return nil
+}
+
+// unreadable records a path the walk could not read.
+func (w *treeWalk) unreadable(n *dirNode, rel string, err error) {
+	w.ix.log.Warn().Err(err).Str("path", rel).Msg("cannot read; keeping its rows")
+	n.unreadable = append(n.unreadable, rel)
+}
+
+// dirent is a directory entry as the directory read gives it: its name and,
+// when known, its type (of the entry itself, never of a link's target).
+type dirent struct {
+	name  string
+	typ   fs.FileMode
+	known bool
+}
+
+// fileStat is what the walk needs of an lstat.
+type fileStat struct {
+	mode  fs.FileMode
+	size  int64
+	mtime int64 // ns since the epoch
 }
