@@ -87,9 +87,11 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 			return d, fmt.Errorf("index %s has schema version %d, this elfsync uses %d: run `elfsync scan` to bring it in line (a framework database is adopted in place after a backup; nothing is reset)", dbPath, v, SchemaVersion)
 		}
 		ix = &Index{db: db, memDir: memDir}
-		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
+		full, err := loadFullLedger(ctx, db, memDir)
+		if err != nil {
 			return d, err
 		}
+		ledger = full.entries
 		// A record's file is its key's (a row's filepath is another
 		// process's to write, NULL included).
 		r, err := db.QueryContext(ctx, `

@@ -48,11 +48,13 @@ func diff(files []walked, unreadable []string, ledger map[string]*entry, reread 
 		}
 	}
 	var d delta
-	seen := make(map[string]struct{}, len(ledger))
+	for _, e := range ledger {
+		e.seen = false
+	}
 	for _, f := range files {
 		e := ledger[f.rel]
 		if e != nil {
-			seen[f.rel] = struct{}{}
+			e.seen = true
 			if e.size == f.size && e.mtime == f.mtime {
 				d.unchanged++
 				continue
@@ -61,8 +63,11 @@ func diff(files []walked, unreadable []string, ledger map[string]*entry, reread 
 		}
 		d.cands = append(d.cands, candidate{rel: f.rel, old: e})
 	}
-	for rel := range ledger {
-		if _, ok := seen[rel]; ok {
+	if d.unchanged == len(ledger) {
+		return d // every entry was found unchanged: nothing is gone
+	}
+	for rel, e := range ledger {
+		if e.seen {
 			continue
 		}
 		if under(rel, unreadable) {

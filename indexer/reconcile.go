@@ -131,16 +131,19 @@ func (ix *Index) exportClaimed(ctx context.Context, res Result) (Result, error) 
 func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Progress) (Result, error) {
 	// The ledger loads while the tree is walked: one is SQLite, the other
 	// lstat calls, and each takes about half of a no-op scan.
+	var full fullLedger
 	var ledger map[string]*entry
 	agree := true
 	lerr := make(chan error, 1)
 	go func() {
 		var err error
-		ledger, err = ix.loadLedger(ctx, prefix)
-		if err == nil && prefix == "" {
+		if prefix != "" {
+			ledger, err = ix.loadLedger(ctx, prefix)
+		} else if full, err = loadFullLedger(ctx, ix.db, ix.memDir); err == nil {
+			ledger = full.entries
 			// Rows deleted or inserted behind elfsync's back (by hand, by
 			// another tool): counted here, while the walk goes on.
-			agree, err = ix.countsAgree(ctx)
+			agree, err = ix.countsAgree(ctx, ledger)
 		}
 		lerr <- err
 	}()
@@ -174,16 +177,43 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		}
 	}
 	d := diff(files, unreadable, ledger, reread)
+	if prefix == "" && agree && len(reread) == 0 && len(d.cands) == 0 && len(d.gone) == 0 {
+		// Nothing to change: the ledger as loaded is the ledger now.
+		ix.keepSnapshot(ctx, full)
+		return Result{Unchanged: d.unchanged}, nil
+	}
 	if err := ix.fillHash(ctx, d.needHash); err != nil {
 		return Result{}, err
 	}
 	res, err := ix.apply(ctx, Result{Unchanged: d.unchanged}, d.cands, d.gone, ledger, progress)
+	if err == nil && prefix == "" && full.gen == "" {
+		err = installLedgerGen(ctx, ix.db)
+	}
 	if err != nil || agree {
 		return res, err
 	}
 	n, err := ix.dropOrphanRows(ctx)
 	res.Removed += n
 	return res, err
+}
+
+// keepSnapshot writes the snapshot of a full ledger that a scan found
+// unchanged, unless it came from the snapshot; a database without a
+// ledger generation gets one, for the next scan. Failing to write is only
+// logged: the snapshot is a cache.
+func (ix *Index) keepSnapshot(ctx context.Context, l fullLedger) {
+	var err error
+	switch {
+	case l.fromSnapshot:
+		return
+	case l.gen == "":
+		err = installLedgerGen(ctx, ix.db)
+	default:
+		err = writeSnapshot(ix.memDir, l.gen, l.entries)
+	}
+	if err != nil && ctx.Err() == nil {
+		ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
+	}
 }
 
 // syncPaths handles watcher hints.
