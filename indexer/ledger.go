@@ -18,7 +18,8 @@ type entry struct {
 	tblCode uint8  // tbl as a code: tblNone, tblLearnings... or tblOther
 	nrec    int    // how many records (rows) the file holds
 	lost    bool   // the ledger names a row that is not there: rewrite it
-	seen    bool   // diff found the file on disk
+	seen    bool   // diff (or Check) found the file on disk
+	hasRow  bool   // Check found a keyed row of the file
 }
 
 // The ledger's tbl column as loadLedger reads it: NULL, one of the record

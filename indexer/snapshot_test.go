@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -272,4 +273,61 @@ func copyFile(t *testing.T, src, dst string) {
 	if err := os.WriteFile(dst, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestKeyFileBytes(t *testing.T) {
+	for _, key := range []string{"memory/a.md", "memory/heuristics/git.md#H-12", "a.md", "#H-1", "memory/x#H-1#H-2", "memory/", "", "memory/b.md#H-"} {
+		if got, want := string(keyFileBytes([]byte(key))), keyFile(key); got != want {
+			t.Errorf("keyFileBytes(%q) = %q, keyFile %q", key, got, want)
+		}
+	}
+}
+
+// TestCheckComparesRowsWithFiles checks what status sees that the counts
+// of a scan do not: rows deleted or inserted by hand, by path, whether
+// the ledger came from the snapshot or from SQL, and the entries Match
+// picks.
+func TestCheckComparesRowsWithFiles(t *testing.T) {
+	root, ix := snapshotRoot(t)
+	db := rw(t, root)
+	exec1(t, db, `DELETE FROM learnings WHERE elf_key = 'memory/failures/f0.md'`)
+	exec1(t, db, `INSERT INTO learnings (type, filepath, title, elf_key) VALUES ('failure', 'memory/failures/ghost.md', 'ghost', 'memory/failures/ghost.md')`)
+	exec1(t, db, `INSERT INTO learnings (type, filepath, title, elf_key) VALUES ('failure', 'memory/failures/c.md', 'c', 'memory/failures/c.md')`)
+	writeTree(t, root, map[string]string{
+		"failures/c.md": failureNote, // a row, no ledger entry
+		"failures/d.md": failureNote, // neither
+		"failures/x.conflict-0badf00d-20261101T100000Z.md": failureNote,
+		"notes.conflict-merge-20261101T100000Z.txt":        "",
+	})
+	for _, rel := range []string{"failures/c.md", "failures/d.md", "failures/x.conflict-0badf00d-20261101T100000Z.md"} {
+		aged(t, root, rel)
+	}
+	check := func(name string) {
+		t.Helper()
+		d, err := CheckWith(context.Background(), root, CheckOptions{Match: func(name string) bool { return strings.Contains(name, ".conflict-") }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"memory/failures/c.md", "memory/failures/d.md", "memory/failures/f0.md", "memory/failures/x.conflict-0badf00d-20261101T100000Z.md"}
+		if !slices.Equal(d.MissingRows, want) {
+			t.Errorf("%s: missing rows %q, want %q", name, d.MissingRows, want)
+		}
+		if want := []string{"memory/failures/ghost.md"}; !slices.Equal(d.OrphanRows, want) {
+			t.Errorf("%s: orphan rows %q, want %q", name, d.OrphanRows, want)
+		}
+		if d.Files != 10 || d.Rows != 7 || len(d.Invalid) != 1 || d.Invalid[0].Path != "memory/bad.md" || d.Invalid[0].Error == "" {
+			t.Errorf("%s: files %d rows %d invalid %v, want 10, 7 and bad.md with its error", name, d.Files, d.Rows, d.Invalid)
+		}
+		if want := []string{"memory/failures/x.conflict-0badf00d-20261101T100000Z.md", "memory/notes.conflict-merge-20261101T100000Z.txt"}; !slices.Equal(d.Matched, want) {
+			t.Errorf("%s: matched %q, want %q", name, d.Matched, want)
+		}
+	}
+	if l := full(t, ix); !l.fromSnapshot {
+		t.Fatal("snapshot not in place")
+	}
+	check("from the snapshot")
+	if err := os.Remove(filepath.Join(root, MemoryDir, snapshotName)); err != nil {
+		t.Fatal(err)
+	}
+	check("from SQL")
 }

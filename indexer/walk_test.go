@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -108,22 +109,33 @@ func TestWalkTreeMatchesReference(t *testing.T) {
 	for _, workers := range []int{1, 2, 8} {
 		ix := &Index{memDir: mem, log: zerolog.Nop(), opts: Options{Workers: workers}}
 		var mu sync.Mutex
-		var others []string
-		files, unreadable, err := ix.walkTreeMatch("", func(rel string) {
+		var names []string
+		r, err := ix.walkTreeMatch("", func(name string) bool {
 			mu.Lock()
-			others = append(others, rel)
+			names = append(names, name)
 			mu.Unlock()
+			return !strings.HasPrefix(name, "0") // most of wide/, to see the order
 		})
-		if err != nil || len(unreadable) != 0 {
-			t.Fatalf("walkTree: unreadable %q, %v", unreadable, err)
+		if err != nil || len(r.unreadable) != 0 {
+			t.Fatalf("walkTree: unreadable %q, %v", r.unreadable, err)
 		}
-		if !slices.Equal(files, wantFiles) {
-			t.Errorf("workers %d: walkTree gives\n%v\nwant\n%v", workers, files, wantFiles)
+		if !slices.Equal(r.files, wantFiles) {
+			t.Errorf("workers %d: walkTree gives\n%v\nwant\n%v", workers, r.files, wantFiles)
 		}
-		slices.Sort(others)
-		slices.Sort(wantOthers)
-		if !slices.Equal(others, wantOthers) {
-			t.Errorf("workers %d: match called with\n%q\nwant\n%q", workers, others, wantOthers)
+		var wantMatched, wantNames []string
+		for _, rel := range wantOthers {
+			wantNames = append(wantNames, path.Base(rel))
+			if !strings.HasPrefix(path.Base(rel), "0") {
+				wantMatched = append(wantMatched, rel)
+			}
+		}
+		slices.Sort(names)
+		slices.Sort(wantNames)
+		if !slices.Equal(names, wantNames) {
+			t.Errorf("workers %d: match called with\n%q\nwant\n%q", workers, names, wantNames)
+		}
+		if !slices.Equal(r.matched, wantMatched) {
+			t.Errorf("workers %d: matched\n%q\nwant, in walk order,\n%q", workers, r.matched, wantMatched)
 		}
 	}
 

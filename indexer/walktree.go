@@ -24,33 +24,44 @@ import (
 // relative to the open directory), so directories are read in parallel,
 // each by its own goroutine, at most max(Workers, 2) at once; the tree of
 // results is put back in walk order at the end.
-//
-// match, when not nil, is called (from the walk's goroutines) with the
-// memory-relative path of every entry that is not a directory and not
-// ignored: status lists conflict copies this way without a second walk.
 func (ix *Index) walkTree(prefix string) (files []walked, unreadable []string, err error) {
-	return ix.walkTreeMatch(prefix, nil)
+	t, err := ix.walkTreeMatch(prefix, nil)
+	return t.files, t.unreadable, err
 }
 
-func (ix *Index) walkTreeMatch(prefix string, match func(rel string)) (files []walked, unreadable []string, err error) {
+// walkResult is what walkTreeMatch found.
+type walkResult struct {
+	files      []walked
+	unreadable []string
+	// matched are the memory-relative paths, in walk order, of the
+	// entries that are not directories and not ignored (of any type,
+	// links included) whose name match accepted.
+	matched []string
+}
+
+// walkTreeMatch is walkTree that also picks, by name, entries of every
+// type: match (called from the walk's goroutines, so it must be safe for
+// that) is given each name of an entry that is not a directory and not
+// ignored. status lists conflict copies this way, without a second walk.
+func (ix *Index) walkTreeMatch(prefix string, match func(name string) bool) (walkResult, error) {
 	w := &treeWalk{ix: ix, match: match, sem: make(chan struct{}, max(ix.opts.Workers, 2))}
 	top := &dirNode{}
 	w.sem <- struct{}{}
-	err = w.readDir(top, filepath.Join(ix.memDir, filepath.FromSlash(prefix)), prefix, true)
+	err := w.readDir(top, filepath.Join(ix.memDir, filepath.FromSlash(prefix)), prefix, true)
 	<-w.sem
 	w.wg.Wait()
 	if err != nil {
-		return nil, nil, err
+		return walkResult{}, err
 	}
-	files = make([]walked, 0, w.nfiles.Load())
-	top.flatten(&files, &unreadable)
-	return files, unreadable, nil
+	r := walkResult{files: make([]walked, 0, w.nfiles.Load())}
+	top.flatten(&r)
+	return r, nil
 }
 
 // treeWalk is one walkTree in progress.
 type treeWalk struct {
 	ix     *Index
-	match  func(rel string)
+	match  func(name string) bool
 	sem    chan struct{} // bounds the directories read at once
 	wg     sync.WaitGroup
 	nfiles atomic.Int64
@@ -64,20 +75,30 @@ type dirNode struct {
 	unreadable []string
 }
 
-// dirItem is a record file, or (sub != nil) a subdirectory.
+// dirItem is a record file, a subdirectory (sub != nil), or an entry
+// that match picked (matched; a record file may be both).
 type dirItem struct {
-	file walked
-	sub  *dirNode
+	file    walked
+	sub     *dirNode
+	record  bool
+	matched bool
 }
 
-// flatten appends the node's files and unreadable paths, depth first.
-func (n *dirNode) flatten(files *[]walked, unreadable *[]string) {
-	*unreadable = append(*unreadable, n.unreadable...)
+// flatten appends the node's files, matched entries and unreadable paths
+// to r, depth first.
+func (n *dirNode) flatten(r *walkResult) {
+	r.unreadable = append(r.unreadable, n.unreadable...)
 	for i := range n.items {
-		if it := &n.items[i]; it.sub != nil {
-			it.sub.flatten(files, unreadable)
-		} else {
-			*files = append(*files, it.file)
+		it := &n.items[i]
+		if it.sub != nil {
+			it.sub.flatten(r)
+			continue
+		}
+		if it.record {
+			r.files = append(r.files, it.file)
+		}
+		if it.matched {
+			r.matched = append(r.matched, it.file.rel)
 		}
 	}
 }
@@ -136,14 +157,18 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 				_ = w.readDir(sub, abs+string(filepath.Separator)+e.name, crel, false)
 			}()
 			continue
-		case w.match != nil:
-			w.match(crel)
 		}
-		if !typ.IsRegular() || !frontmatter.IsRecord(crel) {
-			continue
+		it := dirItem{
+			file:    walked{crel, st.size, st.mtime},
+			record:  typ.IsRegular() && frontmatter.IsRecord(crel),
+			matched: w.match != nil && w.match(e.name),
 		}
-		n.items = append(n.items, dirItem{file: walked{crel, st.size, st.mtime}})
-		w.nfiles.Add(1)
+		if it.record || it.matched {
+			n.items = append(n.items, it)
+		}
+		if it.record {
+			w.nfiles.Add(1)
+		}
 	}
 	return nil
 }

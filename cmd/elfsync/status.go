@@ -64,20 +64,32 @@ behind the files); 2 error. Invalid files are reported but are not drift.`)
 	return nil
 }
 
-// readStatus is status.Read with its errors marked for exitCode.
+// readStatus is status.Read with its errors marked for exitCode, the
+// remote's state and the conflict copies (found in the index check's walk).
 func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (status.Report, error) {
-	rep, err := status.Read(ctx, root, maxSize, withGit)
+	// The remote's state (git rev-list, when memory/ was ever synced)
+	// is read beside the rest.
+	remoteDone := make(chan *remote.Status, 1)
+	go func() {
+		rs, err := remote.ReadStatus(ctx, root)
+		if err != nil {
+			rs = nil
+		}
+		remoteDone <- rs
+	}()
+	rep, err := status.ReadWith(ctx, root, status.Options{MaxSize: maxSize, Git: withGit, ConflictCopy: remote.IsConflictCopyName})
+	rs := <-remoteDone
 	switch {
 	case errors.Is(err, status.ErrNoMemory):
 		return rep, mark(errNoRoot, fmt.Errorf("root %s has no memory folder yet; to create it, run: elfsync init --root %s", root, shellQuote(root)))
 	case err != nil:
 		return rep, mark(errCannotCheck, permissionHint(root, err))
 	}
-	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
+	if rs != nil {
 		r := status.Remote(*rs)
 		rep.Remote = &r
 	}
-	rep.Conflicts = conflictCopies(root)
+	rep.Conflicts = conflictEntries(root, rep.ConflictPaths)
 	return rep, nil
 }
 
@@ -94,12 +106,24 @@ func permissionHint(root string, err error) error {
 
 // conflictCopies lists the conflict copies under root's memory/ with the
 // command that resolves each (after keeping what is wanted of it in the
-// file it names).
+// file it names), walking memory/ for them (status finds them in its
+// index check's walk instead).
 func conflictCopies(root string) []status.Conflict {
-	out := []status.Conflict{}
+	var paths []string
 	for _, p := range remote.ConflictCopies(root) {
 		rel, _ := filepath.Rel(root, p)
-		out = append(out, status.Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + shellQuote(p)})
+		paths = append(paths, filepath.ToSlash(rel))
+	}
+	return conflictEntries(root, paths)
+}
+
+// conflictEntries turns conflict copies (root-relative paths) into status
+// entries.
+func conflictEntries(root string, paths []string) []status.Conflict {
+	out := []status.Conflict{}
+	for _, rel := range paths {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		out = append(out, status.Conflict{Path: rel, Resolve: "rm -- " + shellQuote(p)})
 	}
 	return out
 }
