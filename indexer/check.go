@@ -115,7 +115,7 @@ func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, erro
 		if err != nil {
 			return d, err
 		}
-		ledger = full.entries
+		ledger = full.byPath()
 		// A record's file is its key's (a row's filepath is another
 		// process's to write, NULL included). Each key marks its file's
 		// ledger entry, so the walk needs one map lookup per file.
@@ -192,6 +192,7 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 		return d, fmt.Errorf("walk %s: %w", memDir, err)
 	}
 	d.Files = len(w.files)
+	mark := diffMarks.Add(1)
 	for _, f := range w.files {
 		e := ledger[f.rel]
 		if e == nil {
@@ -201,7 +202,7 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 			d.MissingRows = append(d.MissingRows, rootRel(f.rel))
 			continue
 		}
-		e.seen = true
+		e.seen = mark
 		if e.size != f.size || e.mtime != f.mtime {
 			h, err := hashFile(filepath.Join(memDir, filepath.FromSlash(f.rel)), maxSize)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -227,7 +228,7 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 		}
 	}
 	for rel, e := range ledger {
-		if e.hasRow && !e.seen {
+		if e.hasRow && e.seen != mark {
 			d.OrphanRows = append(d.OrphanRows, rootRel(rel))
 		}
 	}

@@ -18,7 +18,7 @@ type entry struct {
 	tblCode uint8  // tbl as a code: tblNone, tblLearnings... or tblOther
 	nrec    int    // how many records (rows) the file holds
 	lost    bool   // the ledger names a row that is not there: rewrite it
-	seen    bool   // diff (or Check) found the file on disk
+	seen    uint64 // the diffMarks number of the last diff (or Check) that found the file on disk
 	hasRow  bool   // Check found a keyed row of the file
 }
 
@@ -76,9 +76,19 @@ func (ix *Index) loadLedger(ctx context.Context, prefix string) (map[string]*ent
 
 // scanLedger runs a ledger query and collects its entries.
 func scanLedger(ctx context.Context, q queryer, query string, args ...any) (map[string]*entry, error) {
+	l, _, err := scanLedgerSums(ctx, q, query, args...)
+	return l, err
+}
+
+// nrecSums are the records the ledger counts, by table code.
+type nrecSums [tblOther + 1]int
+
+// scanLedgerSums is scanLedger that also sums the entries' records.
+func scanLedgerSums(ctx context.Context, q queryer, query string, args ...any) (map[string]*entry, nrecSums, error) {
+	var sums nrecSums
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
+		return nil, sums, fmt.Errorf("load ledger: %w", err)
 	}
 	defer rows.Close()
 	ledger := make(map[string]*entry)
@@ -91,21 +101,25 @@ func scanLedger(ctx context.Context, q queryer, query string, args ...any) (map[
 		e := &chunk[len(chunk)-1]
 		var rel string
 		if err := rows.Scan(&e.id, &rel, &e.size, &e.mtime, &e.hasErr, &e.tblCode, &e.nrec); err != nil {
-			return nil, fmt.Errorf("load ledger: %w", err)
+			return nil, sums, fmt.Errorf("load ledger: %w", err)
 		}
 		if e.tblCode < tblOther {
 			e.tbl = tableNames[e.tblCode]
 		}
 		ledger[rel] = e
+		sums[e.tblCode] += e.nrec
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
+		return nil, sums, fmt.Errorf("load ledger: %w", err)
 	}
-	return ledger, nil
+	return ledger, sums, nil
 }
 
 // fullLedger is the whole ledger and where it came from.
 type fullLedger struct {
+	// sorted is the ledger in walk order, when it came from the snapshot.
+	sorted []relEntry
+	// entries is the ledger by path: built from sorted when asked for.
 	entries map[string]*entry
 	// gen is the ledger generation the entries are the ledger at, "" when
 	// the database keeps none (see snapshot.go).
@@ -113,6 +127,35 @@ type fullLedger struct {
 	// fromSnapshot is set when the entries were read from the snapshot,
 	// which then needs no rewrite.
 	fromSnapshot bool
+	// nrecs sums the entries' records by table.
+	nrecs nrecSums
+}
+
+// byPath returns the ledger by memory-relative path.
+func (l *fullLedger) byPath() map[string]*entry {
+	if l.entries == nil {
+		l.entries = make(map[string]*entry, len(l.sorted))
+		for i := range l.sorted {
+			l.entries[l.sorted[i].rel] = &l.sorted[i].entry
+		}
+	}
+	return l.entries
+}
+
+// unchangedWalk reports whether a walk of the whole tree found exactly the
+// ledger's files, each with its ledger size and mtime: a no-op, told
+// without a map when the ledger came from the snapshot (in walk order).
+func (l *fullLedger) unchangedWalk(files []walked, unreadable []string) bool {
+	if l.sorted == nil || len(unreadable) > 0 || len(files) != len(l.sorted) {
+		return false
+	}
+	for i := range files {
+		f, e := &files[i], &l.sorted[i]
+		if f.rel != e.rel || f.size != e.entry.size || f.mtime != e.entry.mtime {
+			return false
+		}
+	}
+	return true
 }
 
 // loadFullLedger returns the whole ledger: from the snapshot in memDir
@@ -125,8 +168,8 @@ func loadFullLedger(ctx context.Context, db *sql.DB, memDir string) (fullLedger,
 		return fullLedger{}, err
 	}
 	if gen != "" {
-		if ents, err := readSnapshot(memDir, gen); err == nil {
-			return fullLedger{entries: ents, gen: gen, fromSnapshot: true}, nil
+		if sorted, sums, err := readSnapshot(memDir, gen); err == nil {
+			return fullLedger{sorted: sorted, gen: gen, fromSnapshot: true, nrecs: sums}, nil
 		}
 	}
 	var l fullLedger
@@ -135,7 +178,7 @@ func loadFullLedger(ctx context.Context, db *sql.DB, memDir string) (fullLedger,
 		if l.gen, err = ledgerGen(ctx, tx); err != nil {
 			return err
 		}
-		l.entries, err = scanLedger(ctx, tx, `SELECT `+ledgerColumns+` FROM files WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL`,
+		l.entries, l.nrecs, err = scanLedgerSums(ctx, tx, `SELECT `+ledgerColumns+` FROM files WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL`,
 			1, 1, len(MemoryDir)+2)
 		return err
 	})
@@ -260,19 +303,15 @@ SELECT substr(f.filepath, ?1) FROM heuristics r JOIN files f ON f.filepath = 'me
 // ledger says it should. Counting is cheap; the joins that find which rows
 // are lost or orphaned run only when the counts disagree (a row deleted
 // and another inserted by hand between two scans would hide from this,
-// and is still caught by status, which compares paths). The ledger's side
-// is summed from the loaded ledger, which is what the files table holds.
-func (ix *Index) countsAgree(ctx context.Context, ledger map[string]*entry) (bool, error) {
+// and is still caught by status, which compares paths). The ledger's side,
+// want, was summed as the ledger was loaded.
+func (ix *Index) countsAgree(ctx context.Context, want nrecSums) (bool, error) {
 	var learnings, heuristics, decisions, docs int
 	err := ix.db.QueryRowContext(ctx, `
 SELECT (SELECT count(*) FROM learnings WHERE elf_key IS NOT NULL), (SELECT count(*) FROM heuristics WHERE elf_key IS NOT NULL),
 	(SELECT count(*) FROM decisions WHERE elf_key IS NOT NULL), (SELECT count(*) FROM search_docs)`).Scan(&learnings, &heuristics, &decisions, &docs)
 	if err != nil {
 		return false, fmt.Errorf("count rows: %w", err)
-	}
-	var want [tblOther + 1]int
-	for _, e := range ledger {
-		want[e.tblCode] += e.nrec
 	}
 	return learnings == want[tblLearnings] && heuristics == want[tblHeuristics] && decisions == want[tblDecisions] &&
 		docs == want[tblLearnings]+want[tblHeuristics]+want[tblDecisions]+want[tblOther], nil

@@ -140,10 +140,9 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 		if prefix != "" {
 			ledger, err = ix.loadLedger(ctx, prefix)
 		} else if full, err = loadFullLedger(ctx, ix.db, ix.memDir); err == nil {
-			ledger = full.entries
 			// Rows deleted or inserted behind elfsync's back (by hand, by
 			// another tool): counted here, while the walk goes on.
-			agree, err = ix.countsAgree(ctx, ledger)
+			agree, err = ix.countsAgree(ctx, full.nrecs)
 		}
 		lerr <- err
 	}()
@@ -176,10 +175,19 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 			reread = append(reread, lost...)
 		}
 	}
+	if prefix == "" {
+		if agree && len(reread) == 0 && full.unchangedWalk(files, unreadable) {
+			// The snapshot's files, unchanged, in the same order: a no-op
+			// without building the ledger's map.
+			return Result{Unchanged: len(files)}, nil
+		}
+		ledger = full.byPath()
+	}
 	d := diff(files, unreadable, ledger, reread)
-	if prefix == "" && agree && len(reread) == 0 && len(d.cands) == 0 && len(d.gone) == 0 {
-		// Nothing to change: the ledger as loaded is the ledger now.
-		ix.keepSnapshot(ctx, full)
+	if prefix == "" && agree && len(reread) == 0 && len(d.cands) == 0 && len(d.gone) == 0 && len(d.kept) == 0 {
+		// Nothing to change: the ledger as loaded is the ledger now, and
+		// the walk found every entry of it, in walk order.
+		ix.keepSnapshot(ctx, full, files)
 		return Result{Unchanged: d.unchanged}, nil
 	}
 	if err := ix.fillHash(ctx, d.needHash); err != nil {
@@ -198,10 +206,11 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 }
 
 // keepSnapshot writes the snapshot of a full ledger that a scan found
-// unchanged, unless it came from the snapshot; a database without a
+// unchanged (files is that scan's walk, which found each of its entries),
+// unless it came from the snapshot; a database without a
 // ledger generation gets one, for the next scan. Failing to write is only
 // logged: the snapshot is a cache.
-func (ix *Index) keepSnapshot(ctx context.Context, l fullLedger) {
+func (ix *Index) keepSnapshot(ctx context.Context, l fullLedger, files []walked) {
 	var err error
 	switch {
 	case l.fromSnapshot:
@@ -209,7 +218,11 @@ func (ix *Index) keepSnapshot(ctx context.Context, l fullLedger) {
 	case l.gen == "":
 		err = installLedgerGen(ctx, ix.db)
 	default:
-		err = writeSnapshot(ix.memDir, l.gen, l.entries)
+		order := make([]string, len(files))
+		for i, f := range files {
+			order[i] = f.rel
+		}
+		err = writeSnapshot(ix.memDir, l.gen, order, l.entries)
 	}
 	if err != nil && ctx.Err() == nil {
 		ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")

@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -141,11 +142,12 @@ const (
 	snapTblBits = 1 // the table code sits above hasErr
 )
 
-// encodeSnapshot renders ledger (the whole ledger, memory-relative paths)
-// taken at generation gen.
-func encodeSnapshot(gen string, ledger map[string]*entry) []byte {
+// encodeSnapshot renders the ledger taken at generation gen: the entries
+// of the paths in order (memory-relative, in walk order: a no-op scan's
+// walk, which found every entry of the ledger).
+func encodeSnapshot(gen string, order []string, ledger map[string]*entry) []byte {
 	size := len(snapshotMagic) + 32 + len(gen)
-	for rel := range ledger {
+	for _, rel := range order {
 		size += len(rel) + 4*binary.MaxVarintLen64
 	}
 	b := make([]byte, 0, size)
@@ -153,8 +155,9 @@ func encodeSnapshot(gen string, ledger map[string]*entry) []byte {
 	b = binary.AppendUvarint(b, SchemaVersion)
 	b = binary.AppendUvarint(b, uint64(len(gen)))
 	b = append(b, gen...)
-	b = binary.AppendUvarint(b, uint64(len(ledger)))
-	for rel, e := range ledger {
+	b = binary.AppendUvarint(b, uint64(len(order)))
+	for _, rel := range order {
+		e := ledger[rel]
 		b = binary.AppendUvarint(b, uint64(len(rel)))
 		b = append(b, rel...)
 		b = binary.AppendVarint(b, e.id)
@@ -170,47 +173,80 @@ func encodeSnapshot(gen string, ledger map[string]*entry) []byte {
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
 }
 
+// cmpWalkOrder compares two memory-relative paths in the order the walk
+// gives them: depth first, the names of each folder sorted, which is
+// byte order with '/' before every other byte.
+func cmpWalkOrder(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		switch {
+		case ca == cb:
+			continue
+		case ca == '/':
+			return -1
+		case cb == '/':
+			return 1
+		case ca < cb:
+			return -1
+		default:
+			return 1
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// relEntry is a ledger entry with its memory-relative path.
+type relEntry struct {
+	rel   string
+	entry entry
+}
+
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // errSnapshot is any reason a snapshot cannot be used.
 var errSnapshot = errors.New("ledger snapshot unusable")
 
-// decodeSnapshot parses a snapshot, checking that it is whole and taken at
-// generation gen.
-func decodeSnapshot(data []byte, gen string) (map[string]*entry, error) {
+// decodeSnapshot parses a snapshot, checking that it is whole, taken at
+// generation gen, and in strict walk order (so no path is there twice).
+func decodeSnapshot(data []byte, gen string) ([]relEntry, nrecSums, error) {
+	var sums nrecSums
 	if len(data) < len(snapshotMagic)+4 {
-		return nil, fmt.Errorf("%w: too short", errSnapshot)
+		return nil, sums, fmt.Errorf("%w: too short", errSnapshot)
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if crc32.Checksum(body, crcTable) != sum {
-		return nil, fmt.Errorf("%w: bad checksum", errSnapshot)
+		return nil, sums, fmt.Errorf("%w: bad checksum", errSnapshot)
 	}
 	if !bytes.HasPrefix(body, []byte(snapshotMagic)) {
-		return nil, fmt.Errorf("%w: bad magic", errSnapshot)
+		return nil, sums, fmt.Errorf("%w: bad magic", errSnapshot)
 	}
 	// One string for all the paths: each entry's path is a slice of it.
 	s := string(body)
 	d := snapReader{s: s, off: len(snapshotMagic)}
 	if v := d.uvarint(); v != SchemaVersion {
-		return nil, fmt.Errorf("%w: schema version %d", errSnapshot, v)
+		return nil, sums, fmt.Errorf("%w: schema version %d", errSnapshot, v)
 	}
 	if g := d.str(); d.err != nil || g != gen {
-		return nil, fmt.Errorf("%w: stale", errSnapshot)
+		return nil, sums, fmt.Errorf("%w: stale", errSnapshot)
 	}
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(s)) { // every entry takes more than a byte
-		return nil, fmt.Errorf("%w: bad count", errSnapshot)
+		return nil, sums, fmt.Errorf("%w: bad count", errSnapshot)
 	}
-	ents := make([]entry, n)
-	ledger := make(map[string]*entry, n)
+	ents := make([]relEntry, n)
 	for i := range ents {
-		rel := d.str()
-		e := &ents[i]
+		re := &ents[i]
+		re.rel = d.str()
+		e := &re.entry
 		e.id, e.size, e.mtime = d.varint(), d.varint(), d.varint()
 		flags := d.byte()
 		nrec := d.varint()
 		if d.err != nil || flags>>snapTblBits > tblOther || nrec < 0 || nrec > 1<<31 {
-			return nil, fmt.Errorf("%w: bad entry %d", errSnapshot, i)
+			return nil, sums, fmt.Errorf("%w: bad entry %d", errSnapshot, i)
+		}
+		if i > 0 && cmpWalkOrder(ents[i-1].rel, re.rel) >= 0 {
+			return nil, sums, fmt.Errorf("%w: entry %d out of order", errSnapshot, i)
 		}
 		e.hasErr = flags&snapHasErr != 0
 		e.tblCode = flags >> snapTblBits
@@ -218,15 +254,12 @@ func decodeSnapshot(data []byte, gen string) (map[string]*entry, error) {
 			e.tbl = tableNames[e.tblCode]
 		}
 		e.nrec = int(nrec)
-		if _, dup := ledger[rel]; dup {
-			return nil, fmt.Errorf("%w: %s twice", errSnapshot, rel)
-		}
-		ledger[rel] = e
+		sums[e.tblCode] += e.nrec
 	}
 	if d.off != len(s) {
-		return nil, fmt.Errorf("%w: trailing bytes", errSnapshot)
+		return nil, sums, fmt.Errorf("%w: trailing bytes", errSnapshot)
 	}
-	return ledger, nil
+	return ents, sums, nil
 }
 
 // snapReader reads a snapshot's fields; the first error sticks.
@@ -292,24 +325,25 @@ func (d *snapReader) fail() {
 
 // readSnapshot returns the ledger from the snapshot in memDir if it is
 // the ledger at generation gen, else an error.
-func readSnapshot(memDir, gen string) (map[string]*entry, error) {
+func readSnapshot(memDir, gen string) ([]relEntry, nrecSums, error) {
 	if gen == "" {
-		return nil, fmt.Errorf("%w: no generation", errSnapshot)
+		return nil, nrecSums{}, fmt.Errorf("%w: no generation", errSnapshot)
 	}
 	data, err := os.ReadFile(filepath.Join(memDir, snapshotName))
 	if err != nil {
-		return nil, err
+		return nil, nrecSums{}, err
 	}
 	return decodeSnapshot(data, gen)
 }
 
-// writeSnapshot writes the snapshot of ledger taken at generation gen:
-// to a temporary name first, then renamed over the old one.
-func writeSnapshot(memDir, gen string, ledger map[string]*entry) error {
+// writeSnapshot writes the snapshot of the ledger taken at generation gen,
+// its paths in walk order: to a temporary name first, then renamed over
+// the old one.
+func writeSnapshot(memDir, gen string, order []string, ledger map[string]*entry) error {
 	if gen == "" {
 		return nil
 	}
-	data := encodeSnapshot(gen, ledger)
+	data := encodeSnapshot(gen, order, ledger)
 	final := filepath.Join(memDir, snapshotName)
 	tmp := final + ".tmp-" + strconv.Itoa(os.Getpid())
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {

@@ -33,6 +33,7 @@ func full(t *testing.T, ix *Index) fullLedger {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.byPath()
 	return l
 }
 
@@ -45,21 +46,37 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		"d/ü nicode ✓.md":                {id: 4, size: 3, mtime: 3, tbl: "decisions", tblCode: tblDecisions, nrec: 1},
 		strings.Repeat("x", 300) + ".md": {id: 5},
 	}
-	data := encodeSnapshot("-12345", ledger)
-	got, err := decodeSnapshot(data, "-12345")
+	order := slices.SortedFunc(maps.Keys(ledger), cmpWalkOrder)
+	data := encodeSnapshot("-12345", order, ledger)
+	sorted, sums, err := decodeSnapshot(data, "-12345")
 	if err != nil {
 		t.Fatal(err)
+	}
+	got := (&fullLedger{sorted: sorted}).byPath()
+	for i, re := range sorted {
+		if re.rel != order[i] {
+			t.Errorf("entry %d is %s, want %s", i, re.rel, order[i])
+		}
+	}
+	// Out of walk order (or a path twice) is refused.
+	for _, bad := range [][]string{{order[1], order[0]}, {order[0], order[0]}} {
+		if _, _, err := decodeSnapshot(encodeSnapshot("g", bad, ledger), "g"); !errors.Is(err, errSnapshot) {
+			t.Errorf("paths %q: %v, want errSnapshot", bad, err)
+		}
+	}
+	if want := (nrecSums{tblLearnings: 1, tblHeuristics: 7, tblDecisions: 1}); sums != want {
+		t.Errorf("sums %v, want %v", sums, want)
 	}
 	if !sameLedger(got, ledger) {
 		t.Errorf("round trip: got %v, want %v", got, ledger)
 	}
-	if _, err := decodeSnapshot(data, "-12346"); !errors.Is(err, errSnapshot) {
+	if _, _, err := decodeSnapshot(data, "-12346"); !errors.Is(err, errSnapshot) {
 		t.Errorf("another generation: %v, want errSnapshot", err)
 	}
 	// Every truncation and every single flipped bit is refused, never
 	// read as some other ledger.
 	for n := 0; n < len(data); n++ {
-		if _, err := decodeSnapshot(data[:n], "-12345"); err == nil {
+		if _, _, err := decodeSnapshot(data[:n], "-12345"); err == nil {
 			t.Fatalf("truncated to %d bytes: accepted", n)
 		}
 	}
@@ -67,7 +84,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		for bit := 0; bit < 8; bit++ {
 			bad := append([]byte(nil), data...)
 			bad[i] ^= 1 << bit
-			if _, err := decodeSnapshot(bad, "-12345"); err == nil {
+			if _, _, err := decodeSnapshot(bad, "-12345"); err == nil {
 				t.Fatalf("byte %d bit %d flipped: accepted", i, bit)
 			}
 		}
@@ -100,6 +117,10 @@ func snapshotRoot(t *testing.T) (string, *Index) {
 	}
 	if l := full(t, ix); !l.fromSnapshot || !sameLedger(l.entries, sqlLedger(t, ix)) {
 		t.Fatalf("after a no-op scan: from snapshot %v, same as SQL %v; want both", l.fromSnapshot, sameLedger(l.entries, sqlLedger(t, ix)))
+	} else if files, unreadable, err := ix.walkTree(""); err != nil || !l.unchangedWalk(files, unreadable) {
+		t.Fatalf("a no-op walk against the snapshot is not seen as unchanged (%v)", err)
+	} else if _, want, err := scanLedgerSums(context.Background(), ix.db, `SELECT `+ledgerColumns+` FROM files WHERE ?1 AND ?2`, 1, 1, 8); err != nil || l.nrecs != want || want[tblHeuristics] != 1 {
+		t.Fatalf("records by table from the snapshot %v, from SQL %v (%v)", l.nrecs, want, err)
 	}
 	return root, ix
 }

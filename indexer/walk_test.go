@@ -106,6 +106,12 @@ func TestWalkTreeMatchesReference(t *testing.T) {
 	}
 
 	wantFiles, wantOthers := referenceWalk(t, mem)
+	// The snapshot is kept in this order, and cmpWalkOrder checks it.
+	for i := 1; i < len(wantFiles); i++ {
+		if cmpWalkOrder(wantFiles[i-1].rel, wantFiles[i].rel) >= 0 || cmpWalkOrder(wantFiles[i].rel, wantFiles[i-1].rel) <= 0 {
+			t.Errorf("cmpWalkOrder puts %s before %s", wantFiles[i].rel, wantFiles[i-1].rel)
+		}
+	}
 	for _, workers := range []int{1, 2, 8} {
 		ix := &Index{memDir: mem, log: zerolog.Nop(), opts: Options{Workers: workers}}
 		var mu sync.Mutex
