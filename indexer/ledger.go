@@ -7,19 +7,20 @@ import (
 	"fmt"
 )
 
-// entry is a file's ledger row.
+// entry is a file's ledger row. (Fields ordered to pack: a no-op scan of
+// 100k files holds 100k of them.)
 type entry struct {
 	id      int64
 	size    int64
 	mtime   int64
+	nrec    int    // how many records (rows) the file holds
+	seen    uint64 // the diffMarks number of the last diff (or Check) that found the file on disk
 	hash    string
-	hasErr  bool
 	tbl     string // "learnings", "heuristics", "decisions" or "" when it has no row
 	tblCode uint8  // tbl as a code: tblNone, tblLearnings... or tblOther
-	nrec    int    // how many records (rows) the file holds
-	lost    bool   // the ledger names a row that is not there: rewrite it
-	seen    uint64 // the diffMarks number of the last diff (or Check) that found the file on disk
-	hasRow  bool   // Check found a keyed row of the file
+	hasErr  bool
+	lost    bool // the ledger names a row that is not there: rewrite it
+	hasRow  bool // Check found a keyed row of the file
 }
 
 // The ledger's tbl column as loadLedger reads it: NULL, one of the record

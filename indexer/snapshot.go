@@ -1,7 +1,6 @@
 package indexer
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -9,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // The ledger snapshot: a no-op scan of a large tree spent a third of its
@@ -210,19 +211,22 @@ var errSnapshot = errors.New("ledger snapshot unusable")
 // decodeSnapshot parses a snapshot, checking that it is whole, taken at
 // generation gen, and in strict walk order (so no path is there twice).
 func decodeSnapshot(data []byte, gen string) ([]relEntry, nrecSums, error) {
-	var sums nrecSums
 	if len(data) < len(snapshotMagic)+4 {
-		return nil, sums, fmt.Errorf("%w: too short", errSnapshot)
+		return nil, nrecSums{}, fmt.Errorf("%w: too short", errSnapshot)
 	}
-	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if crc32.Checksum(body, crcTable) != sum {
-		return nil, sums, fmt.Errorf("%w: bad checksum", errSnapshot)
+	if crc32.Checksum(data[:len(data)-4], crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+		return nil, nrecSums{}, fmt.Errorf("%w: bad checksum", errSnapshot)
 	}
-	if !bytes.HasPrefix(body, []byte(snapshotMagic)) {
+	return decodeSnapshotBody(string(data[:len(data)-4]), gen)
+}
+
+// decodeSnapshotBody parses a snapshot whose checksum was checked (s is
+// all of it but the checksum). The entries' paths are slices of s.
+func decodeSnapshotBody(s, gen string) ([]relEntry, nrecSums, error) {
+	var sums nrecSums
+	if !strings.HasPrefix(s, snapshotMagic) {
 		return nil, sums, fmt.Errorf("%w: bad magic", errSnapshot)
 	}
-	// One string for all the paths: each entry's path is a slice of it.
-	s := string(body)
 	d := snapReader{s: s, off: len(snapshotMagic)}
 	if v := d.uvarint(); v != SchemaVersion {
 		return nil, sums, fmt.Errorf("%w: schema version %d", errSnapshot, v)
@@ -324,16 +328,40 @@ func (d *snapReader) fail() {
 }
 
 // readSnapshot returns the ledger from the snapshot in memDir if it is
-// the ledger at generation gen, else an error.
+// the ledger at generation gen, else an error. The file is read straight
+// into the string the entries' paths are cut from (strings.Builder keeps
+// its buffer), checksummed on the way: no second copy of it.
 func readSnapshot(memDir, gen string) ([]relEntry, nrecSums, error) {
 	if gen == "" {
 		return nil, nrecSums{}, fmt.Errorf("%w: no generation", errSnapshot)
 	}
-	data, err := os.ReadFile(filepath.Join(memDir, snapshotName))
+	f, err := os.Open(filepath.Join(memDir, snapshotName))
 	if err != nil {
 		return nil, nrecSums{}, err
 	}
-	return decodeSnapshot(data, gen)
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nrecSums{}, err
+	}
+	size := info.Size()
+	if size < int64(len(snapshotMagic))+4 || size > 1<<32 {
+		return nil, nrecSums{}, fmt.Errorf("%w: size %d", errSnapshot, size)
+	}
+	var body strings.Builder
+	body.Grow(int(size - 4))
+	crc := crc32.New(crcTable)
+	if _, err := io.Copy(io.MultiWriter(&body, crc), io.LimitReader(f, size-4)); err != nil {
+		return nil, nrecSums{}, err
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(f, sum[:]); err != nil {
+		return nil, nrecSums{}, fmt.Errorf("%w: %v", errSnapshot, err)
+	}
+	if body.Len() != int(size-4) || crc.Sum32() != binary.LittleEndian.Uint32(sum[:]) {
+		return nil, nrecSums{}, fmt.Errorf("%w: bad checksum", errSnapshot)
+	}
+	return decodeSnapshotBody(body.String(), gen)
 }
 
 // writeSnapshot writes the snapshot of the ledger taken at generation gen,

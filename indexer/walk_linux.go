@@ -3,6 +3,7 @@
 package indexer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io/fs"
 	"time"
@@ -16,10 +17,11 @@ import (
 type dirHandle struct{ fd int }
 
 // openDir opens the directory abs and reads all its entries with
-// getdents64 into *buf (grown as needed), without a Go allocation per
-// entry beyond its name. follow says whether abs may be a symbolic link
-// to a directory (only the walk's top may).
-func openDir(abs string, follow bool, buf *[]byte) (dirHandle, []dirent, error) {
+// getdents64 into db's buffer (grown as needed) and entries slice: one Go
+// allocation per getdents call (the names, cut from one string), none per
+// entry. follow says whether abs may be a symbolic link to a directory
+// (only the walk's top may).
+func openDir(abs string, follow bool, db *dirBuf) (dirHandle, []dirent, error) {
 	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
 	if !follow {
 		flags |= unix.O_NOFOLLOW
@@ -35,54 +37,55 @@ func openDir(abs string, follow bool, buf *[]byte) (dirHandle, []dirent, error) 
 	if err != nil {
 		return dirHandle{}, nil, &fs.PathError{Op: "open", Path: abs, Err: err}
 	}
-	var ents []dirent
-	b := *buf
+	ents := db.ents[:0]
 	for {
-		n, err := unix.Getdents(fd, b)
+		n, err := unix.Getdents(fd, db.buf)
 		if err == unix.EINTR {
 			continue
 		}
-		if err == unix.EINVAL && len(b) < 1<<20 {
+		if err == unix.EINVAL && len(db.buf) < 1<<20 {
 			// An entry larger than the buffer: grow it and go on.
-			b = make([]byte, 2*len(b))
-			*buf = b
+			db.buf = make([]byte, 2*len(db.buf))
 			continue
 		}
 		if err != nil {
 			unix.Close(fd)
+			db.ents = ents
 			return dirHandle{}, nil, &fs.PathError{Op: "readdirent", Path: abs, Err: err}
 		}
 		if n <= 0 {
 			break
 		}
-		ents = parseDirents(b[:n], ents)
+		ents = parseDirents(db.buf[:n], ents)
 	}
+	db.ents = ents
 	return dirHandle{fd}, ents, nil
 }
 
 // parseDirents appends the linux_dirent64 records of buf (d_ino u64, d_off
 // s64, d_reclen u16, d_type u8, d_name NUL-terminated) to ents, without
-// "." and "..".
+// "." and "..". The names are cut from one string made of all of buf, so
+// each is followed by its NUL terminator in memory (see fstatatName).
 func parseDirents(buf []byte, ents []dirent) []dirent {
-	for len(buf) >= 19 {
-		ino := binary.NativeEndian.Uint64(buf[0:])
-		reclen := int(binary.NativeEndian.Uint16(buf[16:]))
-		if reclen < 19 || reclen > len(buf) {
+	all := string(buf)
+	for off := 0; off+19 <= len(buf); {
+		ino := binary.NativeEndian.Uint64(buf[off:])
+		reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+		if reclen < 19 || off+reclen > len(buf) {
 			break
 		}
-		typ := buf[18]
-		name := buf[19:reclen]
-		for i, c := range name {
-			if c == 0 {
-				name = name[:i]
-				break
-			}
-		}
-		buf = buf[reclen:]
-		if ino == 0 || string(name) == "." || string(name) == ".." {
+		typ := buf[off+18]
+		end := off + 19 + bytes.IndexByte(buf[off+19:off+reclen], 0)
+		if end < off+19 { // no terminator: not a name we can pass on
+			off += reclen
 			continue
 		}
-		e := dirent{name: string(name), known: true}
+		name := all[off+19 : end]
+		off += reclen
+		if ino == 0 || name == "." || name == ".." {
+			continue
+		}
+		e := dirent{name: name, known: true}
 		switch typ {
 		case unix.DT_REG:
 		case unix.DT_DIR:
@@ -105,16 +108,16 @@ func parseDirents(buf []byte, ents []dirent) []dirent {
 	return ents
 }
 
-// lstat lstats an entry of the directory.
-func (d dirHandle) lstat(name string) (fileStat, error) {
+// lstat lstats an entry the directory's openDir returned.
+func (d dirHandle) lstat(e dirent) (fileStat, error) {
 	var st unix.Stat_t
 	for {
-		err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		err := fstatatName(d.fd, e.name, &st)
 		if err == nil {
 			break
 		}
 		if err != unix.EINTR {
-			return fileStat{}, &fs.PathError{Op: "lstat", Path: name, Err: err}
+			return fileStat{}, &fs.PathError{Op: "lstat", Path: e.name, Err: err}
 		}
 	}
 	var typ fs.FileMode

@@ -13,7 +13,7 @@ type dirHandle struct{ abs string }
 
 // openDir reads the entries of the directory abs. follow says whether abs
 // may be a symbolic link to a directory (only the walk's top may).
-func openDir(abs string, follow bool, _ *[]byte) (dirHandle, []dirent, error) {
+func openDir(abs string, follow bool, _ *dirBuf) (dirHandle, []dirent, error) {
 	if !follow {
 		info, err := os.Lstat(abs)
 		if err != nil {
@@ -35,8 +35,8 @@ func openDir(abs string, follow bool, _ *[]byte) (dirHandle, []dirent, error) {
 }
 
 // lstat lstats an entry of the directory.
-func (d dirHandle) lstat(name string) (fileStat, error) {
-	info, err := os.Lstat(filepath.Join(d.abs, name))
+func (d dirHandle) lstat(e dirent) (fileStat, error) {
+	info, err := os.Lstat(filepath.Join(d.abs, e.name))
 	if err != nil {
 		return fileStat{}, err
 	}

@@ -67,53 +67,56 @@ type treeWalk struct {
 	nfiles atomic.Int64
 }
 
-// dirNode is what the walk found in one directory, in name order: record
-// files and subdirectories (each with its own node), and whether the
-// directory or some of its files could not be read.
+// dirNode is what the walk found in one directory, each list in name
+// order: record files, entries match picked, subdirectories (each with its
+// own node, and where it falls among the other two), and the paths that
+// could not be read.
 type dirNode struct {
-	items      []dirItem
+	files      []walked
+	matched    []string
+	subs       []subDir
 	unreadable []string
 }
 
-// dirItem is a record file, a subdirectory (sub != nil), or an entry
-// that match picked (matched; a record file may be both).
-type dirItem struct {
-	file    walked
-	sub     *dirNode
-	record  bool
-	matched bool
+// subDir is a subdirectory and how many of its folder's files and matched
+// entries sort before it.
+type subDir struct {
+	node             *dirNode
+	nfiles, nmatched int
 }
 
 // flatten appends the node's files, matched entries and unreadable paths
 // to r, depth first.
 func (n *dirNode) flatten(r *walkResult) {
 	r.unreadable = append(r.unreadable, n.unreadable...)
-	for i := range n.items {
-		it := &n.items[i]
-		if it.sub != nil {
-			it.sub.flatten(r)
-			continue
-		}
-		if it.record {
-			r.files = append(r.files, it.file)
-		}
-		if it.matched {
-			r.matched = append(r.matched, it.file.rel)
-		}
+	fi, mi := 0, 0
+	for _, sd := range n.subs {
+		r.files = append(r.files, n.files[fi:sd.nfiles]...)
+		r.matched = append(r.matched, n.matched[mi:sd.nmatched]...)
+		fi, mi = sd.nfiles, sd.nmatched
+		sd.node.flatten(r)
 	}
+	r.files = append(r.files, n.files[fi:]...)
+	r.matched = append(r.matched, n.matched[mi:]...)
 }
 
-// dirBufs recycles getdents buffers between directories.
-var dirBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// dirBufs recycles what reading a directory needs: the getdents buffer and
+// the entries slice.
+var dirBufs = sync.Pool{New: func() any { return &dirBuf{buf: make([]byte, 32<<10)} }}
+
+type dirBuf struct {
+	buf  []byte
+	ents []dirent
+}
 
 // readDir reads the directory abs (memory-relative rel) into n and starts
 // a goroutine for each subdirectory. The caller holds a slot of w.sem.
 // Errors are recorded as unreadable paths, except for the top directory
 // (top), whose error is returned.
 func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
-	bufp := dirBufs.Get().(*[]byte)
-	defer dirBufs.Put(bufp)
-	d, ents, err := openDir(abs, top, bufp)
+	db := dirBufs.Get().(*dirBuf)
+	defer dirBufs.Put(db)
+	d, ents, err := openDir(abs, top, db)
 	if err != nil {
 		if top {
 			return err
@@ -123,6 +126,7 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 	}
 	defer d.close()
 	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+	n.files = make([]walked, 0, len(ents))
 	for _, e := range ents {
 		if frontmatter.Ignored(e.name) { // the elements above were checked on the way down
 			continue
@@ -135,8 +139,12 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 		// type of an entry the directory read did not give one.
 		typ := e.typ
 		var st fileStat
-		if !e.known || (typ.IsRegular() && frontmatter.IsRecord(crel)) {
-			st, err = d.lstat(e.name)
+		record := false
+		if !e.known || typ.IsRegular() {
+			record = frontmatter.IsRecord(crel)
+		}
+		if !e.known || (typ.IsRegular() && record) {
+			st, err = d.lstat(e)
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) { // else: vanished since the directory was read
 					w.unreadable(n, crel, err)
@@ -145,10 +153,9 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 			}
 			typ = st.mode.Type()
 		}
-		switch {
-		case typ.IsDir():
+		if typ.IsDir() {
 			sub := &dirNode{}
-			n.items = append(n.items, dirItem{sub: sub})
+			n.subs = append(n.subs, subDir{node: sub, nfiles: len(n.files), nmatched: len(n.matched)})
 			w.wg.Add(1)
 			go func() {
 				defer w.wg.Done()
@@ -158,18 +165,14 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 			}()
 			continue
 		}
-		it := dirItem{
-			file:    walked{crel, st.size, st.mtime},
-			record:  typ.IsRegular() && frontmatter.IsRecord(crel),
-			matched: w.match != nil && w.match(e.name),
+		if typ.IsRegular() && record {
+			n.files = append(n.files, walked{crel, st.size, st.mtime})
 		}
-		if it.record || it.matched {
-			n.items = append(n.items, it)
-		}
-		if it.record {
-			w.nfiles.Add(1)
+		if w.match != nil && w.match(e.name) {
+			n.matched = append(n.matched, crel)
 		}
 	}
+	w.nfiles.Add(int64(len(n.files)))
 	return nil
 }
 
