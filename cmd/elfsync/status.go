@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/emergent-learning/elfsync/doctor"
@@ -38,6 +39,11 @@ behind the files); 2 error. Invalid files are reported but are not drift.`)
 	if err != nil {
 		return err
 	}
+	// A one-shot read of a few MiB of live heap: collecting at 5x the live
+	// heap instead of 2x spares it the collections (and their stop-the-
+	// world pauses) it would otherwise run mid-walk. The soft memory
+	// limit main sets still bounds the heap.
+	debug.SetGCPercent(400)
 	deadline := time.Now().Add(*wait)
 	rep, err := readStatus(ctx, root, *maxSize, !*noGit)
 	for err == nil && !rep.InSync && time.Now().Before(deadline) {
