@@ -178,6 +178,9 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 			errs[fe.Path] = fe.Error
 		}
 		d.LastScan = lastScan(ctx, db)
+		if t := scanStamp(memDir); t.After(d.LastScan) {
+			d.LastScan = t
+		}
 		defer func() {
 			for i := range d.Invalid {
 				d.Invalid[i].Error = errs[d.Invalid[i].Path]

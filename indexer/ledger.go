@@ -294,9 +294,10 @@ SELECT substr(f.filepath, ?1) FROM heuristics r JOIN files f ON f.filepath = 'me
 		return nil, err
 	}
 	// A heuristic inserted without a file is looked for in its domain
-	// file once; one no section claimed stays the framework's.
+	// file once; one no section claimed stays the framework's. (Written
+	// only when it moved: a no-op scan writes as little as it can.)
 	_, err = ix.db.ExecContext(ctx, `INSERT INTO meta (key, value) SELECT 'unclaimed_checked', coalesce(max(id), 0) FROM heuristics
-		WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+		WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE meta.value IS NOT excluded.value`)
 	return paths, err
 }
 

@@ -58,12 +58,52 @@ func (ix *Index) Scan(ctx context.Context, progress Progress) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if _, err := ix.db.ExecContext(ctx,
-		`INSERT INTO meta(key, value) VALUES('last_scan', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-		ix.opts.Now().UTC().Format(time.RFC3339Nano)); err != nil {
-		return res, fmt.Errorf("record scan time: %w", err)
+	now := ix.opts.Now()
+	if err := stampScan(ix.memDir, now); err != nil {
+		// A folder where the stamp cannot be written: the index keeps
+		// the time.
+		if _, err := ix.db.ExecContext(ctx,
+			`INSERT INTO meta(key, value) VALUES('last_scan', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+			now.UTC().Format(time.RFC3339Nano)); err != nil {
+			return res, fmt.Errorf("record scan time: %w", err)
+		}
 	}
 	return res, nil
+}
+
+// scanStampName is the file whose mtime is the time of the last full scan
+// (status shows the later of it and the index's meta.last_scan). A no-op
+// scan that wrote the time into the index would write the index's WAL for
+// it alone, and with it sync the WAL, its folder and, at close, the index:
+// four fsyncs for nothing. Setting a file's mtime syncs nothing.
+const scanStampName = DBName + ".last-scan"
+
+// stampScan records t as the time of the last full scan. The stamp must
+// be a plain file (never a link that would lead the mtime elsewhere).
+func stampScan(memDir string, t time.Time) error {
+	p := filepath.Join(memDir, scanStampName)
+	info, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		var f *os.File
+		if f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			return err
+		}
+		f.Close()
+	} else if err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a file", p)
+	}
+	return os.Chtimes(p, t, t)
+}
+
+// scanStamp returns the time stampScan recorded, or the zero time.
+func scanStamp(memDir string) time.Time {
+	info, err := os.Lstat(filepath.Join(memDir, scanStampName))
+	if err != nil || !info.Mode().IsRegular() {
+		return time.Time{}
+	}
+	return info.ModTime()
 }
 
 // Sync reconciles the given memory-relative paths: files are read and

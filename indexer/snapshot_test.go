@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rs/zerolog"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sqlLedger reads the whole ledger from SQL, as without a snapshot.
@@ -351,4 +353,53 @@ func TestCheckComparesRowsWithFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("from SQL")
+}
+
+// TestScanTimeWithoutWritingTheIndex checks that a scan records its time
+// in the stamp file (a no-op scan then writes nothing to the index), that
+// status reports the later of the stamp and the index's own record, and
+// that the index keeps the time when the stamp cannot be written.
+func TestScanTimeWithoutWritingTheIndex(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"failures/a.md": failureNote})
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
+	ix, err := Open(context.Background(), Options{Root: root, Logger: zerolog.Nop(), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	scan(t, ix)
+	lastScan := func() time.Time {
+		t.Helper()
+		d, err := Check(context.Background(), root, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.LastScan
+	}
+	if got := lastScan(); !got.Equal(clock) {
+		t.Errorf("last scan %v, want %v", got, clock)
+	}
+	if n := count(t, reader(t, root), `SELECT count(*) FROM meta WHERE key = 'last_scan'`); n != 0 {
+		t.Errorf("the index holds a last_scan (%d rows); want the stamp only", n)
+	}
+	// An older time in the index (from an elfsync before the stamp) does
+	// not hide the stamp's; a later one wins.
+	exec1(t, rw(t, root), `INSERT INTO meta (key, value) VALUES ('last_scan', '2025-01-01T00:00:00Z')`)
+	if got := lastScan(); !got.Equal(clock) {
+		t.Errorf("with an older time in the index: %v, want %v", got, clock)
+	}
+	// No stamp possible: the index keeps the time.
+	stamp := filepath.Join(root, MemoryDir, scanStampName)
+	if err := os.Remove(stamp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(stamp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(time.Hour)
+	scan(t, ix)
+	if got := lastScan(); !got.Equal(clock) {
+		t.Errorf("stamp not writable: last scan %v, want %v from the index", got, clock)
+	}
 }
