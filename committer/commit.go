@@ -54,7 +54,7 @@ func (c *Committer) commitAttempt(ctx context.Context, spec string) (res Result,
 	if err != nil {
 		return Result{}, "", err
 	}
-	idxEnv := runOpts{env: []string{"GIT_INDEX_FILE=" + idx}}
+	idxEnv := RunOpts{Env: []string{"GIT_INDEX_FILE=" + idx}}
 	if err := c.add(ctx, idxEnv, spec); err != nil {
 		return Result{}, "", err
 	}
@@ -65,13 +65,13 @@ func (c *Committer) commitAttempt(ctx context.Context, spec string) (res Result,
 
 	var changes []change
 	if head == "" {
-		out, err := c.git.run(ctx, runOpts{}, "ls-tree", "-r", "-z", "--name-only", tree, "--", c.repo.spec())
+		out, err := c.git.Run(ctx, RunOpts{}, "ls-tree", "-r", "-z", "--name-only", tree, "--", c.repo.spec())
 		if err != nil {
 			return Result{}, "", fmt.Errorf("list tree: %w", err)
 		}
 		changes = parseNames(out, c.repo)
 	} else if tree != headTree {
-		out, err := c.git.run(ctx, runOpts{}, "diff-tree", "-r", "-z", "-M", "--name-status", headTree, tree, "--", c.repo.spec())
+		out, err := c.git.Run(ctx, RunOpts{}, "diff-tree", "-r", "-z", "-M", "--name-status", headTree, tree, "--", c.repo.spec())
 		if err != nil {
 			return Result{}, "", fmt.Errorf("diff trees: %w", err)
 		}
@@ -95,7 +95,7 @@ func (c *Committer) commitAttempt(ctx context.Context, spec string) (res Result,
 	if head != "" {
 		args = append(args, "-p", head)
 	}
-	commit, err := c.gitOut(ctx, runOpts{stdin: []byte(msg), env: c.identity}, args...)
+	commit, err := c.gitOut(ctx, RunOpts{Stdin: []byte(msg), Env: c.identity}, args...)
 	if err != nil {
 		return Result{}, "", fmt.Errorf("commit tree: %w", err)
 	}
@@ -107,7 +107,7 @@ func (c *Committer) commitAttempt(ctx context.Context, spec string) (res Result,
 		return Result{}, "", err
 	}
 	err = c.withOwnedLocks(c.refLocks(), func() error {
-		_, err := c.git.run(ctx, runOpts{noCancel: true},
+		_, err := c.git.Run(ctx, RunOpts{NoCancel: true},
 			"update-ref", "-m", "elfsync: "+subject, "HEAD", commit, head)
 		return err
 	})
@@ -128,22 +128,22 @@ func (c *Committer) commitAttempt(ctx context.Context, spec string) (res Result,
 }
 
 // gitOut runs git with o and returns its trimmed output.
-func (c *Committer) gitOut(ctx context.Context, o runOpts, args ...string) (string, error) {
-	b, err := c.git.run(ctx, o, args...)
+func (c *Committer) gitOut(ctx context.Context, o RunOpts, args ...string) (string, error) {
+	b, err := c.git.Run(ctx, o, args...)
 	return strings.TrimSpace(string(b)), err
 }
 
 // head returns HEAD's commit and tree, or two empty strings on an unborn
 // branch.
 func (c *Committer) head(ctx context.Context) (commit, tree string, err error) {
-	commit, err = c.gitOut(ctx, runOpts{}, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+	commit, err = c.gitOut(ctx, RunOpts{}, "rev-parse", "-q", "--verify", "HEAD^{commit}")
 	if err != nil {
-		if exitCode(err) == 1 && commit == "" {
+		if ExitCode(err) == 1 && commit == "" {
 			return "", "", nil // unborn branch
 		}
 		return "", "", fmt.Errorf("read HEAD: %w", err)
 	}
-	tree, err = c.gitOut(ctx, runOpts{}, "rev-parse", commit+"^{tree}")
+	tree, err = c.gitOut(ctx, RunOpts{}, "rev-parse", commit+"^{tree}")
 	if err != nil {
 		return "", "", fmt.Errorf("read HEAD's tree: %w", err)
 	}
@@ -164,11 +164,11 @@ func (c *Committer) privateIndex(ctx context.Context, head string) (string, func
 	if head == "" {
 		return p, cleanup, nil // git reads a missing index file as empty
 	}
-	idxEnv := runOpts{env: []string{"GIT_INDEX_FILE=" + p}}
+	idxEnv := RunOpts{Env: []string{"GIT_INDEX_FILE=" + p}}
 	err := copyFile(filepath.Join(c.repo.gitDir, "index"), p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if _, err := c.git.run(ctx, idxEnv, "read-tree", head); err != nil {
+		if _, err := c.git.Run(ctx, idxEnv, "read-tree", head); err != nil {
 			return p, cleanup, fmt.Errorf("read HEAD into private index: %w", err)
 		}
 		return p, cleanup, nil
@@ -179,7 +179,7 @@ func (c *Committer) privateIndex(ctx context.Context, head string) (string, func
 		// Drop what the person staged outside memory/ (and inside it: add
 		// sets memory/ from the work tree anyway). A path-limited reset
 		// keeps the stat data of entries equal to HEAD, and touches no ref.
-		if _, err := c.git.run(ctx, idxEnv, "reset", "-q", "--", "."); err != nil {
+		if _, err := c.git.Run(ctx, idxEnv, "reset", "-q", "--", "."); err != nil {
 			return p, cleanup, fmt.Errorf("reset private index: %w", err)
 		}
 	}
@@ -188,13 +188,13 @@ func (c *Committer) privateIndex(ctx context.Context, head string) (string, func
 
 // add stages everything under spec into the private index, retrying when a
 // path vanished between git listing and reading it.
-func (c *Committer) add(ctx context.Context, o runOpts, spec string) error {
+func (c *Committer) add(ctx context.Context, o RunOpts, spec string) error {
 	for try := 0; ; try++ {
-		_, err := c.git.run(ctx, o, "add", "-A", "--", spec)
+		_, err := c.git.Run(ctx, o, "add", "-A", "--", spec)
 		if err == nil {
 			return nil
 		}
-		if exitCode(err) != 128 || try >= addRetries || ctx.Err() != nil {
+		if ExitCode(err) != 128 || try >= addRetries || ctx.Err() != nil {
 			return fmt.Errorf("add %s: %w", spec, err)
 		}
 		c.log.Debug().Err(err).Int("try", try+1).Msg("git add failed (a path vanished?); retrying")
@@ -216,11 +216,11 @@ func (c *Committer) refreshIfStale(ctx context.Context, head string) error {
 		return nil
 	}
 	if !c.needRefresh.Load() {
-		_, err := c.git.run(ctx, runOpts{}, "diff-index", "--cached", "--quiet", head, "--", c.repo.spec())
+		_, err := c.git.Run(ctx, RunOpts{}, "diff-index", "--cached", "--quiet", head, "--", c.repo.spec())
 		if err == nil {
 			return nil
 		}
-		if exitCode(err) != 1 {
+		if ExitCode(err) != 1 {
 			return fmt.Errorf("compare index with HEAD: %w", err)
 		}
 	}
@@ -239,7 +239,7 @@ func (c *Committer) refreshIndex(ctx context.Context) error {
 	}
 	lock := filepath.Join(c.repo.gitDir, "index.lock")
 	err := c.withOwnedLocks([]string{lock}, func() error {
-		_, err := c.git.run(ctx, runOpts{noCancel: true}, "reset", "-q", "--", c.repo.spec())
+		_, err := c.git.Run(ctx, RunOpts{NoCancel: true}, "reset", "-q", "--", c.repo.spec())
 		return err
 	})
 	if err != nil {
@@ -285,13 +285,13 @@ func (c *Committer) maintain(ctx context.Context) {
 	start := time.Now()
 	// Not cancellable: a gc killed half-way can leave packed-refs.lock
 	// behind, which would break the person's ref updates.
-	o := runOpts{keepGC: true, noCancel: true}
-	_, err := c.git.run(ctx, o, "-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false",
+	o := RunOpts{KeepGC: true, NoCancel: true}
+	_, err := c.git.Run(ctx, o, "-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false",
 		"maintenance", "run", "--auto", "--quiet")
-	var ge *gitError
+	var ge *GitError
 	if err != nil && errors.As(err, &ge) && strings.Contains(ge.Stderr, "is not a git command") {
 		// git before 2.29 has no maintenance command.
-		_, err = c.git.run(ctx, o, "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet")
+		_, err = c.git.Run(ctx, o, "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet")
 	}
 	if err != nil {
 		c.log.Warn().Err(err).Msg("git maintenance failed; retrying at the next scheduled run")

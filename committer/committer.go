@@ -101,7 +101,7 @@ type Committer struct {
 	log      zerolog.Logger
 	memDir   string
 	repo     repo
-	git      *gitRunner
+	git      *Git
 	identity []string // fallback author/committer variables, if any
 
 	commitMu    sync.Mutex // one commit (and maintenance) at a time
@@ -156,7 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Committer, error) {
 		busyMin: busyBackoffMin,
 		busyMax: busyBackoffMax,
 	}
-	g := &gitRunner{dir: c.memDir, env: Env()}
+	g := NewGit(c.memDir, GitOptions{})
 	if cfg.ReadOnly {
 		if _, err := os.Stat(c.memDir); err != nil {
 			return nil, fmt.Errorf("committer: %w", err)
@@ -179,7 +179,7 @@ func Open(ctx context.Context, cfg Config) (*Committer, error) {
 		return nil, fmt.Errorf("committer: %w", err)
 	}
 	c.repo = r
-	c.git = &gitRunner{dir: r.top, env: g.env}
+	c.git = g.At(r.top)
 	c.identity = identityEnv(ctx, c.git)
 	c.lastErr = c.readState().LastError
 	if cfg.ReadOnly {

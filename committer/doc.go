@@ -1,7 +1,8 @@
-// Package committer turns changed paths under memory/ into git commits. It
-// and package remote (fetch, merge and push) are the only packages that run
-// git, both with the environment and global flags defined here (Env,
-// GlobalArgs).
+// Package committer turns changed paths under memory/ into git commits, and
+// is the one home for running git: Git (git.go) starts every git process
+// elfsync runs, with the environment and global flags defined here (Env,
+// GlobalArgs). Package remote (fetch, merge and push) runs its commands
+// through a Git of its own options; no other package starts git.
 //
 // It owns: finding the repository (the work tree that contains memory/ when
 // that tree does not ignore it, else a repository of its own in memory/),

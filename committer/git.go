@@ -7,13 +7,65 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 )
 
-// gitRunner runs the git command in one directory with a fixed environment.
-type gitRunner struct {
-	dir string   // working directory: the work tree's top level (or memory/ before discovery)
-	env []string // full environment for every command
+// Git runs the git command in one directory with elfsync's environment
+// (Env) and global flags (GlobalArgs). It is the one place elfsync starts
+// git: the committer's commits and package remote's fetches, merges and
+// pushes all go through it, so every git process gets the same rules (no
+// hooks, no signing, no automatic gc, C locale, no prompts, literal
+// pathspecs).
+type Git struct {
+	dir  string   // working directory
+	env  []string // full environment for every command
+	opts GitOptions
+}
+
+// GitOptions are what a caller adds to every command of a Git.
+type GitOptions struct {
+	// Flags are global flags given after GlobalArgs (package remote adds
+	// transfer.fsckObjects for what it fetches).
+	Flags []string
+	// Env holds extra environment variables (KEY=value).
+	Env []string
+	// Redact, if set, rewrites what git printed on stderr before a
+	// GitError keeps it (package remote hides credentials in URLs).
+	Redact func(string) string
+	// ErrorLines is how many lines of stderr a GitError's message shows
+	// (default 1: git says what failed on its first line; fetch and push
+	// put the cause on the first and the remote on the second).
+	ErrorLines int
+}
+
+// NewGit returns a Git that runs in dir.
+func NewGit(dir string, o GitOptions) *Git {
+	return &Git{dir: dir, env: append(Env(), o.Env...), opts: o}
+}
+
+// At returns a Git with the same settings that runs in dir.
+func (g *Git) At(dir string) *Git {
+	c := *g
+	c.dir = dir
+	return &c
+}
+
+// Command returns the git command for args, not started, for callers that
+// stream its input or output (git cat-file --batch). Run is the usual way.
+func (g *Git) Command(ctx context.Context, args ...string) *exec.Cmd {
+	return g.command(ctx, RunOpts{}, args)
+}
+
+func (g *Git) command(ctx context.Context, o RunOpts, args []string) *exec.Cmd {
+	full := slices.Concat(GlobalArgs(o.KeepGC), g.opts.Flags, args)
+	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.Dir = g.dir
+	cmd.Env = g.env
+	if len(o.Env) > 0 {
+		cmd.Env = slices.Concat(g.env, o.Env)
+	}
+	return cmd
 }
 
 // GlobalArgs precede every git subcommand elfsync runs (package remote
@@ -67,19 +119,18 @@ func Env() []string {
 	)
 }
 
-// gitError is a git command that failed, with what it printed.
-type gitError struct {
+// GitError is a git command that failed, with what it printed.
+type GitError struct {
 	Args   []string // subcommand and arguments, without the global -c flags
 	Code   int      // exit code, -1 if git did not run or was killed
 	Stderr string
 	Err    error
+	lines  int // how many lines of Stderr Error shows
 }
 
-func (e *gitError) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
+func (e *GitError) Error() string {
+	lines := strings.Split(strings.TrimSpace(e.Stderr), "\n")
+	msg := strings.Join(lines[:min(len(lines), max(e.lines, 1))], "; ")
 	name := "git"
 	if len(e.Args) > 0 {
 		name += " " + e.Args[0]
@@ -90,12 +141,12 @@ func (e *gitError) Error() string {
 	return fmt.Sprintf("%s: exit %d: %s", name, e.Code, msg)
 }
 
-func (e *gitError) Unwrap() error { return e.Err }
+func (e *GitError) Unwrap() error { return e.Err }
 
 // isLockError reports whether a git failure came from a lock file that
 // another process holds ("Unable to create '.../index.lock': File exists").
 func isLockError(err error) bool {
-	var ge *gitError
+	var ge *GitError
 	if !errors.As(err, &ge) {
 		return false
 	}
@@ -107,7 +158,7 @@ func isLockError(err error) bool {
 // isHeadMoved reports whether update-ref refused because HEAD no longer
 // holds the value the commit was built on.
 func isHeadMoved(err error) bool {
-	var ge *gitError
+	var ge *GitError
 	if !errors.As(err, &ge) {
 		return false
 	}
@@ -115,32 +166,27 @@ func isHeadMoved(err error) bool {
 		strings.Contains(ge.Stderr, "reference already exists")
 }
 
-// runOpts are per-call additions to a git command.
-type runOpts struct {
-	env   []string // extra variables, e.g. GIT_INDEX_FILE
-	stdin []byte
-	// noCancel runs the command to completion even when ctx is cancelled.
+// RunOpts are per-call additions to a git command.
+type RunOpts struct {
+	Env   []string // extra variables, e.g. GIT_INDEX_FILE
+	Stdin []byte
+	// NoCancel runs the command to completion even when ctx is cancelled.
 	// Commands that take a shared lock (the real index, a ref) must not be
 	// killed half-way: git would leave the lock behind.
-	noCancel bool
-	// keepGC leaves the user's gc settings in force (for maintenance).
-	keepGC bool
+	NoCancel bool
+	// KeepGC leaves the user's gc settings in force (for maintenance).
+	KeepGC bool
 }
 
-// run runs git with args and returns its standard output.
-func (g *gitRunner) run(ctx context.Context, o runOpts, args ...string) ([]byte, error) {
-	if o.noCancel {
+// Run runs git with args and returns its standard output; a failure is a
+// *GitError.
+func (g *Git) Run(ctx context.Context, o RunOpts, args ...string) ([]byte, error) {
+	if o.NoCancel {
 		ctx = context.WithoutCancel(ctx)
 	}
-	full := append(GlobalArgs(o.keepGC), args...)
-	cmd := exec.CommandContext(ctx, "git", full...)
-	cmd.Dir = g.dir
-	cmd.Env = g.env
-	if len(o.env) > 0 {
-		cmd.Env = append(append([]string(nil), g.env...), o.env...)
-	}
-	if o.stdin != nil {
-		cmd.Stdin = bytes.NewReader(o.stdin)
+	cmd := g.command(ctx, o, args)
+	if o.Stdin != nil {
+		cmd.Stdin = bytes.NewReader(o.Stdin)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
@@ -154,22 +200,35 @@ func (g *gitRunner) run(ctx context.Context, o runOpts, args ...string) ([]byte,
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 		}
-		return stdout.Bytes(), &gitError{Args: args, Code: code, Stderr: stderr.String(), Err: err}
+		msg := stderr.String()
+		if g.opts.Redact != nil {
+			msg = g.opts.Redact(msg)
+		}
+		return stdout.Bytes(), &GitError{Args: args, Code: code, Stderr: msg, Err: err, lines: g.opts.ErrorLines}
 	}
 	return stdout.Bytes(), nil
 }
 
-// out runs git and returns its output with surrounding space trimmed.
-func (g *gitRunner) out(ctx context.Context, args ...string) (string, error) {
-	b, err := g.run(ctx, runOpts{}, args...)
+// Out runs git and returns its output with surrounding space trimmed.
+func (g *Git) Out(ctx context.Context, args ...string) (string, error) {
+	b, err := g.Run(ctx, RunOpts{}, args...)
 	return strings.TrimSpace(string(b)), err
 }
 
-// exitCode returns the exit code of a failed git command, or -1.
-func exitCode(err error) int {
-	var ge *gitError
+// ExitCode returns the exit code of a failed git command, or -1.
+func ExitCode(err error) int {
+	var ge *GitError
 	if errors.As(err, &ge) {
 		return ge.Code
 	}
 	return -1
+}
+
+// Stderr returns what a failed git command printed on stderr, or "".
+func Stderr(err error) string {
+	var ge *GitError
+	if errors.As(err, &ge) {
+		return ge.Stderr
+	}
+	return ""
 }

@@ -49,11 +49,11 @@ var errNotRepo = errors.New("memory folder is not in a git work tree that tracks
 // discover finds the work tree that should hold memory/'s history: the one
 // that contains memDir, unless that tree ignores memDir (and does not track
 // it anyway). It returns errNotRepo when there is none.
-func discover(ctx context.Context, g *gitRunner, memDir string) (repo, error) {
-	g = &gitRunner{dir: memDir, env: g.env}
-	out, err := g.run(ctx, runOpts{}, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir", "--show-prefix")
+func discover(ctx context.Context, g *Git, memDir string) (repo, error) {
+	g = g.At(memDir)
+	out, err := g.Run(ctx, RunOpts{}, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir", "--show-prefix")
 	if err != nil {
-		var ge *gitError
+		var ge *GitError
 		if errors.As(err, &ge) && (strings.Contains(ge.Stderr, "not a git repository") ||
 			strings.Contains(ge.Stderr, "must be run in a work tree")) {
 			return repo{}, errNotRepo
@@ -82,7 +82,7 @@ func discover(ctx context.Context, g *gitRunner, memDir string) (repo, error) {
 	if !filepath.IsAbs(r.commonDir) {
 		r.commonDir = filepath.Join(memDir, r.commonDir)
 	}
-	g.dir = r.top
+	g = g.At(r.top)
 	if r.shared() {
 		ignored, err := isIgnored(ctx, g, r.spec())
 		if err != nil {
@@ -91,7 +91,7 @@ func discover(ctx context.Context, g *gitRunner, memDir string) (repo, error) {
 		if ignored {
 			// A tree that ignores memory/ but tracks it (force-added) still
 			// holds its history.
-			if _, err := g.out(ctx, "rev-parse", "-q", "--verify", "HEAD:"+r.spec()); err != nil {
+			if _, err := g.Out(ctx, "rev-parse", "-q", "--verify", "HEAD:"+r.spec()); err != nil {
 				return repo{}, errNotRepo
 			}
 		}
@@ -102,29 +102,29 @@ func discover(ctx context.Context, g *gitRunner, memDir string) (repo, error) {
 // isIgnored asks the work tree whether it ignores path (relative to top).
 // check-ignore does not accept literal pathspecs, so they are switched off
 // for this call; "./" keeps a leading ":" from being read as magic.
-func isIgnored(ctx context.Context, g *gitRunner, path string) (bool, error) {
+func isIgnored(ctx context.Context, g *Git, path string) (bool, error) {
 	if strings.HasPrefix(path, ":") {
 		path = "./" + path
 	}
-	_, err := g.run(ctx, runOpts{env: []string{"GIT_LITERAL_PATHSPECS=0"}}, "check-ignore", "-q", "--", path)
+	_, err := g.Run(ctx, RunOpts{Env: []string{"GIT_LITERAL_PATHSPECS=0"}}, "check-ignore", "-q", "--", path)
 	switch {
 	case err == nil:
 		return true, nil
-	case exitCode(err) == 1:
+	case ExitCode(err) == 1:
 		return false, nil
 	}
 	return false, fmt.Errorf("check whether %s is ignored: %w", path, err)
 }
 
 // initRepo creates a repository in memDir with the branch main.
-func initRepo(ctx context.Context, g *gitRunner, memDir string) error {
-	g = &gitRunner{dir: memDir, env: g.env}
-	if _, err := g.run(ctx, runOpts{}, "init", "-q"); err != nil {
+func initRepo(ctx context.Context, g *Git, memDir string) error {
+	g = g.At(memDir)
+	if _, err := g.Run(ctx, RunOpts{}, "init", "-q"); err != nil {
 		return fmt.Errorf("git init %s: %w", memDir, err)
 	}
 	// symbolic-ref rather than `init -b`, which git before 2.28 lacks. The
 	// branch is unborn, so this only names it.
-	if _, err := g.run(ctx, runOpts{}, "symbolic-ref", "HEAD", "refs/heads/main"); err != nil {
+	if _, err := g.Run(ctx, RunOpts{}, "symbolic-ref", "HEAD", "refs/heads/main"); err != nil {
 		return fmt.Errorf("name branch main in %s: %w", memDir, err)
 	}
 	return nil
@@ -223,7 +223,7 @@ const (
 // parts of the identity that neither git's configuration nor the
 // environment provides, so that commit-tree never stops at "Please tell me
 // who you are". A configured identity is always kept.
-func identityEnv(ctx context.Context, g *gitRunner) []string {
+func identityEnv(ctx context.Context, g *Git) []string {
 	var env []string
 	has := func(k string) bool {
 		for _, kv := range g.env {
@@ -234,7 +234,7 @@ func identityEnv(ctx context.Context, g *gitRunner) []string {
 		return false
 	}
 	// One call for both keys; exit 1 (neither set) is an answer too.
-	out, _ := g.out(ctx, "config", "--get-regexp", `^user\.(name|email)$`)
+	out, _ := g.Out(ctx, "config", "--get-regexp", `^user\.(name|email)$`)
 	set := map[string]bool{}
 	for _, line := range strings.Split(out, "\n") {
 		k, v, _ := strings.Cut(line, " ")

@@ -79,11 +79,11 @@ func (c *Committer) Status(ctx context.Context) (Status, error) {
 			st.LockSince = info.ModTime()
 		}
 	}
-	if email, err := c.git.out(ctx, "config", "user.email"); err == nil {
+	if email, err := c.git.Out(ctx, "config", "user.email"); err == nil {
 		st.Email = strings.TrimSpace(email)
 	}
 
-	out, err := c.git.run(ctx, runOpts{env: []string{"GIT_OPTIONAL_LOCKS=0"}},
+	out, err := c.git.Run(ctx, RunOpts{Env: []string{"GIT_OPTIONAL_LOCKS=0"}},
 		"status", "--porcelain=v1", "-z", "--untracked-files=all", "--", c.repo.spec())
 	if err != nil {
 		return st, fmt.Errorf("git status: %w", err)
@@ -95,7 +95,7 @@ func (c *Committer) Status(ctx context.Context) (Status, error) {
 		return st, err
 	}
 	if head != "" {
-		out, err := c.git.run(ctx, runOpts{}, "log", "-1", "--format=%H%x00%s%x00%ct", head, "--", c.repo.spec())
+		out, err := c.git.Run(ctx, RunOpts{}, "log", "-1", "--format=%H%x00%s%x00%ct", head, "--", c.repo.spec())
 		if err != nil {
 			return st, fmt.Errorf("git log: %w", err)
 		}

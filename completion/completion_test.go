@@ -2,7 +2,9 @@ package completion
 
 import (
 	"bytes"
+	"flag"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -70,5 +72,33 @@ func TestScripts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFlagsOf(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.String("root", "", "the root\nsecond line")
+	fs.Bool("json", false, "print JSON")
+	fs.Int("limit", 5, "at most")
+	got := FlagsOf(fs, map[string][]string{"root": {Dirs}, "json": {"never"}})
+	want := []Flag{
+		{Name: "json", Usage: "print JSON"},
+		{Name: "limit", Usage: "at most", TakesValue: true},
+		{Name: "root", Usage: "the root", TakesValue: true, Values: []string{Dirs}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FlagsOf = %+v, want %+v", got, want)
+	}
+}
+
+func TestWrite(t *testing.T) {
+	for _, sh := range Shells {
+		var b bytes.Buffer
+		if err := Write(&b, sh, testProgram); err != nil || !strings.Contains(b.String(), "level") {
+			t.Errorf("Write(%s) = %v, script without the flag level:\n%s", sh, err, b.String())
+		}
+	}
+	if err := Write(io.Discard, "tcsh", testProgram); err == nil {
+		t.Error("Write(tcsh) = nil, want an error")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,6 +79,9 @@ func Run(ctx context.Context, root string, opts Options) []Check {
 		cs = append(cs, Check{Name: "watcher", OK: true, Info: fmt.Sprintf("running (pid %d)", inst.PID)})
 	} else {
 		cs = append(cs, Check{Name: "watcher", OK: true, Info: "not running (start `elfsync watch`, or install the service: see README)"})
+	}
+	if !opts.NoGit {
+		cs = append(cs, remoteChecks(ctx, root)...)
 	}
 	return cs
 }
@@ -221,4 +225,15 @@ func uncommittedInfo(n int) string {
 		return "1 path under memory/ differs from HEAD"
 	}
 	return fmt.Sprintf("%d paths under memory/ differ from HEAD", n)
+}
+
+// Explain adds to err, an error of opening root's index, the cause when
+// the memory folder cannot be written (SQLite needs to write beside the
+// index even to read it, and says only "attempt to write a readonly
+// database" or "unable to open database file").
+func Explain(root string, err error) error {
+	if werr := Writable(filepath.Join(root, layout.MemoryDir)); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
+		return fmt.Errorf("%w (%v: give the user that runs elfsync write permission on it)", err, werr)
+	}
+	return err
 }

@@ -124,17 +124,15 @@ func (e *Editor) Bump(rel string, c Counter, host string, n int64) (frontmatter.
 		if err != nil {
 			return nil, err
 		}
-		out, err := frontmatter.SetFields(data, []frontmatter.Change{
+		// In the file's style: a bold-field file gets bold lines.
+		out, after, err := frontmatter.EditRecord(frontmatter.Input{Path: rel, Data: data, MaxSize: e.maxSize}, []frontmatter.Change{
 			{Key: plainKey, Value: t.Sum()},
 			{Key: tallyKey, Value: t},
 		})
 		if err != nil {
 			return nil, err
 		}
-		rec, err = frontmatter.Parse(frontmatter.Input{Path: rel, Data: out, MaxSize: e.maxSize})
-		if err != nil {
-			return nil, fmt.Errorf("edited file does not parse: %w", err)
-		}
+		rec = after
 		return out, nil
 	})
 	return rec, err

@@ -170,3 +170,30 @@ func TestUpdateMissingAndUnchanged(t *testing.T) {
 		t.Errorf("temp files left: %v", leftovers)
 	}
 }
+
+// A bold-field heuristic (no frontmatter) keeps its style when bumped: the
+// counter and its tally become bold lines, and the file never gets a
+// frontmatter block that would hide its other fields.
+func TestBumpBoldFieldFile(t *testing.T) {
+	dir := t.TempDir()
+	const in = "# Rebase before you push\n\n**Domain**: git\n**Confidence**: 0.7\n\nKeeps history linear.\n"
+	writeFile(t, dir, "heuristics/rebase.md", in)
+	e := New(dir, 0)
+	for range 2 {
+		if _, err := e.Bump("heuristics/rebase.md", Violated, "h-1", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := e.Bump("heuristics/rebase.md", Validated, "h-2", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "heuristics", "rebase.md"))
+	want := "# Rebase before you push\n\n**Domain**: git\n**Confidence**: 0.7\n**Times Violated**: 2\n**Violated By**: {h-1: 2}\n**Times Validated**: 1\n**Validated By**: {h-2: 1}\n\nKeeps history linear.\n"
+	if string(data) != want {
+		t.Errorf("file:\n%s\nwant:\n%s", data, want)
+	}
+	if rec.TimesValidated != 1 || rec.TimesViolated != 2 || rec.Domain != "git" || rec.Confidence == nil {
+		t.Errorf("record = %+v", rec)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Counters across machines
@@ -130,6 +132,15 @@ func tallyField(fl field) (Tally, error) {
 	n := resolve(fl.val)
 	if isNull(n) {
 		return nil, nil
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		// A bold line's value ("**Validated By**: {h-3f9a2c1b: 2}"), or
+		// a quoted one.
+		t, ok := ParseTallyText(n.Value)
+		if !ok {
+			return nil, badField(fl, "a mapping of host ids to whole numbers, like {h-3f9a2c1b: 2}")
+		}
+		return t, nil
 	}
 	var m map[string]int64
 	if err := n.Decode(&m); err != nil {

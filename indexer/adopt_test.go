@@ -249,6 +249,26 @@ func TestAdoptFrameworkHome(t *testing.T) {
 			if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
 				t.Errorf("second scan = %+v, want a no-op", res)
 			}
+			// Every record's id, by its key (rows outside memory/ have no
+			// file and no key: a rebuild from the files cannot have them).
+			ids := func(r *sql.DB) map[string]int64 {
+				out := map[string]int64{}
+				rows, err := r.Query(`SELECT elf_key, id FROM learnings WHERE elf_key IS NOT NULL UNION ALL SELECT elf_key, id FROM heuristics WHERE elf_key IS NOT NULL`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var k string
+					var id int64
+					rows.Scan(&k, &id)
+					out[k] = id
+				}
+				return out
+			}
+			r0 := reader(t, root)
+			wantIDs := ids(r0)
+			r0.Close()
 			ix.Close()
 
 			// Rebuilt from the files alone: the counters, confidence and
@@ -260,6 +280,15 @@ func TestAdoptFrameworkHome(t *testing.T) {
 			scan(t, ix)
 			r := reader(t, root)
 			defer r.Close()
+			gotIDs := ids(r)
+			for k, id := range wantIDs {
+				if gotIDs[k] != id {
+					t.Errorf("rebuilt: %s has id %d, want %d", k, gotIDs[k], id)
+				}
+			}
+			if len(gotIDs) != len(wantIDs) {
+				t.Errorf("rebuilt: %d records, want %d", len(gotIDs), len(wantIDs))
+			}
 			for id, want := range wantHeur {
 				var rule string
 				var conf float64

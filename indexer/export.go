@@ -32,7 +32,7 @@ func (ix *Index) export(ctx context.Context, claims []claim) []string {
 			ix.log.Warn().Err(err).Str("path", c.rel).Msg("export: cannot write the database's values into the file")
 			continue
 		}
-		ix.log.Info().Str("path", c.rel).Int64("id", c.id).Msg("wrote the database's counters, confidence and golden flag into the file")
+		ix.log.Info().Str("path", c.rel).Int64("id", c.id).Msg("wrote the database's id, counters, confidence and golden flag into the file")
 		if !seen[c.rel] {
 			seen[c.rel] = true
 			changed = append(changed, c.rel)
@@ -47,10 +47,15 @@ type dbValues struct {
 	conf                *float64
 	golden              *bool
 	validated, violated *int64
+	// id is the row's id, for a file that does not state it: a row a
+	// framework tool inserted for the file, or an adopted one. Written as
+	// the file's id (frontmatter "id:", a bold "**ID**:" line), it is
+	// the id a rebuild from the files gives the row.
+	id *int64
 }
 
 func (v dbValues) empty() bool {
-	return v.conf == nil && v.golden == nil && v.validated == nil && v.violated == nil
+	return v.conf == nil && v.golden == nil && v.validated == nil && v.violated == nil && v.id == nil
 }
 
 // rowValues reads a claimed heuristic row's confidence, golden flag and
@@ -118,6 +123,9 @@ func (ix *Index) writeValues(ed *edit.Editor, c claim) error {
 		return err
 	}
 	var changes []frontmatter.Change
+	if v.id != nil {
+		changes = append(changes, frontmatter.Change{Key: "id", Value: *v.id})
+	}
 	if v.conf != nil {
 		changes = append(changes, frontmatter.Change{Key: "confidence", Value: *v.conf})
 	}
@@ -135,11 +143,48 @@ func (ix *Index) writeValues(ed *edit.Editor, c claim) error {
 			frontmatter.Change{Key: frontmatter.KeyViolatedBy, Value: frontmatter.Normalize(c.file.ViolatedBy, *v.violated)})
 	}
 	_, err := ed.Update(c.rel, func(data []byte) ([]byte, error) {
-		if !frontmatter.HasFrontmatter(data) {
-			// A bold-field file would stop being read as one.
-			return nil, fmt.Errorf("the file has no frontmatter to hold them")
-		}
-		return frontmatter.SetFields(data, changes)
+		// In the file's style (bold lines in a bold-field file).
+		out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: c.rel, Data: data, MaxSize: ix.opts.MaxSize}, changes)
+		return out, err
 	})
 	return err
+}
+
+// adoptedIDs returns, once after a framework database was adopted (at
+// the end of the first reconcile, which is a full one: Scan, or watch's
+// first scan), a
+// claim for every record row whose file does not state the row's id
+// (rows the adoption created for files the old database had no row for;
+// adopted rows are claims already): after an adoption every record file
+// holds its id, so a rebuild from the files keeps them all, as the
+// framework's tables refer to them.
+func (ix *Index) adoptedIDs(ctx context.Context) ([]claim, error) {
+	if !ix.adopted {
+		return nil, nil
+	}
+	ix.adopted = false
+	var out []claim
+	for _, t := range []string{"learnings", "heuristics"} {
+		// File keys end in .md; a domain file's sections ("#H-<id>")
+		// hold their ids in their headings.
+		rows, err := ix.db.QueryContext(ctx, `SELECT id, elf_key FROM `+safeTable(t)+` WHERE elf_key GLOB '*.md'
+			AND coalesce(CAST(coalesce(json_extract(extra, '$.id'), json_extract(extra, '$.legacy_id')) AS INTEGER), 0) != id`)
+		if err != nil {
+			return nil, fmt.Errorf("find rows whose files lack their ids: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, claim{rel: keyFile(key), key: key, id: id, values: dbValues{id: &id}})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

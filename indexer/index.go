@@ -82,6 +82,12 @@ type Index struct {
 	// rebuild is set when write-back found the index replaced: the next
 	// reconcile is a rebuild.
 	rebuild bool
+	// adopted is set when Open adopted a framework database: the first
+	// export writes every record row's id into its file (adoptedIDs).
+	adopted bool
+	// notes say what write-back changed in each domain file, for commit
+	// messages (see describe.go).
+	notes map[string]*sectionNote
 }
 
 // Open opens (creating it if needed) the index of the memory folder under
@@ -154,6 +160,7 @@ func (ix *Index) DBPath() string { return ix.dbPath }
 func (ix *Index) open(ctx context.Context) error {
 	db, bak, err := openWriter(ctx, ix.dbPath, ix.opts.Now())
 	if bak != "" {
+		ix.adopted = true
 		ix.log.Info().Str("backup", bak).Msg("adopted the framework's database in place: its tables, rows and ids are kept")
 	}
 	if errors.Is(err, errUnusable) {

@@ -36,7 +36,8 @@ func queryInvalid(ctx context.Context, db *sql.DB) ([]FileError, error) {
 
 // Title returns the title of the record at a root-relative filepath, or ""
 // when the index has no row for it. The committer uses it for commit
-// message bodies.
+// message bodies. A domain file, which holds many heuristics, is
+// described by what changed in it (see describe.go).
 func (ix *Index) Title(ctx context.Context, filepath string) string {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -46,9 +47,12 @@ func (ix *Index) Title(ctx context.Context, filepath string) string {
 	var title string
 	err := ix.db.QueryRowContext(ctx, `
 SELECT title FROM learnings WHERE elf_key = ?1
-UNION ALL SELECT coalesce(title, rule) FROM heuristics WHERE elf_key = ?1 OR (elf_key > ?1 || '#' AND elf_key < ?1 || '$')
+UNION ALL SELECT coalesce(title, rule) FROM heuristics WHERE elf_key = ?1
 UNION ALL SELECT title FROM decisions WHERE elf_key = ?1
 LIMIT 1`, filepath).Scan(&title)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ix.describeDomainFile(ctx, filepath)
+	}
 	if err != nil {
 		return ""
 	}
@@ -79,12 +83,14 @@ func (ix *Index) SetHeuristicCounters(ctx context.Context, fp string, validated,
 		if err != nil {
 			return nil, err
 		}
-		return frontmatter.SetFields(data, []frontmatter.Change{
+		// In the file's style (a bold-field heuristic gets bold lines).
+		out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: rel, Data: data, MaxSize: ix.opts.MaxSize}, []frontmatter.Change{
 			{Key: frontmatter.KeyTimesValidated, Value: int64(validated)},
 			{Key: frontmatter.KeyValidatedBy, Value: frontmatter.Normalize(rec.ValidatedBy, int64(validated))},
 			{Key: frontmatter.KeyTimesViolated, Value: int64(violated)},
 			{Key: frontmatter.KeyViolatedBy, Value: frontmatter.Normalize(rec.ViolatedBy, int64(violated))},
 		})
+		return out, err
 	})
 	if err != nil {
 		return fmt.Errorf("set counters of %s: %w", fp, err)

@@ -153,6 +153,11 @@ func (ix *Index) guard(ctx context.Context, op func() (Result, error)) (Result, 
 func (ix *Index) exportClaimed(ctx context.Context, res Result) (Result, error) {
 	claims := ix.claimed
 	ix.claimed = nil
+	ids, err := ix.adoptedIDs(ctx)
+	if err != nil {
+		return res, err
+	}
+	claims = append(claims, ids...)
 	if len(claims) == 0 {
 		return res, nil
 	}

@@ -138,6 +138,55 @@ func TestFrameworkWriteFileThenInsert(t *testing.T) {
 	}
 }
 
+// The id the framework's INSERT gave a bold-field failure is written into
+// the file, in its style ("**ID**: N"), so an index rebuilt from the files
+// gives the row the same id (which the framework's tables may refer to).
+func TestFrameworkInsertIDSurvivesRebuild(t *testing.T) {
+	for _, indexedFirst := range []bool{false, true} {
+		name := "insert first"
+		if indexedFirst {
+			name = "indexed first"
+		}
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, map[string]string{"failures/a.md": failureNote})
+			ix := openIndex(t, root)
+			scan(t, ix)
+			const rel = "failures/20261127_x.md"
+			const bold = "# X broke\n\n**Domain**: git\n**Severity**: 3\n\n## Summary\n\nIt broke.\n"
+			writeTree(t, root, map[string]string{rel: bold})
+			if indexedFirst {
+				scan(t, ix)
+			}
+			db := rw(t, root)
+			// An auto-captured failure outside memory/ (the hooks') first:
+			// a rebuild from the files has no row for it.
+			exec1(t, db, `INSERT INTO learnings (type, filepath, title) VALUES ('failure', 'auto-failures/f.md', 'Auto')`)
+			id := exec1(t, db, `INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at)
+				VALUES ('failure', 'memory/failures/20261127_x.md', 'X broke', 'It broke.', '', 'git', 3, '2026-11-27 10:00:00', '2026-11-27 10:00:00')`)
+			writeBack(t, ix)
+			scan(t, ix)
+			want := strings.Replace(bold, "**Severity**: 3\n", "**Severity**: 3\n**ID**: "+itoa(id)+"\n", 1)
+			if got := readFile(t, root, rel); got != want {
+				t.Errorf("file:\n%s\nwant:\n%s", got, want)
+			}
+			if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
+				t.Errorf("scan after = %+v, want a no-op", res)
+			}
+			ix.Close()
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(filepath.Join(root, MemoryDir, DBName+suffix))
+			}
+			ix = openIndex(t, root)
+			scan(t, ix)
+			r := reader(t, root)
+			if n := count(t, r, `SELECT count(*) FROM learnings WHERE id = ? AND filepath = 'memory/failures/20261127_x.md'`, id); n != 1 {
+				t.Errorf("rebuilt: the failure lost the framework's id %d", id)
+			}
+		})
+	}
+}
+
 // A file moved (same content, new path) keeps its row and id.
 func TestMoveKeepsID(t *testing.T) {
 	root := t.TempDir()

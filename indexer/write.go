@@ -618,6 +618,10 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 			return err
 		}
 	}
+	if claimed > 0 && !r.section && extraID(r.rec.Extra) != r.rowID {
+		id := r.rowID // the file keeps the row's id, so a rebuild gives it back
+		dbv.id = &id
+	}
 	if claimed > 0 && !dbv.empty() {
 		s.w.claimed = append(s.w.claimed, claim{rel: rel, key: r.key, section: r.section, id: r.rowID, file: *r.rec, values: dbv})
 	}

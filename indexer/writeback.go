@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -217,6 +218,9 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 				if err := ix.forceReread(ctx, row.key); err != nil {
 					return res, err
 				}
+				if n, ok := keySection(row.key); ok {
+					ix.noteAppended(keyFile(row.key), n)
+				}
 				touch(keyFile(row.key))
 				done = append(done, c.seq)
 				continue
@@ -260,7 +264,12 @@ func (ix *Index) writeBack(ctx context.Context, host string) (WriteBackResult, e
 		if _, err := ix.syncPaths(ctx, paths); err != nil {
 			return res, err
 		}
-		if _, err := ix.exportClaimed(ctx, Result{}); err != nil {
+		// An adoption's ids wait for the first full reconcile (adoptedIDs).
+		adopted := ix.adopted
+		ix.adopted = false
+		_, err := ix.exportClaimed(ctx, Result{})
+		ix.adopted = adopted
+		if err != nil {
 			return res, err
 		}
 	}
@@ -463,23 +472,12 @@ func (ix *Index) writeRow(ed *edit.Editor, host string, r row) error {
 		if len(ch) == 0 {
 			return data, nil
 		}
-		if !frontmatter.HasFrontmatter(data) {
-			// A bold-field file (the framework's own style) gets
-			// frontmatter holding every field it had, then the change.
-			ch = mergeChanges(append(boldFields(rec), ch...))
-		}
-		out, err := frontmatter.SetFields(data, ch)
-		if err != nil {
-			return nil, err
-		}
-		back, err := frontmatter.Parse(frontmatter.Input{Path: rel, Data: out, MaxSize: ix.opts.MaxSize})
-		if err != nil {
-			return nil, fmt.Errorf("the edited file would not parse: %w", err)
-		}
-		if back.Type != rec.Type {
-			return nil, fmt.Errorf("the edit would change the record's type")
-		}
-		return out, nil
+		// In the file's own style: a bold-field file (the framework's)
+		// keeps its bold lines, edited in place, unless a value cannot be
+		// one; EditRecord checks that the result reads back as the file
+		// with exactly these changes.
+		out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: rel, Data: data, MaxSize: ix.opts.MaxSize}, ch)
+		return out, err
 	})
 	if err != nil {
 		return err
@@ -504,48 +502,6 @@ func (ix *Index) writeRow(ed *edit.Editor, host string, r row) error {
 	return nil
 }
 
-// boldFields are the fields of a bold-field file as frontmatter changes,
-// for the block that replaces them when a database write edits the file;
-// a later change of the same key overrides its value.
-func boldFields(rec frontmatter.Record) []frontmatter.Change {
-	ch := []frontmatter.Change{{Key: "type", Value: rec.Type}, {Key: "title", Value: rec.Title}}
-	add := func(key string, v any, ok bool) {
-		if ok {
-			ch = append(ch, frontmatter.Change{Key: key, Value: v})
-		}
-	}
-	add("summary", rec.Summary, rec.Summary != "")
-	add("domain", rec.Domain, rec.Domain != "")
-	add("tags", rec.Tags, len(rec.Tags) > 0)
-	add("severity", rec.Severity, rec.Severity > 0)
-	add("created", rec.Created, !rec.Created.IsZero())
-	if rec.Type == frontmatter.TypeHeuristic {
-		add("rule", rec.Rule, rec.Rule != "")
-		add("explanation", rec.Explanation, rec.Explanation != "")
-		add("source_type", rec.SourceType, rec.SourceType != "")
-		if rec.Confidence != nil {
-			add("confidence", *rec.Confidence, true)
-		}
-	}
-	return ch
-}
-
-// mergeChanges keeps one change per key, the last one, at the place of
-// the first.
-func mergeChanges(ch []frontmatter.Change) []frontmatter.Change {
-	at := map[string]int{}
-	var out []frontmatter.Change
-	for _, c := range ch {
-		if i, ok := at[c.Key]; ok {
-			out[i] = c
-			continue
-		}
-		at[c.Key] = len(out)
-		out = append(out, c)
-	}
-	return out
-}
-
 func splitTagString(s string) []string {
 	var out []string
 	for _, t := range strings.Split(s, ",") {
@@ -560,7 +516,10 @@ func splitTagString(s string) []string {
 // rule into the heading, the rest as bold lines (counters with this
 // host's tally).
 func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row) error {
-	_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
+	var before []byte
+	var what []string // for the commit message
+	out, err := ed.Update(rel, func(data []byte) ([]byte, error) {
+		before, what = data, nil
 		_, secs := frontmatter.ParseSections(data)
 		var cur *frontmatter.Section
 		for i := range secs {
@@ -579,6 +538,7 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 				return nil, err
 			}
 			fields = append(fields, frontmatter.SectionField{Label: "Confidence", Value: s})
+			what = append(what, "confidence")
 		}
 		// Counters: the difference goes into this host's tally, as in a
 		// frontmatter file, so a merge with another machine's bumps keeps
@@ -599,9 +559,11 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 			}
 			fields = append(fields, frontmatter.SectionField{Label: c.label, Value: strconv.FormatInt(t.Sum(), 10)},
 				frontmatter.SectionField{Label: c.label + " by", Value: t.String()})
+			what = append(what, strings.ToLower(c.label))
 		}
 		if r.has("is_golden") && r.golden.Valid && (cur.Golden != nil || r.golden.Bool) && (cur.Golden == nil || *cur.Golden != r.golden.Bool) {
 			fields = append(fields, frontmatter.SectionField{Label: "Golden", Value: strconv.FormatBool(r.golden.Bool)})
+			what = append(what, "golden")
 		}
 		out := data
 		if len(fields) > 0 {
@@ -615,9 +577,13 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 			if out, err = frontmatter.SetSectionRule(out, n, r.rule); err != nil {
 				return nil, err
 			}
+			what = append(what, "rule")
 		}
 		return out, nil
 	})
+	if err == nil && len(what) > 0 && !bytes.Equal(before, out) {
+		ix.noteSection(rel, before, out, n, what...)
+	}
 	return err
 }
 
@@ -625,11 +591,16 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 func (ix *Index) removeRecord(ctx context.Context, ed *edit.Editor, c change) error {
 	rel := keyFile(c.key)
 	if n, ok := keySection(c.key); ok {
-		_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
+		var before []byte
+		out, err := ed.Update(rel, func(data []byte) ([]byte, error) {
+			before = data
 			return frontmatter.RemoveSection(data, n)
 		})
 		if errors.Is(err, edit.ErrNotFound) {
 			return nil
+		}
+		if err == nil && !bytes.Equal(before, out) {
+			ix.noteSection(rel, before, out, n, "removed")
 		}
 		return err
 	}

@@ -229,12 +229,15 @@ func TestWriteBackConcurrentIncrements(t *testing.T) {
 }
 
 // A framework failure file (bold fields, no frontmatter) edited in the
-// database gets frontmatter holding its fields and the change; the text
-// stays.
+// database stays a bold-field file: the field's line is rewritten in
+// place, the title goes into the heading, the summary into its paragraph,
+// a new field becomes a bold line beside the others. It never says a value
+// twice.
 func TestWriteBackIntoBoldFieldFile(t *testing.T) {
 	root := t.TempDir()
 	bold := "# Push rejected\n\n**Domain**: git\n**Severity**: 3\n**Tags**: git, remote\n**Date**: 2026-11-29\n\n## Summary\n\nThe remote moved.\n"
-	writeTree(t, root, map[string]string{"failures/20261129_push-rejected.md": bold})
+	const rel = "failures/20261129_push-rejected.md"
+	writeTree(t, root, map[string]string{rel: bold})
 	ix := openQuickGrace(t, root)
 	scan(t, ix)
 	db := rw(t, root)
@@ -242,13 +245,31 @@ func TestWriteBackIntoBoldFieldFile(t *testing.T) {
 	if res := writeBack(t, ix); res.Refused != 0 {
 		t.Fatalf("write-back = %+v", res)
 	}
-	got := readFile(t, root, "failures/20261129_push-rejected.md")
-	if !strings.HasSuffix(got, bold) || !strings.Contains(got, "severity: 5") {
-		t.Errorf("file:\n%s", got)
+	got := readFile(t, root, rel)
+	if want := strings.Replace(bold, "**Severity**: 3", "**Severity**: 5", 1); got != want {
+		t.Errorf("file:\n%s\nwant:\n%s", got, want)
 	}
 	r := reader(t, root)
 	if n := count(t, r, `SELECT count(*) FROM learnings WHERE severity = 5 AND domain = 'git' AND tags = 'git,remote' AND title = 'Push rejected' AND summary = 'The remote moved.'`); n != 1 {
 		t.Error("the row lost a field")
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
+		t.Errorf("scan after = %+v, want a no-op", res)
+	}
+
+	// Title, summary, tags and domain at once (the dashboard's edit).
+	exec1(t, db, `UPDATE learnings SET title = 'Push refused', summary = 'Someone pushed first.', tags = 'git,push', domain = 'remote'
+		WHERE filepath = 'memory/failures/20261129_push-rejected.md'`)
+	if res := writeBack(t, ix); res.Refused != 0 {
+		t.Fatalf("write-back = %+v", res)
+	}
+	got = readFile(t, root, rel)
+	want := "# Push refused\n\n**Domain**: remote\n**Severity**: 5\n**Tags**: git, push\n**Date**: 2026-11-29\n\n## Summary\n\nSomeone pushed first.\n"
+	if got != want {
+		t.Errorf("file:\n%s\nwant:\n%s", got, want)
+	}
+	if n := count(t, r, `SELECT count(*) FROM learnings WHERE severity = 5 AND domain = 'remote' AND tags = 'git,push' AND title = 'Push refused' AND summary = 'Someone pushed first.'`); n != 1 {
+		t.Error("the row does not say what the file says")
 	}
 	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
 		t.Errorf("scan after = %+v, want a no-op", res)

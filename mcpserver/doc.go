@@ -8,8 +8,9 @@
 // Reads go through package query on a read-only connection, reopened when
 // the index file is replaced. Writes never touch SQLite or git: recording
 // and counter bumps go through the Recorder and Counter the caller passes
-// in (cmd/elfsync adapts `elfsync record` and `elfsync heuristic`), which
-// write files only.
+// in, which write files only: Files does it through package update, as
+// `elfsync record` and `elfsync heuristic` do (`elfsync mcp` passes it;
+// tests pass fakes).
 //
 // Every argument comes from a language model and is treated as hostile:
 // each has a length limit, checked both in the input schema and in the

@@ -9,28 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/query"
-	"github.com/emergent-learning/elfsync/update"
 )
-
-// fileWriter records and bumps through package update, as `elfsync mcp`
-// does.
-type fileWriter struct{ root string }
-
-func (w fileWriter) Record(ctx context.Context, typ string, fields map[string]string) (Written, error) {
-	r, err := update.Record(ctx, w.root, typ, fields, time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC))
-	return Written{Path: r.Path, IndexedNow: r.IndexedNow, WatcherPID: r.WatcherPID}, err
-}
-
-func (w fileWriter) Bump(ctx context.Context, ref string, violated bool) (Bumped, error) {
-	c := edit.Validated
-	if violated {
-		c = edit.Violated
-	}
-	b, err := update.Bump(ctx, w.root, ref, c)
-	return Bumped{Path: b.Path, TimesValidated: b.Validated, TimesViolated: b.Violated}, err
-}
 
 // hostileText are arguments meant to break a writer or escape a folder:
 // paths, YAML, markdown and shell syntax, control characters, line breaks,
@@ -53,7 +33,7 @@ var hostileText = []string{
 // refused with a reason.
 func TestHostileRecording(t *testing.T) {
 	root := newRoot(t)
-	cs := connectWith(t, root, fileWriter{root})
+	cs := connectWith(t, root, Files{Root: root, Now: func() (time.Time, error) { return time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), nil }})
 	pad := func(s string) string { return "title " + s } // titles need 5 characters
 	var wrote []string
 	for _, v := range hostileText {

@@ -6,12 +6,13 @@
 // file has.
 //
 // It owns the rules of recording (which fields each type takes, their
-// limits, the file's name) and the atomic write; and, for the commands that
-// read records straight from the files (check, list), Read and Walk, which
-// read a file the way the indexer does, and WriteFields, the field listing
-// `elfsync check` prints. It does not index or
-// commit: the watcher and the committer see the new file like any other.
-// The command line and the MCP server both record through Write, so a
-// record made by an agent over MCP is byte for byte the one `elfsync
-// record` or a script would make.
+// limits, the environment variables the scripts read them from and
+// $ELF_NOW, the file's name) and the atomic write; and, for the commands
+// that read records straight from the files (check, list), Read, ReadPath
+// and Walk, which read a file the way the indexer does, WriteFields, the
+// field listing `elfsync check` prints, and List, the lines of `elfsync
+// list`. It does not index or commit: the watcher and the committer see the
+// new file like any other. The command line and the MCP server both record
+// through Write, so a record made by an agent over MCP is byte for byte the
+// one `elfsync record` or a script would make.
 package record

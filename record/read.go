@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
@@ -34,6 +35,18 @@ func Read(path, rel string, maxSize int64) (frontmatter.Record, error) {
 		return frontmatter.Record{}, err
 	}
 	return frontmatter.Parse(frontmatter.Input{Path: rel, Data: data[:n], ModTime: info.ModTime(), Size: info.Size(), MaxSize: maxSize})
+}
+
+// ReadPath reads the file name (a path as a person gives it) as Read does:
+// a file under memDir takes its type from its folder when the frontmatter
+// has none; a file elsewhere must say its type.
+func ReadPath(memDir, name string, maxSize int64) (frontmatter.Record, error) {
+	abs, _ := filepath.Abs(name)
+	rel, err := filepath.Rel(memDir, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = filepath.Base(abs) // outside the memory folder: no folder type
+	}
+	return Read(abs, filepath.ToSlash(rel), maxSize)
 }
 
 // Walk reads every record file under memDir in lexical order and calls fn

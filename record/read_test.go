@@ -53,3 +53,24 @@ func TestWalk(t *testing.T) {
 		t.Errorf("invalid = %q, want %q (a symlink is not read)", invalid, want)
 	}
 }
+
+func TestReadPath(t *testing.T) {
+	dir := t.TempDir()
+	mem := filepath.Join(dir, "memory")
+	in := filepath.Join(mem, "failures", "a.md")
+	out := filepath.Join(dir, "elsewhere", "a.md")
+	for _, p := range []string{in, out} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("# A title\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := ReadPath(mem, in, frontmatter.DefaultMaxSize); err != nil || r.Type != "failure" {
+		t.Errorf("ReadPath(under memory/failures) = type %q, %v; want failure from the folder", r.Type, err)
+	}
+	if _, err := ReadPath(mem, out, frontmatter.DefaultMaxSize); err == nil {
+		t.Error("ReadPath(outside memory/, no type in the file) = nil error, want one: no folder gives the type")
+	}
+}

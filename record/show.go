@@ -1,6 +1,7 @@
 package record
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -36,6 +37,27 @@ func WriteFields(w io.Writer, r frontmatter.Record) {
 		field("source_type", r.SourceType)
 	}
 	field("other keys", r.Extra)
+}
+
+// List writes a line per valid record file under memDir of type typ and
+// domain (any case; "" for any), as `elfsync list` prints it: root-relative
+// path, type, domain and title (a heuristic's rule), tab-separated, in path
+// order. It returns how many files were invalid; they are not listed.
+func List(ctx context.Context, w io.Writer, memDir, typ, domain string) (invalid int, err error) {
+	err = Walk(ctx, memDir, frontmatter.DefaultMaxSize, func(rel string, r frontmatter.Record, err error) error {
+		switch {
+		case err != nil:
+			invalid++
+		case (typ == "" || r.Type == typ) && (domain == "" || strings.EqualFold(r.Domain, domain)):
+			title := r.Title
+			if r.Type == layout.TypeHeuristic {
+				title = r.Rule // which defaults to the title
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", layout.RootRel(rel), r.Type, r.Domain, OneLine(title, 100))
+		}
+		return nil
+	})
+	return invalid, err
 }
 
 // OneLine returns s on one line, cut to at most n characters (the last

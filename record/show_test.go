@@ -2,6 +2,9 @@ package record
 
 import (
 	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +35,37 @@ func TestOneLine(t *testing.T) {
 	for _, tt := range tests {
 		if got := OneLine(tt.in, 10); got != tt.want {
 			t.Errorf("%s: OneLine(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	mem := t.TempDir()
+	files := map[string]string{
+		"failures/a.md":   "---\ntitle: Push rejected\ndomain: git\n---\n",
+		"failures/b.md":   "---\ntitle: Locked\ndomain: sqlite\n---\n",
+		"heuristics/h.md": "---\ntitle: T\nrule: Pull first\ndomain: Git\n---\n",
+		"failures/bad.md": "---\ntitle: [x\n---\n",
+	}
+	for rel, data := range files {
+		p := filepath.Join(mem, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct{ typ, domain, want string }{
+		{"", "", "memory/failures/a.md\tfailure\tgit\tPush rejected\nmemory/failures/b.md\tfailure\tsqlite\tLocked\nmemory/heuristics/h.md\theuristic\tGit\tPull first\n"},
+		{layout.TypeFailure, "GIT", "memory/failures/a.md\tfailure\tgit\tPush rejected\n"},
+		{layout.TypeHeuristic, "git", "memory/heuristics/h.md\theuristic\tGit\tPull first\n"},
+	}
+	for _, tt := range tests {
+		var b bytes.Buffer
+		invalid, err := List(context.Background(), &b, mem, tt.typ, tt.domain)
+		if err != nil || invalid != 1 || b.String() != tt.want {
+			t.Errorf("List(%q, %q) = %d invalid, %v:\n%s\nwant 1 invalid:\n%s", tt.typ, tt.domain, invalid, err, b.String(), tt.want)
 		}
 	}
 }

@@ -29,6 +29,38 @@ func ConflictCopies(root string) []string {
 	return out
 }
 
+// Conflict is a conflict copy and the command that resolves it, once what
+// is wanted of it is in the file it names (`elfsync status` and `elfsync
+// doctor` print them).
+type Conflict struct {
+	Path    string `json:"path"`    // root-relative, with "/"
+	Resolve string `json:"resolve"` // rm -- PATH, quoted for sh
+}
+
+// Conflicts returns the conflict copies under root's memory/ with the
+// command that resolves each; never nil.
+func Conflicts(root string) []Conflict {
+	var paths []string
+	for _, p := range ConflictCopies(root) {
+		rel, _ := filepath.Rel(root, p)
+		paths = append(paths, filepath.ToSlash(rel))
+	}
+	return ConflictsAt(root, paths)
+}
+
+// ConflictsAt returns the conflict copies at paths (root-relative, with
+// "/": found by a walk of memory/ made anyway, as status's index check
+// does with IsConflictCopyName) with the command that resolves each;
+// never nil.
+func ConflictsAt(root string, paths []string) []Conflict {
+	out := []Conflict{}
+	for _, rel := range paths {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		out = append(out, Conflict{Path: rel, Resolve: "rm -- " + layout.ShellQuote(p)})
+	}
+	return out
+}
+
 // IsConflictCopyName reports whether a file name (without its folder) is
 // a conflict copy's. It is IsConflictCopy with a cheap test first: status
 // asks it of every file under memory/, and the regular expression cost

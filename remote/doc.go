@@ -83,7 +83,8 @@
 // forever. Paths are checked again before a file is written, which never
 // goes through a symlink. Files over the size limit are merged whole and
 // landed by streaming, never read into memory by a merge (nothing over
-// 256 MiB is ever read). Hooks are off for every git command, and the
+// 256 MiB is ever read). Every git command runs through the committer's
+// runner (committer.Git, with these checks added), so hooks are off, and the
 // merge driver is elfsync's own binary, written into the repository's own
 // config: nothing a remote sends is executed. URLs with credentials are
 // redacted in every log line, error and status (Redact); credentials stay
@@ -98,5 +99,6 @@
 // second round when needed); its Report (Syncer.NewReport, Report.Add per
 // round) is written for a person (WriteText) or as the JSON of `sync
 // --json` (WriteJSON). ConflictCopies lists the conflict copies kept under
-// memory/, for status and doctor.
+// memory/, and Conflicts each with the command that removes it, for status
+// and doctor.
 package remote

@@ -9,7 +9,6 @@ import (
 
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -318,8 +317,8 @@ func (s *Syncer) streamBlob(dir, oid string, perm fs.FileMode) (string, error) {
 		return "", err
 	}
 	name := f.Name()
-	cmd := exec.Command("git", append(append([]string(nil), globalArgs...), "cat-file", "blob", oid)...)
-	cmd.Dir, cmd.Env, cmd.Stdout = s.git.dir, s.git.env, f
+	cmd := s.git.Command(context.Background(), "cat-file", "blob", oid)
+	cmd.Stdout = f
 	err = cmd.Run()
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -493,11 +492,11 @@ func FinishInterrupted(ctx context.Context, root string, log zerolog.Logger) err
 		editor: edit.New(memDir, 0),
 	}
 	var err error
-	if s.gitDir, err = s.git.out(ctx, "rev-parse", "--absolute-git-dir"); err != nil {
+	if s.gitDir, err = s.git.Out(ctx, "rev-parse", "--absolute-git-dir"); err != nil {
 		return fmt.Errorf("finish interrupted merge: %w", err)
 	}
-	s.local, _ = s.git.out(ctx, "symbolic-ref", "-q", "HEAD") // the journal names its branch
-	if f, _ := s.git.out(ctx, "rev-parse", "--show-object-format"); f == "sha256" {
+	s.local, _ = s.git.Out(ctx, "symbolic-ref", "-q", "HEAD") // the journal names its branch
+	if f, _ := s.git.Out(ctx, "rev-parse", "--show-object-format"); f == "sha256" {
 		s.sha256 = true
 	}
 	if err := s.writeEmptyTree(ctx); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 )
 
@@ -457,11 +458,11 @@ func (g GitMerger) MergeText(ctx context.Context, base, ours, theirs []byte) ([]
 		}
 	}
 	gr := newGit(dir)
-	out, err := gr.run(ctx, runOpts{}, "merge-file", "-p", "-q", "--", "ours", "base", "theirs")
+	out, err := gr.Run(ctx, committer.RunOpts{}, "merge-file", "-p", "-q", "--", "ours", "base", "theirs")
 	if err == nil {
 		return out, true, nil
 	}
-	if c := exitCode(err); c > 0 && c < 128 {
+	if c := committer.ExitCode(err); c > 0 && c < 128 {
 		return nil, false, nil // that many conflicts
 	}
 	return nil, false, fmt.Errorf("merge text: %w", err)

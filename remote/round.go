@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/emergent-learning/elfsync/committer"
 )
 
 // Result describes one sync round.
@@ -138,14 +140,14 @@ func (s *Syncer) snapshot(ctx context.Context) error {
 	// Only a committed memory/ is recorded: files a merge just landed are
 	// not in HEAD until the committer commits them, and recording HEAD's
 	// older tree then would undo the merge on the shared branch.
-	dirty, err := s.git.out(ctx, "status", "--porcelain", "--untracked-files=all", "--", ".")
+	dirty, err := s.git.Out(ctx, "status", "--porcelain", "--untracked-files=all", "--", ".")
 	if err != nil {
 		return fmt.Errorf("status of memory/: %w", err)
 	}
 	if dirty != "" {
 		return nil
 	}
-	tree, err := s.git.out(ctx, "rev-parse", "-q", "--verify", "HEAD:"+s.prefix)
+	tree, err := s.git.Out(ctx, "rev-parse", "-q", "--verify", "HEAD:"+s.prefix)
 	if err != nil || tree == "" {
 		return nil // nothing of memory/ committed yet
 	}
@@ -154,23 +156,23 @@ func (s *Syncer) snapshot(ctx context.Context) error {
 		return err
 	}
 	if cur != "" {
-		if t, _ := s.git.out(ctx, "rev-parse", cur+"^{tree}"); t == tree {
+		if t, _ := s.git.Out(ctx, "rev-parse", cur+"^{tree}"); t == tree {
 			return nil
 		}
 	}
-	head, _ := s.git.out(ctx, "rev-parse", "--short", "HEAD")
+	head, _ := s.git.Out(ctx, "rev-parse", "--short", "HEAD")
 	args := []string{"commit-tree", tree}
 	old := s.zeroID()
 	if cur != "" {
 		args = append(args, "-p", cur)
 		old = cur
 	}
-	out, err := s.git.run(ctx, runOpts{stdin: []byte("elfsync: memory/ as of " + head + "\n"), env: s.identity(ctx)}, args...)
+	out, err := s.git.Run(ctx, committer.RunOpts{Stdin: []byte("elfsync: memory/ as of " + head + "\n"), Env: s.identity(ctx)}, args...)
 	if err != nil {
 		return fmt.Errorf("record memory/ on %s: %w", SharedBranch, err)
 	}
 	next := strings.TrimSpace(string(out))
-	if _, err := s.git.run(ctx, runOpts{noCancel: true}, "update-ref", "-m", "elfsync: memory snapshot", s.local, next, old); err != nil {
+	if _, err := s.git.Run(ctx, committer.RunOpts{NoCancel: true}, "update-ref", "-m", "elfsync: memory snapshot", s.local, next, old); err != nil {
 		return fmt.Errorf("record memory/ on %s: %w", SharedBranch, err)
 	}
 	return nil
@@ -178,9 +180,9 @@ func (s *Syncer) snapshot(ctx context.Context) error {
 
 // head returns the local branch's commit ("" while it is unborn).
 func (s *Syncer) head(ctx context.Context) (string, error) {
-	out, err := s.git.out(ctx, "rev-parse", "-q", "--verify", s.local+"^{commit}")
+	out, err := s.git.Out(ctx, "rev-parse", "-q", "--verify", s.local+"^{commit}")
 	if err != nil {
-		if exitCode(err) == 1 {
+		if committer.ExitCode(err) == 1 {
 			return "", nil
 		}
 		return "", fmt.Errorf("read %s: %w", s.local, err)
@@ -189,7 +191,7 @@ func (s *Syncer) head(ctx context.Context) (string, error) {
 }
 
 func (s *Syncer) revParse(ctx context.Context, ref string) string {
-	out, err := s.git.out(ctx, "rev-parse", "-q", "--verify", ref+"^{commit}")
+	out, err := s.git.Out(ctx, "rev-parse", "-q", "--verify", ref+"^{commit}")
 	if err != nil {
 		return ""
 	}
@@ -203,11 +205,11 @@ func (s *Syncer) isAncestor(ctx context.Context, a, b string) (bool, error) {
 	if b == "" {
 		return false, nil
 	}
-	_, err := s.git.run(ctx, runOpts{}, "merge-base", "--is-ancestor", a, b)
+	_, err := s.git.Run(ctx, committer.RunOpts{}, "merge-base", "--is-ancestor", a, b)
 	switch {
 	case err == nil:
 		return true, nil
-	case exitCode(err) == 1:
+	case committer.ExitCode(err) == 1:
 		return false, nil
 	}
 	return false, fmt.Errorf("compare commits: %w", err)
@@ -220,10 +222,10 @@ func (s *Syncer) fetch(ctx context.Context) (string, bool, error) {
 	prev := s.revParse(ctx, s.tracking)
 	// An empty --refmap keeps git from also updating the person's
 	// refs/remotes/ branch that the configured refspec maps it to.
-	_, err := s.git.run(ctx, runOpts{}, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+	_, err := s.git.Run(ctx, committer.RunOpts{}, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
 		"--no-recurse-submodules", "--no-auto-gc", "--refmap=", s.cfg.Remote, "+refs/heads/"+s.branch+":"+s.tracking)
 	if err != nil {
-		if strings.Contains(stderrOf(err), "couldn't find remote ref") {
+		if strings.Contains(committer.Stderr(err), "couldn't find remote ref") {
 			return "", false, nil // an empty remote: the first push creates the branch
 		}
 		return "", false, fmt.Errorf("fetch %s: %w", s.cfg.Remote, err)
@@ -248,11 +250,11 @@ func (s *Syncer) fetch(ctx context.Context) (string, bool, error) {
 // else whatever the person's push settings say (push.followTags,
 // push.recurseSubmodules, push.gpgSign).
 func (s *Syncer) push(ctx context.Context, commit string) error {
-	out, err := s.git.run(ctx, runOpts{}, "push", "--porcelain", "--quiet", "--no-verify",
+	out, err := s.git.Run(ctx, committer.RunOpts{}, "push", "--porcelain", "--quiet", "--no-verify",
 		"--no-follow-tags", "--recurse-submodules=no", "--no-signed",
 		s.cfg.Remote, commit+":refs/heads/"+s.branch)
 	if err != nil {
-		text := string(out) + stderrOf(err)
+		text := string(out) + committer.Stderr(err)
 		// Another host's push landed between our fetch and our push: a
 		// plain rejection, or (when both reached the remote at once) the
 		// remote's ref compare-and-swap failing.
@@ -265,7 +267,7 @@ func (s *Syncer) push(ctx context.Context, commit string) error {
 	}
 	// The remote holds commit now; remember it, so ahead/behind are right
 	// before the next fetch.
-	if _, err := s.git.run(ctx, runOpts{}, "update-ref", s.tracking, commit); err != nil {
+	if _, err := s.git.Run(ctx, committer.RunOpts{}, "update-ref", s.tracking, commit); err != nil {
 		s.log.Debug().Err(err).Msg("update tracking ref after push")
 	}
 	s.log.Info().Str("commit", short(commit)).Msg("pushed")
@@ -282,7 +284,7 @@ func short(h string) string {
 // writeEmptyTree stores the empty tree, which diff-tree needs as an object
 // (a merge of unrelated histories has it as its base).
 func (s *Syncer) writeEmptyTree(ctx context.Context) error {
-	out, err := s.git.run(ctx, runOpts{stdin: []byte{}}, "mktree")
+	out, err := s.git.Run(ctx, committer.RunOpts{Stdin: []byte{}}, "mktree")
 	if err != nil {
 		return fmt.Errorf("write empty tree: %w", err)
 	}
@@ -333,8 +335,8 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	}
 	base := ""
 	if local != "" {
-		out, err := s.git.out(ctx, "merge-base", local, tip)
-		if err != nil && exitCode(err) != 1 {
+		out, err := s.git.Out(ctx, "merge-base", local, tip)
+		if err != nil && committer.ExitCode(err) != 1 {
 			return "", fmt.Errorf("merge base: %w", err)
 		}
 		base = out
@@ -375,7 +377,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 		if _, ok := ourMap[p]; ok {
 			return true
 		}
-		_, err := s.git.run(ctx, runOpts{}, "cat-file", "-e", localTree+":"+p)
+		_, err := s.git.Run(ctx, committer.RunOpts{}, "cat-file", "-e", localTree+":"+p)
 		return err == nil
 	}
 	set := func(p string, e entry) {
@@ -507,10 +509,10 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 		return "", err
 	}
 	var next string
-	tipTree, _ := s.git.out(ctx, "rev-parse", tip+"^{tree}")
+	tipTree, _ := s.git.Out(ctx, "rev-parse", tip+"^{tree}")
 	behind, _ := s.isAncestor(ctx, local, tip)
 	if behind && local != "" && tree != tipTree {
-		if lt, _ := s.git.out(ctx, "rev-parse", localTree); lt == tree {
+		if lt, _ := s.git.Out(ctx, "rev-parse", localTree); lt == tree {
 			// Every change the remote brings was refused: a merge commit
 			// would only restore our version of the refused paths, and a
 			// host holding theirs would answer it with another one.
@@ -534,7 +536,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 			args = append(args, "-p", local)
 		}
 		args = append(args, "-p", tip)
-		out, err := s.git.run(ctx, runOpts{stdin: []byte(msg), env: s.identity(ctx)}, args...)
+		out, err := s.git.Run(ctx, committer.RunOpts{Stdin: []byte(msg), Env: s.identity(ctx)}, args...)
 		if err != nil {
 			return "", fmt.Errorf("commit merge: %w", err)
 		}
@@ -551,7 +553,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 	if old == "" {
 		old = s.zeroID()
 	}
-	if _, err := s.git.run(ctx, runOpts{noCancel: true}, "update-ref", "-m", "elfsync: merge "+s.cfg.Remote, s.local, next, old); err != nil {
+	if _, err := s.git.Run(ctx, committer.RunOpts{NoCancel: true}, "update-ref", "-m", "elfsync: merge "+s.cfg.Remote, s.local, next, old); err != nil {
 		s.removeJournal()
 		return "", fmt.Errorf("move %s to the merge: %w", s.local, err)
 	}
@@ -574,7 +576,7 @@ func (s *Syncer) mergeLocked(ctx context.Context, tip string, res *Result) (stri
 // treePaths lists the files of a tree, and its folders with a trailing
 // slash.
 func (s *Syncer) treePaths(ctx context.Context, tree string) (map[string]bool, error) {
-	out, err := s.git.run(ctx, runOpts{}, "ls-tree", "-r", "-z", "--name-only", tree)
+	out, err := s.git.Run(ctx, committer.RunOpts{}, "ls-tree", "-r", "-z", "--name-only", tree)
 	if err != nil {
 		return nil, fmt.Errorf("list tree: %w", err)
 	}
@@ -606,7 +608,7 @@ func clash(files map[string]bool, p string) bool {
 
 // commitStamp returns the commit time of c as 20060102T150405Z.
 func (s *Syncer) commitStamp(ctx context.Context, c string) string {
-	out, err := s.git.out(ctx, "log", "-1", "--format=%ct", c)
+	out, err := s.git.Out(ctx, "log", "-1", "--format=%ct", c)
 	secs, perr := strconv.ParseInt(out, 10, 64)
 	if err != nil || perr != nil {
 		return time.Now().UTC().Format("20060102T150405Z")
@@ -620,22 +622,22 @@ func (s *Syncer) buildTree(ctx context.Context, local string, lines []string) (s
 	idx := fmt.Sprintf("%s/elfsync-merge-index-%d", s.gitDir, os.Getpid())
 	os.Remove(idx)
 	defer os.Remove(idx)
-	o := runOpts{env: []string{"GIT_INDEX_FILE=" + idx}}
+	o := committer.RunOpts{Env: []string{"GIT_INDEX_FILE=" + idx}}
 	args := []string{"read-tree", "--empty"}
 	if local != "" {
 		args = []string{"read-tree", local}
 	}
-	if _, err := s.git.run(ctx, o, args...); err != nil {
+	if _, err := s.git.Run(ctx, o, args...); err != nil {
 		return "", fmt.Errorf("read tree: %w", err)
 	}
 	if len(lines) > 0 {
-		o.stdin = []byte(strings.Join(lines, "\x00") + "\x00")
-		if _, err := s.git.run(ctx, o, "update-index", "-z", "--index-info"); err != nil {
+		o.Stdin = []byte(strings.Join(lines, "\x00") + "\x00")
+		if _, err := s.git.Run(ctx, o, "update-index", "-z", "--index-info"); err != nil {
 			return "", fmt.Errorf("build merged tree: %w", err)
 		}
-		o.stdin = nil
+		o.Stdin = nil
 	}
-	tree, err := s.git.run(ctx, o, "write-tree")
+	tree, err := s.git.Run(ctx, o, "write-tree")
 	if err != nil {
 		return "", fmt.Errorf("write merged tree: %w", err)
 	}
@@ -651,10 +653,10 @@ func (s *Syncer) identity(ctx context.Context) []string {
 
 func (s *Syncer) lookupIdentity(ctx context.Context) []string {
 	var env []string
-	if v, _ := s.git.out(ctx, "config", "user.email"); v == "" && os.Getenv("GIT_AUTHOR_EMAIL") == "" {
+	if v, _ := s.git.Out(ctx, "config", "user.email"); v == "" && os.Getenv("GIT_AUTHOR_EMAIL") == "" {
 		env = append(env, "GIT_AUTHOR_EMAIL=elfsync@localhost", "GIT_COMMITTER_EMAIL=elfsync@localhost")
 	}
-	if v, _ := s.git.out(ctx, "config", "user.name"); v == "" && os.Getenv("GIT_AUTHOR_NAME") == "" {
+	if v, _ := s.git.Out(ctx, "config", "user.name"); v == "" && os.Getenv("GIT_AUTHOR_NAME") == "" {
 		env = append(env, "GIT_AUTHOR_NAME=elfsync", "GIT_COMMITTER_NAME=elfsync")
 	}
 	return env

@@ -101,9 +101,8 @@ func ReadStatus(ctx context.Context, root string) (*Status, error) {
 		return &Status{LastError: "unreadable sync state"}, nil
 	}
 	rs := &Status{Name: st.Name, URL: st.URL, Branch: st.Branch, LastSync: st.LastSync, LastError: st.LastError}
-	g := newGit(memDir)
-	g.env = append(g.env, "GIT_OPTIONAL_LOCKS=0")
-	out, err := g.out(ctx, "rev-list", "--left-right", "--count", st.Local+"..."+st.Tracking, "--")
+	g := newGit(memDir, "GIT_OPTIONAL_LOCKS=0")
+	out, err := g.Out(ctx, "rev-list", "--left-right", "--count", st.Local+"..."+st.Tracking, "--")
 	if err == nil {
 		f := strings.Fields(out)
 		if len(f) == 2 {
@@ -112,11 +111,11 @@ func ReadStatus(ctx context.Context, root string) (*Status, error) {
 		}
 		if rs.Behind > 0 && st.Settled != "" {
 			// The remote's commits we lack hold only refused changes.
-			if tip, _ := g.out(ctx, "rev-parse", "-q", "--verify", st.Tracking+"^{commit}"); tip == st.Settled {
+			if tip, _ := g.Out(ctx, "rev-parse", "-q", "--verify", st.Tracking+"^{commit}"); tip == st.Settled {
 				rs.Behind = 0
 			}
 		}
-	} else if head, herr := g.out(ctx, "rev-list", "--count", st.Local, "--"); herr == nil {
+	} else if head, herr := g.Out(ctx, "rev-list", "--count", st.Local, "--"); herr == nil {
 		// Nothing fetched yet: everything local is ahead.
 		rs.Ahead, _ = strconv.Atoi(head)
 	}

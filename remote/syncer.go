@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/edit"
 	"github.com/emergent-learning/elfsync/frontmatter"
 )
@@ -72,7 +73,7 @@ type Syncer struct {
 	cfg      Config
 	log      zerolog.Logger
 	memDir   string
-	git      *git
+	git      *committer.Git
 	gitDir   string
 	local    string // the local branch, "refs/heads/main"
 	branch   string // the remote branch's short name
@@ -121,7 +122,7 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 	}
 	s.editor = edit.New(s.memDir, cfg.MaxSize)
 	s.git = newGit(s.memDir)
-	out, err := s.git.out(ctx, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--show-prefix")
+	out, err := s.git.Out(ctx, "rev-parse", "--show-toplevel", "--absolute-git-dir", "--show-prefix")
 	if err != nil {
 		if ctx.Err() != nil {
 			// Stopped (Ctrl-C during start-up), not a missing repository.
@@ -137,7 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 		s.prefix = strings.TrimSuffix(strings.TrimSpace(lines[2]), "/")
 	}
 	s.gitDir = filepath.FromSlash(lines[1])
-	url, err := s.git.out(ctx, "config", "--get", "remote."+cfg.Remote+".url")
+	url, err := s.git.Out(ctx, "config", "--get", "remote."+cfg.Remote+".url")
 	if err != nil || url == "" {
 		return nil, fmt.Errorf("%w %q in %s: add it with `git -C %s remote add %s URL`", ErrNoRemote, cfg.Remote, s.memDir, s.memDir, cfg.Remote)
 	}
@@ -152,7 +153,7 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 			s.branch = SharedBranch
 		}
 	} else {
-		ref, err := s.git.out(ctx, "symbolic-ref", "-q", "HEAD")
+		ref, err := s.git.Out(ctx, "symbolic-ref", "-q", "HEAD")
 		if err != nil || !strings.HasPrefix(ref, "refs/heads/") {
 			return nil, ErrDetached
 		}
@@ -166,7 +167,7 @@ func Open(ctx context.Context, cfg Config) (*Syncer, error) {
 		return nil, fmt.Errorf("bad branch name %q", s.branch)
 	}
 	s.tracking = "refs/elfsync/remotes/" + cfg.Remote + "/" + s.branch
-	if f, err := s.git.out(ctx, "rev-parse", "--show-object-format"); err == nil && f == "sha256" {
+	if f, err := s.git.Out(ctx, "rev-parse", "--show-object-format"); err == nil && f == "sha256" {
 		s.sha256 = true
 	}
 	if err := s.writeEmptyTree(ctx); err != nil {
@@ -221,11 +222,11 @@ const gitattributes = "# Written by elfsync: memory files merge with elfsync's m
 // memory/.gitattributes if it is missing; the committer commits it.
 func (s *Syncer) registerDriver(ctx context.Context, exe string) error {
 	cmd := shellQuote(exe) + " merge-driver %O %A %B %P"
-	if cur, _ := s.git.out(ctx, "config", "--local", "--get", "merge.elfsync.driver"); cur != cmd {
-		if _, err := s.git.run(ctx, runOpts{}, "config", "--local", "merge.elfsync.name", "elfsync memory merge"); err != nil {
+	if cur, _ := s.git.Out(ctx, "config", "--local", "--get", "merge.elfsync.driver"); cur != cmd {
+		if _, err := s.git.Run(ctx, committer.RunOpts{}, "config", "--local", "merge.elfsync.name", "elfsync memory merge"); err != nil {
 			return err
 		}
-		if _, err := s.git.run(ctx, runOpts{}, "config", "--local", "merge.elfsync.driver", cmd); err != nil {
+		if _, err := s.git.Run(ctx, committer.RunOpts{}, "config", "--local", "merge.elfsync.driver", cmd); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 )
 
@@ -41,7 +42,7 @@ type rawChange struct {
 
 // diffTrees lists the paths that differ between two trees (or commits).
 func (s *Syncer) diffTrees(ctx context.Context, a, b string) ([]rawChange, error) {
-	out, err := s.git.run(ctx, runOpts{}, "diff-tree", "-r", "-z", "--no-renames", "--raw", "--full-index", a, b)
+	out, err := s.git.Run(ctx, committer.RunOpts{}, "diff-tree", "-r", "-z", "--no-renames", "--raw", "--full-index", a, b)
 	if err != nil {
 		return nil, fmt.Errorf("diff trees: %w", err)
 	}
@@ -110,9 +111,7 @@ var maxBlob int64 = 256 << 20
 var errBlobTooLarge = errors.New("object too large")
 
 func (s *Syncer) startCatFile(ctx context.Context) (*catFile, error) {
-	cmd := exec.CommandContext(ctx, "git", append(append([]string(nil), globalArgs...), "cat-file", "--batch")...)
-	cmd.Dir = s.git.dir
-	cmd.Env = s.git.env
+	cmd := s.git.Command(ctx, "cat-file", "--batch")
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -191,7 +190,7 @@ func (s *Syncer) blobID(r io.Reader, size int64) (string, error) {
 
 // writeBlob stores data as a blob and returns its id.
 func (s *Syncer) writeBlob(ctx context.Context, data []byte) (string, error) {
-	out, err := s.git.run(ctx, runOpts{stdin: data}, "hash-object", "-w", "--stdin")
+	out, err := s.git.Run(ctx, committer.RunOpts{Stdin: data}, "hash-object", "-w", "--stdin")
 	if err != nil {
 		return "", fmt.Errorf("store merged file: %w", err)
 	}

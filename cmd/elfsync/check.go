@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
@@ -12,13 +11,7 @@ import (
 )
 
 func cmdCheck(_ context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("check", "[flags] FILE...", `
-Parse each FILE as elfsync would and print what it reads (type, title,
-domain, severity, tags, created, ...) or why it cannot. A FILE under
-ROOT/memory takes its type from its folder when the frontmatter has none;
-a FILE elsewhere must say its type. Nothing is written.
-
-Exit status: 0 every file is valid; 1 some file is invalid.`)
+	fs, rootFlag := e.newFlagSet("check", "[flags] FILE...")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file accepted, in bytes")
 	if err := e.parseFlags(fs, args); err != nil {
 		return err
@@ -33,13 +26,7 @@ Exit status: 0 every file is valid; 1 some file is invalid.`)
 	mem := filepath.Join(root, layout.MemoryDir)
 	bad := 0
 	for _, name := range fs.Args() {
-		abs, _ := filepath.Abs(name)
-		rel, err := filepath.Rel(mem, abs)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			rel = filepath.Base(abs) // outside the memory folder: no folder type
-		}
-		rel = filepath.ToSlash(rel)
-		r, err := record.Read(abs, rel, *maxSize)
+		r, err := record.ReadPath(mem, name, *maxSize)
 		if err != nil {
 			bad++
 			fmt.Fprintf(e.stdout, "%s: invalid: %v\n", name, err)

@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -140,16 +138,32 @@ func (e *cmdEnv) usage(w io.Writer) {
 	fmt.Fprintln(w, "'elfsync --version' for the version and the commit it was built from.")
 }
 
+// The description of each command, printed by --help between the synopsis
+// and the flags, is help/<command>.txt (help_test.go checks that every
+// command has one).
+//
+//go:embed help/*.txt
+var helpTexts embed.FS
+
+// helpText returns help/<command>.txt with each {key} in fill (key, value,
+// ...) replaced.
+func helpText(command string, fill ...string) string {
+	b, _ := helpTexts.ReadFile("help/" + command + ".txt")
+	return strings.TrimSpace(strings.NewReplacer(fill...).Replace(string(b)))
+}
+
 // newFlagSet returns a flag set whose --help prints the command's synopsis,
-// description and flags to stdout. It registers --root and returns a
-// pointer to its value.
-func (e *cmdEnv) newFlagSet(name, synopsis, description string) (*flag.FlagSet, *string) {
+// description (helpText of its first word, filled with fill) and flags to
+// stdout. It registers --root and returns a pointer to its value.
+func (e *cmdEnv) newFlagSet(name, synopsis string, fill ...string) (*flag.FlagSet, *string) {
+	command, _, _ := strings.Cut(name, " ")
+	description := helpText(command, fill...)
 	fs := flag.NewFlagSet("elfsync "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	root := fs.String("root", "", "the framework's home; memory/ lives under it (default $ELF_HOME, else ~/.claude/emergent-learning)")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage: elfsync %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
+		fmt.Fprintf(w, "Usage: elfsync %s %s\n\n%s\n\nFlags:\n", name, synopsis, description)
 		printFlags(w, fs)
 	}
 	if e.onFlagSet != nil {
@@ -180,13 +194,13 @@ func (e *cmdEnv) parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 // parseRoot parses the flags of a command that takes no arguments and
-// returns its ROOT, which must exist (see existingRoot).
+// returns its ROOT, which must exist (layout.CheckRoot).
 func (e *cmdEnv) parseRoot(fs *flag.FlagSet, args []string, rootFlag *string) (string, error) {
 	root, err := e.parseAnyRoot(fs, args, rootFlag)
 	if err != nil {
 		return "", err
 	}
-	return root, existingRoot(root)
+	return root, layout.CheckRoot(root)
 }
 
 // parseAnyRoot is parseRoot for the commands that accept a root that does
@@ -205,62 +219,25 @@ func (e *cmdEnv) parseAnyRoot(fs *flag.FlagSet, args []string, rootFlag *string)
 	return root, nil
 }
 
-// existingRoot refuses a root that does not exist, naming the command that
-// creates it: a mistyped --root or $ELF_HOME must not become a new, empty
-// memory that a service then watches forever.
-func existingRoot(root string) error {
-	info, err := os.Stat(root)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return mark(errNoRoot, fmt.Errorf("root %s does not exist; to create it, run: elfsync init --root %s", root, shellQuote(root)))
-	case err != nil:
-		return mark(errNoRoot, fmt.Errorf("root %s: %w", root, err))
-	case !info.IsDir():
-		return mark(errNoRoot, fmt.Errorf("root %s is a file, not a folder", root))
-	}
-	return nil
-}
-
-// shellQuote returns s as one shell word.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,:@%=") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// resolveRoot returns the absolute ROOT: the flag, else $ELF_HOME, else
-// the framework's own $ELF_BASE_PATH, else ~/.claude/emergent-learning.
+// resolveRoot is layout.ResolveRoot with this command's environment.
 func (e *cmdEnv) resolveRoot(flagValue string) (string, error) {
-	root := flagValue
-	if root == "" {
-		root = e.getenv("ELF_HOME")
-	}
-	if root == "" {
-		root = e.getenv("ELF_BASE_PATH")
-	}
-	if root == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no --root, no $ELF_HOME and no home directory: %w", err)
-		}
-		root = filepath.Join(home, ".claude", "emergent-learning")
-	}
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		return "", fmt.Errorf("root %s: %w", root, err)
-	}
-	return abs, nil
+	return layout.ResolveRoot(flagValue, e.getenv)
 }
 
-// sortedKeys returns m's keys in order, for stable output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// report is an outcome a command prints for people or, with --json, as
+// JSON.
+type report interface {
+	WriteText(io.Writer)
+	WriteJSON(io.Writer) error
+}
+
+// print writes r to stdout, as JSON if asJSON.
+func (e *cmdEnv) print(asJSON bool, r report) error {
+	if asJSON {
+		return r.WriteJSON(e.stdout)
 	}
-	sort.Strings(keys)
-	return keys
+	r.WriteText(e.stdout)
+	return nil
 }
 
 // count returns "1 file" or "n files".

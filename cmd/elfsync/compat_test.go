@@ -259,6 +259,13 @@ func TestFrameworkCompatibility(t *testing.T) {
 		return committed(t, env, root, "heuristics/git.md", "**Validated**: 101") &&
 			committed(t, env, root, autoPath, "") && committed(t, env, root, "golden-rules.md", "Golden")
 	})
+	// The domain file's commits say which heuristic changed, not the
+	// file's first rule whatever changed.
+	logCmd := exec.Command("git", "-C", filepath.Join(root, "memory"), "log", "--format=%b", "--", "heuristics/git.md")
+	logCmd.Env = env
+	if out, err := logCmd.Output(); err != nil || !strings.Contains(string(out), "heuristics/git.md — H-"+itoa(int(hid))+" validated") {
+		t.Errorf("no commit of git.md names H-%d validated: %v\n%s", hid, err, out)
+	}
 	rep, out, ok := statusJSON(t, env, root)
 	if !ok || !rep.InSync || len(rep.Invalid) != 0 || rep.ForeignRows != 1 {
 		t.Errorf("status (want in sync, 1 foreign row: the auto-captured failure): %+v\n%s", rep, out.stdout)
@@ -281,6 +288,14 @@ func TestFrameworkCompatibility(t *testing.T) {
 	defer db2.Close()
 	if n := one(t, db2, `SELECT count(*) FROM heuristics WHERE id = ? AND times_validated = 101 AND is_golden = 1 AND rule = 'Rebase, then push'`, hid); n != 1 {
 		t.Errorf("rebuilt: heuristic %d lost its values", hid)
+	}
+	// The failure the MCP server wrote and INSERTed keeps the framework's
+	// id (written into its file as a bold "**ID**:" line).
+	if n := one(t, db2, `SELECT count(*) FROM learnings WHERE id = ? AND filepath = 'memory/failures/20261129_push-rejected.md'`, fid); n != 1 {
+		t.Errorf("rebuilt: failure %d lost the framework's id", fid)
+	}
+	if fileHas(root, "failures/20261129_push-rejected.md", "---") {
+		t.Error("the framework's bold-field failure got frontmatter")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -14,15 +15,13 @@ import (
 )
 
 // The completion scripts are written by package completion from a model
-// built here, not by hand: the commands
-// come from the command table (commands) and each command's flags from the
-// flag set it builds, which the generator captures by running the command
-// with --help against a discarded output (newFlagSet reports every flag set
-// it makes through cmdEnv.onFlagSet). A new command or flag is completed
+// built here, not by hand: the commands come from the command table
+// (commands) and each command's flags from the flag set it builds, which
+// flagsOf captures by running the command with --help against a discarded
+// output (newFlagSet reports every flag set it makes through
+// cmdEnv.onFlagSet). A new command or flag is completed
 // without touching this file; only the few tables below say what no flag
 // set knows: which values a flag takes and which commands take files.
-
-var completionShells = []string{"bash", "zsh", "fish"}
 
 // compSubcommands are the words a command's first argument takes; each
 // word has flags of its own (record's types, heuristic's verbs).
@@ -53,36 +52,19 @@ func cmdCompletion(_ context.Context, e *cmdEnv, args []string) error {
 	fs := flag.NewFlagSet("elfsync completion", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: elfsync completion bash|zsh|fish
-
-Print a completion script for the shell: commands, subcommands, every
-command's flags, and values where they are known (directories for --root,
-record types for --type, ...). Enable it with one line:
-
-  bash: echo 'source <(elfsync completion bash)' >> ~/.bashrc
-  zsh:  echo 'source <(elfsync completion zsh)' >> ~/.zshrc   (after compinit)
-  fish: elfsync completion fish > ~/.config/fish/completions/elfsync.fish
-`)
+		fmt.Fprintf(fs.Output(), "Usage: elfsync completion bash|zsh|fish\n\n%s\n", helpText("completion"))
 	}
 	if err := e.parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || !slices.Contains(completionShells, fs.Arg(0)) {
+	if fs.NArg() != 1 || !slices.Contains(completion.Shells, fs.Arg(0)) {
 		return usagef("completion: name a shell: elfsync completion bash|zsh|fish")
 	}
 	p := completion.Program{Commands: completionModel()}
-	for _, name := range sortedKeys(globalValueFlags) {
+	for _, name := range slices.Sorted(maps.Keys(globalValueFlags)) {
 		p.GlobalFlags = append(p.GlobalFlags, completion.Flag{Name: name, TakesValue: true, Values: compValues[name]})
 	}
-	switch fs.Arg(0) {
-	case "bash":
-		completion.Bash(e.stdout, p)
-	case "zsh":
-		completion.Zsh(e.stdout, p)
-	case "fish":
-		completion.Fish(e.stdout, p)
-	}
-	return nil
+	return completion.Write(e.stdout, fs.Arg(0), p)
 }
 
 // completionModel returns every command with its flags, then help.
@@ -92,7 +74,7 @@ func completionModel() []completion.Command {
 		cc := completion.Command{Name: c.name, Summary: c.summary, FileArgs: compFileArgs[c.name]}
 		switch {
 		case c.name == "completion":
-			for _, sh := range completionShells {
+			for _, sh := range completion.Shells {
 				cc.Subcommands = append(cc.Subcommands, completion.Command{Name: sh})
 			}
 		case compSubcommands[c.name] != nil:
@@ -121,16 +103,5 @@ func flagsOf(c command, args ...string) []completion.Flag {
 	if set == nil {
 		return nil
 	}
-	var flags []completion.Flag
-	set.VisitAll(func(f *flag.Flag) {
-		b, ok := f.Value.(interface{ IsBoolFlag() bool })
-		usage, _, _ := strings.Cut(f.Usage, "\n")
-		value := !ok || !b.IsBoolFlag()
-		cf := completion.Flag{Name: f.Name, Usage: usage, TakesValue: value}
-		if value {
-			cf.Values = compValues[f.Name]
-		}
-		flags = append(flags, cf)
-	})
-	return flags
+	return completion.FlagsOf(set, compValues)
 }

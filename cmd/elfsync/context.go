@@ -5,25 +5,13 @@ import (
 	"errors"
 	"io"
 
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/query"
 	"github.com/emergent-learning/elfsync/record"
 )
 
 func cmdContext(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("context", "[flags]", `
-Print the session briefing an agent reads before it starts work, the
-framework's query.py --context: golden rules always; then the domain's
-heuristics, ranked by confidence and validations (violations count
-against); then failures and successes, those relevant to --query or --tags
-first, then the most recent; --depth deep adds experiments, decisions and
-observations. Items go in whole until the token budget (~4 characters a
-token) is reached; a last line says what was left out. The same index
-always gives the same briefing.
-
-Examples:
-  elfsync context --domain git
-  elfsync context --query "sqlite database locked" --max-tokens 2000
-  elfsync context --depth minimal --format json`)
+	fs, rootFlag := e.newFlagSet("context", "[flags]")
 	domain := fs.String("domain", "", "the domain to brief on (default: every domain)")
 	tags := fs.String("tags", "", "comma-separated tags: matching items rank first")
 	q := fs.String("query", "", "what the session is about: relevant items rank first")
@@ -47,7 +35,7 @@ Examples:
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
-		return permissionHint(root, err)
+		return doctor.Explain(root, err)
 	}
 	defer db.Close()
 	b, err := db.Context(ctx, query.ContextOptions{

@@ -13,19 +13,15 @@ import (
 // instance lock records, so that only that root's watcher is touched (not
 // every `elfsync watch` on the machine, as `pkill -f` would).
 func cmdReload(ctx context.Context, e *cmdEnv, args []string) error {
-	return e.signalWatcher(ctx, "reload", reloadSignal, args, `
-Ask the root's running watcher for a full rescan (SIGHUP to the pid its
-instance lock records; the same as systemctl --user reload elfsync).`)
+	return e.signalWatcher(ctx, "reload", reloadSignal, args)
 }
 
 func cmdStop(ctx context.Context, e *cmdEnv, args []string) error {
-	return e.signalWatcher(ctx, "stop", stopSignal, args, `
-Stop the root's running watcher (SIGTERM to the pid its instance lock
-records) and wait until it has flushed its pending work and exited.`)
+	return e.signalWatcher(ctx, "stop", stopSignal, args)
 }
 
-func (e *cmdEnv) signalWatcher(ctx context.Context, name string, sig os.Signal, args []string, desc string) error {
-	fs, rootFlag := e.newFlagSet(name, "[flags]", desc)
+func (e *cmdEnv) signalWatcher(ctx context.Context, name string, sig os.Signal, args []string) error {
+	fs, rootFlag := e.newFlagSet(name, "[flags]")
 	wait := fs.Duration("timeout", 2*time.Minute, "stop: how long to wait for the watcher to exit")
 	root, err := e.parseRoot(fs, args, rootFlag)
 	if err != nil {

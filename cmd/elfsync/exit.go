@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // Error kinds choose a command's exit status. A command returns an error
@@ -18,8 +20,6 @@ var (
 	// errUsage is a command-line mistake: an unknown command, a missing
 	// argument, a bad value.
 	errUsage = errors.New("usage")
-	// errNoRoot is a root that does not exist (elfsync init creates one).
-	errNoRoot = errors.New("no such root")
 	// errNotInSync means a report was printed that found drift or
 	// problems (status, doctor).
 	errNotInSync = errors.New("not in sync")
@@ -37,7 +37,7 @@ var exitCodes = []struct {
 	{errHelp, 0, true},
 	{errFlags, 2, true},
 	{errUsage, 2, false},
-	{errNoRoot, 2, false},
+	{layout.ErrNoRoot, 2, false}, // elfsync init creates one
 	{errNotInSync, 1, true},
 	{errCannotCheck, 2, false},
 }

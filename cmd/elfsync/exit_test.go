@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/watcher"
 )
 
@@ -21,7 +22,7 @@ func TestExitCode(t *testing.T) {
 		{"help", errHelp, 0, ""},
 		{"flags", errFlags, 2, ""},
 		{"usage", usagef("status takes no arguments, got %q", []string{"x"}), 2, "elfsync: status takes no arguments, got [\"x\"]\n"},
-		{"no root", mark(errNoRoot, errors.New("no root at /x")), 2, "elfsync: no root at /x\n"},
+		{"no root", mark(layout.ErrNoRoot, errors.New("no root at /x")), 2, "elfsync: no root at /x\n"},
 		{"drift", errNotInSync, 1, ""},
 		{"cannot check", mark(errCannotCheck, errors.New("status: boom")), 2, "elfsync: status: boom\n"},
 		{"wrapped kind", fmt.Errorf("outer: %w", usagef("inner")), 2, "elfsync: outer: inner\n"},

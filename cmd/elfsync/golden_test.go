@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -68,7 +70,7 @@ func shapeErrors(at string, want, got any) []string {
 			return []string{fmt.Sprintf("%s is %s, want object", at, jsonType(got))}
 		}
 		var errs []string
-		for _, k := range sortedKeys(w) {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			key, optional := strings.CutSuffix(k, "?")
 			v, present := g[key]
 			switch {
@@ -80,7 +82,7 @@ func shapeErrors(at string, want, got any) []string {
 				errs = append(errs, shapeErrors(at+"."+key, w[k], v)...)
 			}
 		}
-		for _, k := range sortedKeys(g) {
+		for _, k := range slices.Sorted(maps.Keys(g)) {
 			if _, ok := w[k]; !ok {
 				if _, ok := w[k+"?"]; !ok {
 					errs = append(errs, fmt.Sprintf("%s.%s is not in the contract", at, k))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/emergent-learning/elfsync/edit"
+	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/update"
 )
 
@@ -18,20 +19,7 @@ func cmdHeuristic(ctx context.Context, e *cmdEnv, args []string) error {
 		return usagef("heuristic: want validate or violate: elfsync heuristic validate|violate ID|PATH")
 	}
 	verb := args[0]
-	fs, rootFlag := e.newFlagSet("heuristic "+verb, "[--root ROOT] ID|PATH", `
-Add one to a heuristic's times_validated (validate) or times_violated
-(violate). The count is kept in the heuristic's file, in this machine's
-per-host tally, so it survives everything the file survives (a rebuilt
-index, a clone, a merge with another host's counts). ID is the heuristic's
-id in the index (H-12 or 12); PATH is its file, relative to memory/ or to
-ROOT (heuristics/x.md, memory/heuristics/x.md). A heuristic that is a
-"## H-<id>" section of the framework's heuristics/<domain>.md is named by
-its id and counted in its section's "**Validated by**:" tally line.
-
-The file is edited in place atomically under a lock, so concurrent bumps
-from many processes lose none. If elfsync watch runs, it indexes and
-commits the change; otherwise the file is indexed at once (so the index
-row is right when the command returns) and the next scan commits it.`)
+	fs, rootFlag := e.newFlagSet("heuristic "+verb, "[--root ROOT] ID|PATH")
 	words, err := e.parseInterleaved(fs, args[1:])
 	if err != nil {
 		return err
@@ -43,7 +31,7 @@ row is right when the command returns) and the next scan commits it.`)
 	if err != nil {
 		return mark(errUsage, err)
 	}
-	if err := existingRoot(root); err != nil {
+	if err := layout.CheckRoot(root); err != nil {
 		return err
 	}
 	c := edit.Validated

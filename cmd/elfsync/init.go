@@ -8,18 +8,12 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/layout"
 )
 
 func cmdInit(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("init", "[flags]", `
-Create a root: ROOT/memory with a folder per record type, the index, and
-(unless --no-git) a git repository with memory/.gitignore. Every other
-command refuses a root that does not exist, so a mistyped --root or
-$ELF_HOME is an error rather than a new, empty memory. Running init on a
-root that exists is safe: it adds what is missing and indexes what is there.`)
+	fs, rootFlag := e.newFlagSet("init", "[flags]")
 	var gf gitFlags
 	gf.register(fs, false)
 	root, err := e.parseAnyRoot(fs, args, rootFlag)
@@ -38,11 +32,7 @@ root that exists is safe: it adds what is missing and indexes what is there.`)
 		return fmt.Errorf("init: %w", err)
 	}
 	defer ix.Close()
-	var git func() (agent.GitOnce, error)
-	if !gf.noGit {
-		git = func() (agent.GitOnce, error) { return gf.committer(ctx, root, log, ix.Title) }
-	}
-	sum, err := agent.Once(ctx, ix, git, gf.gitWait, nil)
+	sum, err := gf.once(ctx, root, log, ix, nil)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
@@ -56,6 +46,6 @@ root that exists is safe: it adds what is missing and indexes what is there.`)
 	}
 	fmt.Fprintf(e.stdout, "%s %s: memory/ with a folder per type, the index (%s) and %s\n",
 		what, root, count(sum.Added+sum.Unchanged+sum.Updated, "record"), vcs)
-	fmt.Fprintf(e.stdout, "next: elfsync watch --root %s   (or install the service: see README)\n", shellQuote(root))
+	fmt.Fprintf(e.stdout, "next: elfsync watch --root %s   (or install the service: see README)\n", layout.ShellQuote(root))
 	return nil
 }

@@ -23,6 +23,20 @@ func (l *logFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.file, "log-file", "", "append the log to this file instead of stderr, rotated at 10 MB (3 old files kept, compressed), for runs outside systemd or launchd")
 }
 
+// parseService parses the flags of a command that logs and takes no
+// arguments (scan, watch, sync, mcp), with the logging flags: its ROOT,
+// which must exist, and its logger.
+func (e *cmdEnv) parseService(fs *flag.FlagSet, args []string, rootFlag *string) (string, zerolog.Logger, error) {
+	var lf logFlags
+	lf.register(fs)
+	root, err := e.parseRoot(fs, args, rootFlag)
+	if err != nil {
+		return "", zerolog.Nop(), err
+	}
+	log, err := lf.logger(e.stderr)
+	return root, log, err
+}
+
 // logger builds the zerolog logger the flags ask for, writing to w, or to
 // the --log-file (which stays open until the process exits).
 func (l *logFlags) logger(w io.Writer) (zerolog.Logger, error) {

@@ -1,11 +1,12 @@
 // Command elfsync keeps a folder of markdown memories in sync with a SQLite
 // index and a git history. See README.md and docs/DESIGN.md.
 //
-// This package is the command line only: flags, help texts, the instance
-// lock and signal handling around `watch`, wiring the packages together,
-// and printing. What each command does lives in a package of its own
-// (agent, status, doctor, record, indexer, committer, ...). main calls run
-// and maps the error to an exit status in one table (exit.go).
+// This package is the command line only: flags, help texts (help/*.txt,
+// embedded), the instance lock and signal handling around `watch`, wiring
+// the packages together, and printing. What each command does lives in a
+// package of its own (agent, status, doctor, record, layout, indexer,
+// committer, ...). main calls run and maps the error to an exit status in
+// one table (exit.go).
 package main
 
 import (

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/record"
@@ -32,23 +31,14 @@ func cmdRecord(_ context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return usagef("record: unknown type %q (want %s)", typ, types)
 	}
-	env := record.Env(typ)
 	synopsis := "--title TITLE [--domain D] [--severity S] [--tags a,b] [--summary TEXT] [--root ROOT]"
 	if typ == layout.TypeHeuristic {
 		synopsis = "--domain D --rule RULE [--explanation TEXT] [--confidence C] [--source S] [--tags a,b] [--root ROOT]"
 	}
-	set, rootFlag := e.newFlagSet("record "+typ, synopsis, fmt.Sprintf(`
-Write a new %s to ROOT/memory/%s/YYYYMMDD_slug.md, atomically and under a
-name no other file has (-2, -3, ... on a clash), and print its path. The
-file is the one scripts/record-*.sh would write, byte for byte. elfsync
-watch or scan indexes and commits it.
-
-Each flag not given is read from %s_<FLAG> (e.g. %s_%s); flags win.
-Surrounding white space is trimmed. $ELF_NOW (RFC 3339) fixes the created
-time, for tests.`, typ, layout.Folder(typ), env, env, strings.ToUpper(fields[0].Name)))
-	vals := make(map[string]*string, len(fields))
+	set, rootFlag := e.newFlagSet("record "+typ, synopsis,
+		"{type}", typ, "{folder}", layout.Folder(typ), "{env}", record.Env(typ), "{FLAG}", strings.ToUpper(fields[0].Name))
 	for _, f := range fields {
-		vals[f.Name] = set.String(f.Name, "", f.Usage+" ($"+env+"_"+strings.ToUpper(f.Name)+")")
+		set.String(f.Name, "", f.Usage+" ($"+record.EnvVar(typ, f.Name)+")")
 	}
 	if err := e.parseFlags(set, args[1:]); err != nil {
 		return err
@@ -56,21 +46,15 @@ time, for tests.`, typ, layout.Folder(typ), env, env, strings.ToUpper(fields[0].
 	if set.NArg() > 0 {
 		return usagef("record %s: unexpected argument %q", typ, set.Arg(0))
 	}
-	given := make(map[string]bool)
-	set.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	in := make(map[string]string, len(fields))
-	for _, f := range fields {
-		if given[f.Name] {
-			in[f.Name] = *vals[f.Name]
-		} else {
-			in[f.Name] = e.getenv(env + "_" + strings.ToUpper(f.Name))
-		}
+	given := make(map[string]string)
+	set.Visit(func(f *flag.Flag) { given[f.Name] = f.Value.String() })
+	in, err := record.Values(typ, given, e.getenv)
+	if err != nil {
+		return err
 	}
-	now := e.now()
-	if v := e.getenv("ELF_NOW"); v != "" {
-		if now, err = time.Parse(time.RFC3339, v); err != nil {
-			return fmt.Errorf("ELF_NOW %q is not an RFC 3339 time", v)
-		}
+	now, err := record.Now(e.getenv, e.now())
+	if err != nil {
+		return err
 	}
 	// The values are checked before the root, as the scripts do.
 	if _, err := record.Build(typ, in, now); err != nil {
@@ -80,7 +64,7 @@ time, for tests.`, typ, layout.Folder(typ), env, env, strings.ToUpper(fields[0].
 	if err != nil {
 		return err
 	}
-	if err := existingRoot(root); err != nil {
+	if err := layout.CheckRoot(root); err != nil {
 		return err
 	}
 	path, err := record.Write(filepath.Join(root, layout.MemoryDir), typ, in, now)

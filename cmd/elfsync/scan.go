@@ -11,13 +11,12 @@ import (
 
 	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/committer"
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
-	"github.com/emergent-learning/elfsync/instance"
-	"github.com/emergent-learning/elfsync/remote"
 )
 
-// gitFlags are the committer settings shared by scan and watch.
+// gitFlags are the committer settings shared by scan, init and watch.
 type gitFlags struct {
 	noGit    bool
 	quiet    time.Duration
@@ -28,8 +27,7 @@ type gitFlags struct {
 	// pushes soon after a batch).
 	onCommit func()
 	// ownsLock is set by commands that hold the root's instance lock
-	// (watch, sync): a sync journal then is a crashed run's, never a
-	// running watcher's.
+	// (watch, sync); see agent.OpenCommitter.
 	ownsLock bool
 }
 
@@ -44,52 +42,31 @@ func (g *gitFlags) register(fs *flag.FlagSet, long bool) {
 	}
 }
 
-// committer opens the committer the flags ask for; describe names a
-// root-relative path in commit messages (the index's title).
-func (g *gitFlags) committer(ctx context.Context, root string, log zerolog.Logger, describe func(context.Context, string) string) (*committer.Committer, error) {
-	cm, err := committer.Open(ctx, committer.Config{
-		Root:     root,
-		Quiet:    g.quiet,
-		MaxWait:  g.maxWait,
-		MaxBatch: g.maxBatch,
-		Logger:   log,
-		Describe: func(p string) string { return describe(context.Background(), p) },
-		OnCommit: g.onCommit,
-	})
-	if err != nil {
-		return nil, err
+// open opens the committer the flags ask for; commit messages name a path
+// by its title in ix.
+func (g *gitFlags) open(ctx context.Context, root string, log zerolog.Logger, ix *indexer.Index) (*committer.Committer, error) {
+	return agent.OpenCommitter(ctx, committer.Config{
+		Root: root, Quiet: g.quiet, MaxWait: g.maxWait, MaxBatch: g.maxBatch, Logger: log, OnCommit: g.onCommit,
+		Describe: func(p string) string { return ix.Title(context.Background(), p) },
+	}, g.ownsLock)
+}
+
+// once is agent.Once (scan, init) with the committer the flags ask for.
+func (g *gitFlags) once(ctx context.Context, root string, log zerolog.Logger, ix *indexer.Index, progress indexer.Progress) (agent.Summary, error) {
+	var git func() (agent.GitOnce, error)
+	if !g.noGit {
+		git = func() (agent.GitOnce, error) { return g.open(ctx, root, log, ix) }
 	}
-	// A merge from a remote that a crash left half-landed is finished
-	// before anything commits the work tree, which would undo it; beside
-	// another process's watcher a journal is its syncer's, mid-merge.
-	if g.ownsLock || !instance.Read(root).Running {
-		if err := remote.FinishInterrupted(ctx, root, log); err != nil {
-			return nil, err
-		}
-	}
-	return cm, nil
+	return agent.Once(ctx, ix, git, g.gitWait, progress)
 }
 
 func cmdScan(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("scan", "[flags]", `
-Reconcile once: walk memory/, index every new or changed record file, drop
-the rows of vanished files, then commit whatever under memory/ differs from
-git's HEAD. Invalid files are tracked and reported with their errors; they
-do not make the scan fail.
-
-Exit status: 0 done; 1 if the index or git could not be brought in line
-(for example another process held git's lock for longer than --git-wait).`)
-	var lf logFlags
-	lf.register(fs)
+	fs, rootFlag := e.newFlagSet("scan", "[flags]")
 	var gf gitFlags
 	gf.register(fs, false)
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed, in bytes; larger ones are tracked as invalid")
-	root, err := e.parseRoot(fs, args, rootFlag)
-	if err != nil {
-		return err
-	}
-	log, err := lf.logger(e.stderr)
+	root, log, err := e.parseService(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}
@@ -109,32 +86,23 @@ Exit status: 0 done; 1 if the index or git could not be brought in line
 			}
 		}
 	}
-	var git func() (agent.GitOnce, error)
-	if !gf.noGit {
-		git = func() (agent.GitOnce, error) { return gf.committer(ctx, root, log, ix.Title) }
-	}
-	sum, err := agent.Once(ctx, ix, git, gf.gitWait, progress)
+	sum, err := gf.once(ctx, root, log, ix, progress)
 	if err != nil && !errors.Is(err, agent.ErrGit) {
 		return err
 	}
 	sum.Seconds = time.Since(start).Seconds()
-	if *asJSON {
-		if err := sum.WriteJSON(e.stdout); err != nil {
-			return err
-		}
-	} else {
-		sum.WriteText(e.stdout)
+	if perr := e.print(*asJSON, sum); perr != nil {
+		return perr
 	}
 	return err
 }
 
 // openIndex opens root's index; when that fails because the memory folder
-// cannot be written (SQLite says only "unable to open database file"), the
-// error says so.
+// cannot be written, the error says so (doctor.Explain).
 func openIndex(ctx context.Context, root string, maxSize int64, log zerolog.Logger) (*indexer.Index, error) {
 	ix, err := indexer.Open(ctx, indexer.Options{Root: root, MaxSize: maxSize, Logger: log})
 	if err != nil {
-		return nil, permissionHint(root, err)
+		return nil, doctor.Explain(root, err)
 	}
 	return ix, nil
 }

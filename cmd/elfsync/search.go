@@ -7,27 +7,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/emergent-learning/elfsync/doctor"
 	"github.com/emergent-learning/elfsync/layout"
 	"github.com/emergent-learning/elfsync/query"
 	"github.com/emergent-learning/elfsync/record"
 )
 
 func cmdSearch(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("search", "[flags] QUERY...", `
-Search the memory: FTS5 full-text search over titles, summaries, rules and
-bodies, ranked by BM25 (a word in a title or a rule counts most). Prints
-each hit's rank, type, title, path and a snippet with the matched words
-between ** marks.
-
-Plain words must all match; if together they match nothing, any of them
-may. Punctuation, '-', ':' and quotes in plain words are just text. FTS5
-syntax passes through when used: "a phrase", prefix*, AND, OR, NOT and
-free-standing ( ) for grouping. A query FTS5 rejects exits 2.
-
-Examples:
-  elfsync search database locked
-  elfsync search --type failure --since 7d "git index.lock"
-  elfsync search --domain sqlite --json 'busy* OR wal'`)
+	fs, rootFlag := e.newFlagSet("search", "[flags] QUERY...")
 	typ := fs.String("type", "", "keep one type: failure, success, heuristic, observation, experiment, decision")
 	domain := fs.String("domain", "", "keep one domain")
 	tags := fs.String("tags", "", "keep records that carry all these tags (comma-separated)")
@@ -59,12 +46,12 @@ Examples:
 	if err != nil {
 		return mark(errUsage, err)
 	}
-	if err := existingRoot(root); err != nil {
+	if err := layout.CheckRoot(root); err != nil {
 		return err
 	}
 	db, err := query.Open(ctx, root)
 	if err != nil {
-		return permissionHint(root, err)
+		return doctor.Explain(root, err)
 	}
 	defer db.Close()
 	hits, err := db.Search(ctx, q)

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io/fs"
-	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -17,20 +14,7 @@ import (
 )
 
 func cmdStatus(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("status", "[flags]", `
-Show drift at a glance: record files against index rows (missing, orphan
-and stale rows), invalid files with their errors, paths under memory/ not
-yet committed, the last commit and git error, and whether a watcher runs.
-It changes nothing.
-
-Drift that a running watcher has not caught up with yet, within the
-deadlines it publishes (its settle time for the index, its quiet period and
---max-wait for git), is pending, not drift: it is listed under pending and
-status exits 0. --wait blocks until everything is in sync (or the time is
-up) and then reports.
-
-Exit status: 0 in sync, or only pending work; 1 drift (rows or commits
-behind the files); 2 error. Invalid files are reported but are not drift.`)
+	fs, rootFlag := e.newFlagSet("status", "[flags]")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	noGit := fs.Bool("no-git", false, "leave git out of the report")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "the --max-size the index was built with")
@@ -57,12 +41,8 @@ behind the files); 2 error. Invalid files are reported but are not drift.`)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		if err := rep.WriteJSON(e.stdout); err != nil {
-			return err
-		}
-	} else {
-		rep.WriteText(e.stdout)
+	if err := e.print(*asJSON, rep); err != nil {
+		return err
 	}
 	if !rep.InSync && !rep.OnlyPending {
 		return errNotInSync
@@ -87,49 +67,17 @@ func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (
 	rs := <-remoteDone
 	switch {
 	case errors.Is(err, status.ErrNoMemory):
-		return rep, mark(errNoRoot, fmt.Errorf("root %s has no memory folder yet; to create it, run: elfsync init --root %s", root, shellQuote(root)))
+		return rep, layout.NoMemoryError(root)
 	case err != nil:
-		return rep, mark(errCannotCheck, permissionHint(root, err))
+		return rep, mark(errCannotCheck, doctor.Explain(root, err))
 	}
 	if rs != nil {
 		r := status.Remote(*rs)
 		rep.Remote = &r
 	}
-	rep.Conflicts = conflictEntries(root, rep.ConflictPaths)
+	rep.Conflicts = []status.Conflict{}
+	for _, c := range remote.ConflictsAt(root, rep.ConflictPaths) {
+		rep.Conflicts = append(rep.Conflicts, status.Conflict(c))
+	}
 	return rep, nil
-}
-
-// permissionHint adds to err, when the memory folder cannot be written,
-// that this is why (SQLite needs to write beside the index even to read
-// it, and says only "attempt to write a readonly database" or "unable to
-// open database file").
-func permissionHint(root string, err error) error {
-	if werr := doctor.Writable(filepath.Join(root, layout.MemoryDir)); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
-		return fmt.Errorf("%w (%v: give the user that runs elfsync write permission on it)", err, werr)
-	}
-	return err
-}
-
-// conflictCopies lists the conflict copies under root's memory/ with the
-// command that resolves each (after keeping what is wanted of it in the
-// file it names), walking memory/ for them (status finds them in its
-// index check's walk instead).
-func conflictCopies(root string) []status.Conflict {
-	var paths []string
-	for _, p := range remote.ConflictCopies(root) {
-		rel, _ := filepath.Rel(root, p)
-		paths = append(paths, filepath.ToSlash(rel))
-	}
-	return conflictEntries(root, paths)
-}
-
-// conflictEntries turns conflict copies (root-relative paths) into status
-// entries.
-func conflictEntries(root string, paths []string) []status.Conflict {
-	out := []status.Conflict{}
-	for _, rel := range paths {
-		p := filepath.Join(root, filepath.FromSlash(rel))
-		out = append(out, status.Conflict{Path: rel, Resolve: "rm -- " + shellQuote(p)})
-	}
-	return out
 }

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"hash"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -303,7 +305,7 @@ func (l *limiter) errorf(kind, format string, args ...any) {
 
 func (l *limiter) flush() {
 	l.t.Helper()
-	for _, k := range sortedKeys(l.n) {
+	for _, k := range slices.Sorted(maps.Keys(l.n)) {
 		if l.n[k] > 10 {
 			l.t.Errorf("… %d %q errors in all", l.n[k], k)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/emergent-learning/elfsync/agent"
 	"github.com/emergent-learning/elfsync/committer"
 	"github.com/emergent-learning/elfsync/frontmatter"
 	"github.com/emergent-learning/elfsync/indexer"
@@ -47,42 +48,18 @@ func (r *remoteFlags) open(ctx context.Context, root string, maxSize int64, cm *
 }
 
 func cmdSync(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("sync", "--remote NAME [flags]", `
-Share memory/ through a git remote, once: commit what is uncommitted,
-fetch the remote branch, merge it (outside the work tree; memory files are
-merged field by field, counters add up across hosts, what cannot be merged
-is kept side by side as a conflict copy), bring the changed files into
-memory/ one by one, index them, and push. Nothing is ever force-pushed.
-The remote must be configured in memory/'s repository:
-
-  git -C ROOT/memory remote add origin git@host:me/elf-memory.git
-  elfsync sync --remote origin
-
-When memory/ is inside a project repository, only the branch elfsync/memory
-(memory/'s files, nothing else) is pushed.
-
-A running 'elfsync watch --remote NAME' syncs by itself; sync refuses to
-run beside a watcher.
-
-Exit status: 0 in step with the remote; 1 not (remote unreachable,
-refused, or still moving); 2 usage.`)
-	var lf logFlags
-	lf.register(fs)
+	fs, rootFlag := e.newFlagSet("sync", "--remote NAME [flags]")
 	var rf remoteFlags
 	rf.register(fs, false)
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed and merged as text, in bytes")
 	gitWait := fs.Duration("git-wait", time.Minute, "how long to wait for another git process's lock")
-	root, err := e.parseRoot(fs, args, rootFlag)
+	root, log, err := e.parseService(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}
 	if rf.name == "" {
 		return usagef("sync needs --remote NAME")
-	}
-	log, err := lf.logger(e.stderr)
-	if err != nil {
-		return err
 	}
 	lock, err := instance.Acquire(root)
 	if err != nil {
@@ -96,7 +73,7 @@ refused, or still moving); 2 usage.`)
 	}
 	defer ix.Close()
 	gf := gitFlags{ownsLock: true}
-	cm, err := gf.committer(ctx, root, log, ix.Title)
+	cm, err := gf.open(ctx, root, log, ix)
 	if err != nil {
 		return err
 	}
@@ -104,26 +81,9 @@ refused, or still moving); 2 usage.`)
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
-	commit := func() error {
-		if _, err := ix.Scan(ctx, nil); err != nil {
-			return fmt.Errorf("index: %w", err)
-		}
-		wctx, cancel := context.WithTimeout(ctx, *gitWait)
-		defer cancel()
-		_, err := cm.CommitAll(wctx)
+	sum, syncErr := agent.SyncOnce(ctx, ix, cm, rs, *gitWait)
+	if err := e.print(*asJSON, sum); err != nil {
 		return err
-	}
-	head := func() string {
-		st, _ := cm.Status(ctx)
-		return st.LastCommit.Hash
-	}
-	sum, syncErr := rs.Sync(ctx, commit, head)
-	if *asJSON {
-		if err := sum.WriteJSON(e.stdout); err != nil {
-			return err
-		}
-	} else {
-		sum.WriteText(e.stdout)
 	}
 	if syncErr != nil {
 		return fmt.Errorf("sync %s: %s", sum.Remote, sum.Error)

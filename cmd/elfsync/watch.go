@@ -14,16 +14,7 @@ import (
 )
 
 func cmdWatch(ctx context.Context, e *cmdEnv, args []string) error {
-	fs, rootFlag := e.newFlagSet("watch", "[flags]", `
-Run the background service for one root: a full scan, then watch memory/
-and index every change within a fraction of a second, committing to git in
-debounced batches. A full scan runs again on a jittered timer, when events
-were lost (inotify overflow, a watch error, the watch limit) and on SIGHUP.
-SIGINT or SIGTERM flushes pending work and exits 0; a second one exits at
-once. One instance per root: a second one exits with an error naming the
-running pid.`)
-	var lf logFlags
-	lf.register(fs)
+	fs, rootFlag := e.newFlagSet("watch", "[flags]")
 	var gf gitFlags
 	gf.register(fs, true)
 	interval := fs.Duration("scan-interval", 10*time.Minute, "full rescan every this long (±10% jitter); 0 turns the timer off")
@@ -31,11 +22,7 @@ running pid.`)
 	maxSize := fs.Int64("max-size", frontmatter.DefaultMaxSize, "largest record file indexed, in bytes; larger ones are tracked as invalid")
 	var rf remoteFlags
 	rf.register(fs, true)
-	root, err := e.parseRoot(fs, args, rootFlag)
-	if err != nil {
-		return err
-	}
-	log, err := lf.logger(e.stderr)
+	root, log, err := e.parseService(fs, args, rootFlag)
 	if err != nil {
 		return err
 	}
@@ -91,7 +78,7 @@ running pid.`)
 		gf.onCommit = func() { rs.Kick() }
 	}
 	if !gf.noGit {
-		cm, err := gf.committer(ctx, root, log, ix.Title)
+		cm, err := gf.open(ctx, root, log, ix)
 		if err != nil {
 			return err
 		}
