@@ -21,8 +21,8 @@ import (
 // Files come in walk order: depth first, each directory's entries sorted by
 // name (as filepath.WalkDir gives them). On a large tree the walk is mostly
 // system calls (one getdents per directory, one fstatat per record file,
-// relative to the open directory), so directories are read in parallel,
-// each by its own goroutine, at most max(Workers, 2) at once; the tree of
+// relative to the open directory), so directories are read in parallel
+// by max(Workers, 2) goroutines taking them from a stack; the tree of
 // results is put back in walk order at the end.
 func (ix *Index) walkTree(prefix string) (files []walked, unreadable []string, err error) {
 	t, err := ix.walkTreeMatch(prefix, nil)
@@ -44,27 +44,80 @@ type walkResult struct {
 // that) is given each name of an entry that is not a directory and not
 // ignored. status lists conflict copies this way, without a second walk.
 func (ix *Index) walkTreeMatch(prefix string, match func(name string) bool) (walkResult, error) {
-	w := &treeWalk{ix: ix, match: match, sem: make(chan struct{}, max(ix.opts.Workers, 2))}
+	w := &treeWalk{ix: ix, match: match}
+	w.more = sync.NewCond(&w.mu)
 	top := &dirNode{}
-	w.sem <- struct{}{}
-	err := w.readDir(top, filepath.Join(ix.memDir, filepath.FromSlash(prefix)), prefix, true)
-	<-w.sem
-	w.wg.Wait()
-	if err != nil {
+	// The top first, alone: its error is the caller's. It queues its
+	// subdirectories, which the workers read, queueing theirs.
+	if err := w.readDir(top, filepath.Join(ix.memDir, filepath.FromSlash(prefix)), prefix, true); err != nil {
 		return walkResult{}, err
 	}
+	var wg sync.WaitGroup
+	for range max(ix.opts.Workers, 2) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.work()
+		}()
+	}
+	wg.Wait()
 	r := walkResult{files: make([]walked, 0, w.nfiles.Load())}
 	top.flatten(&r)
 	return r, nil
 }
 
-// treeWalk is one walkTree in progress.
+// treeWalk is one walkTree in progress: a stack of directories to read,
+// shared by a few workers (one goroutine per worker, not per directory: a
+// tree of 100k notes has thousands of folders).
 type treeWalk struct {
 	ix     *Index
 	match  func(name string) bool
-	sem    chan struct{} // bounds the directories read at once
-	wg     sync.WaitGroup
 	nfiles atomic.Int64
+
+	mu      sync.Mutex
+	more    *sync.Cond // signalled when a job is queued or the last one is done
+	jobs    []dirJob
+	pending int // jobs queued or being read
+}
+
+// dirJob is a directory to read into its node.
+type dirJob struct {
+	node     *dirNode
+	abs, rel string
+}
+
+// queue adds a directory to read.
+func (w *treeWalk) queue(j dirJob) {
+	w.mu.Lock()
+	w.jobs = append(w.jobs, j)
+	w.pending++
+	w.mu.Unlock()
+	w.more.Signal()
+}
+
+// work reads queued directories until none is queued or being read.
+func (w *treeWalk) work() {
+	for {
+		w.mu.Lock()
+		for len(w.jobs) == 0 && w.pending > 0 {
+			w.more.Wait()
+		}
+		if len(w.jobs) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		j := w.jobs[len(w.jobs)-1]
+		w.jobs = w.jobs[:len(w.jobs)-1]
+		w.mu.Unlock()
+		_ = w.readDir(j.node, j.abs, j.rel, false)
+		w.mu.Lock()
+		w.pending--
+		done := w.pending == 0
+		w.mu.Unlock()
+		if done {
+			w.more.Broadcast()
+		}
+	}
 }
 
 // dirNode is what the walk found in one directory, each list in name
@@ -109,8 +162,8 @@ type dirBuf struct {
 	ents []dirent
 }
 
-// readDir reads the directory abs (memory-relative rel) into n and starts
-// a goroutine for each subdirectory. The caller holds a slot of w.sem.
+// readDir reads the directory abs (memory-relative rel) into n and queues
+// each subdirectory.
 // Errors are recorded as unreadable paths, except for the top directory
 // (top), whose error is returned.
 func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
@@ -156,13 +209,7 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 		if typ.IsDir() {
 			sub := &dirNode{}
 			n.subs = append(n.subs, subDir{node: sub, nfiles: len(n.files), nmatched: len(n.matched)})
-			w.wg.Add(1)
-			go func() {
-				defer w.wg.Done()
-				w.sem <- struct{}{}
-				defer func() { <-w.sem }()
-				_ = w.readDir(sub, abs+string(filepath.Separator)+e.name, crel, false)
-			}()
+			w.queue(dirJob{node: sub, abs: abs + string(filepath.Separator) + e.name, rel: crel})
 			continue
 		}
 		if typ.IsRegular() && record {
