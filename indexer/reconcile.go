@@ -240,7 +240,12 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 	}
 	res, err := ix.apply(ctx, Result{Unchanged: d.unchanged}, d.cands, d.gone, ledger, progress)
 	if err == nil && prefix == "" && full.gen == "" {
-		err = installLedgerGen(ctx, ix.db)
+		// A new (or rebuilt) index gets its ledger generation after its
+		// first full reconcile, so the cold scan never paid for the
+		// triggers. A failure costs only the snapshot: logged.
+		if gerr := installLedgerGen(ctx, ix.db); gerr != nil && ctx.Err() == nil {
+			ix.log.Warn().Err(gerr).Msg("ledger generation not installed; retried at the next scan")
+		}
 	}
 	if err != nil || agree {
 		return res, err
