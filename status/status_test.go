@@ -1,6 +1,7 @@
 package status
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 func TestPending(t *testing.T) {
@@ -96,5 +98,48 @@ func TestWriteText(t *testing.T) {
 	if got := b.String(); !strings.HasPrefix(got, "DRIFT: 2 files, 1 row\nfiles without a row (1):\n") ||
 		!strings.Contains(got, "last commit: none (no git repository yet") || strings.Contains(got, "0001-01-01") {
 		t.Errorf("drift text:\n%s", got)
+	}
+}
+
+// TestConflictCopiesFromTheCheck checks that the conflict copies status
+// finds in its index check's walk are the ones remote.ConflictCopies finds
+// walking memory/ itself, in the same order.
+func TestConflictCopiesFromTheCheck(t *testing.T) {
+	root := t.TempDir()
+	for _, rel := range []string{
+		"memory/failures/a.md",
+		"memory/failures/a.conflict-0badf00d-20261101T100000Z.md",
+		"memory/failures/deep/b.conflict-merge-20261101T100000Z-2.md",
+		"memory/c.conflict-0badf00d-20261101T100000Z",
+		"memory/notes.conflict-0badf00d-20261101T100000Z.txt",
+		"memory/failures/a-b.conflict-0badf00d-20261101T100000Z.md",
+		"memory/.elfsync/d.conflict-0badf00d-20261101T100000Z.md",
+		"memory/failures/looks.conflict-like.md",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	for _, p := range remote.ConflictCopies(root) {
+		rel, _ := filepath.Rel(root, p)
+		want = append(want, filepath.ToSlash(rel))
+	}
+	if len(want) != 5 {
+		t.Fatalf("remote.ConflictCopies found %q, want 5", want)
+	}
+	rep, err := ReadWith(context.Background(), root, Options{ConflictCopy: remote.IsConflictCopyName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.ConflictPaths, want) {
+		t.Errorf("ConflictPaths = %q, want %q", rep.ConflictPaths, want)
+	}
+	if rep, err := Read(context.Background(), root, 0, false); err != nil || rep.ConflictPaths != nil {
+		t.Errorf("without ConflictCopy: %q, %v; want none", rep.ConflictPaths, err)
 	}
 }
