@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
@@ -29,6 +28,11 @@ type Index interface {
 type Committer interface {
 	// Notify records root-relative paths that changed; it never blocks.
 	Notify(paths []string)
+	// Hold(true) says more changes are coming at once (the index is
+	// behind): quiet paths wait for Hold(false) before they are
+	// committed, within the committer's maximum wait and batch. It never
+	// blocks.
+	Hold(held bool)
 	// Run commits in debounced batches until its context is cancelled,
 	// then makes a final commit of what is pending and returns.
 	Run(ctx context.Context) error
@@ -155,7 +159,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	base := context.WithoutCancel(ctx)
 	failed := make(chan error, 1)
 
-	batches := make(chan watcher.Batch, 16)
+	// Unbuffered: while the loop is busy indexing, the watcher keeps what
+	// settles in its own queue, where it joins the newest batch (up to
+	// MaxBatch paths). A buffer here would freeze the small batches of a
+	// burst's first milliseconds and have them indexed one transaction
+	// each: a 10,000-note burst arrived in ~100 batches, most of a few
+	// paths, and every transaction also flushes a full-text segment that
+	// later merges cost again.
+	batches := make(chan watcher.Batch)
 	wctx, stopWatcher := context.WithCancel(base)
 	defer stopWatcher()
 	werr := make(chan error, 1)
@@ -193,17 +204,34 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	var runErr error
 	watcherDone := false
+	held := false
 loop:
 	for {
+		// A batch that is ready the moment the last one is indexed means
+		// the index is behind the writers (a burst): commits are held
+		// until the loop waits again, so git does not take the CPU the
+		// index needs, and commits the burst in one go after it.
+		if ctx.Err() == nil {
+			select {
+			case b := <-batches:
+				if !held {
+					held = true
+					a.holdCommits(true)
+				}
+				a.handle(ctx, b)
+				continue
+			default:
+			}
+		}
+		if held {
+			held = false
+			a.holdCommits(false)
+		}
 		select {
 		case <-ctx.Done():
 			break loop
 		case b := <-batches:
-			if b.Rescan {
-				a.fullScan(ctx, b.Reason)
-				continue
-			}
-			a.sync(ctx, b.Paths)
+			a.handle(ctx, b)
 		case <-a.timer.C:
 			a.fullScan(ctx, "timer")
 		case <-a.cfg.Rescan:
@@ -238,7 +266,7 @@ loop:
 	if errors.Is(runErr, watcher.ErrRootGone) {
 		a.log.Debug().Msg("memory folder gone: no final index")
 	} else {
-		a.final(fctx, batches)
+		a.final(fctx)
 	}
 	// 3. The committer's final commit, then 4. the followers.
 	committer.stop()
@@ -246,23 +274,14 @@ loop:
 	return runErr
 }
 
-// final indexes what the watcher had handed over but the loop had not
-// taken yet (batches) and what it still held (Rest), then runs a full scan
-// for writes whose events never reached it, and tells the committer.
-func (a *Agent) final(ctx context.Context, batches <-chan watcher.Batch) {
+// final indexes what the watcher still held (Rest; the batch channel is
+// unbuffered, so a batch is either taken by the loop or in Rest), then runs
+// a full scan for writes whose events never reached it, and tells the
+// committer.
+func (a *Agent) final(ctx context.Context) {
 	rest := a.cfg.Watcher.Rest()
-	for more := true; more; {
-		select {
-		case b := <-batches:
-			rest.Rescan = rest.Rescan || b.Rescan
-			rest.Paths = append(rest.Paths, b.Paths...)
-		default:
-			more = false
-		}
-	}
 	if len(rest.Paths) > 0 && !rest.Rescan {
-		slices.Sort(rest.Paths)
-		a.sync(ctx, slices.Compact(rest.Paths))
+		a.sync(ctx, rest.Paths)
 	}
 	res, err := a.cfg.Index.Scan(ctx, nil)
 	if err != nil {
@@ -272,7 +291,7 @@ func (a *Agent) final(ctx context.Context, batches <-chan watcher.Batch) {
 		}
 		return
 	}
-	a.logResult("final scan", res, 0)
+	a.logResult("final scan", res, 0, 0)
 	if a.cfg.Committer != nil && changed(res) {
 		a.cfg.Committer.Notify([]string{layout.MemoryDir + "/"})
 	}
@@ -297,8 +316,24 @@ func (a *Agent) resetTimer(d time.Duration) {
 	a.timer.Reset(d)
 }
 
+// handle indexes one batch of the watcher.
+func (a *Agent) handle(ctx context.Context, b watcher.Batch) {
+	if b.Rescan {
+		a.fullScan(ctx, b.Reason)
+		return
+	}
+	a.sync(ctx, b.Paths)
+}
+
+func (a *Agent) holdCommits(held bool) {
+	if a.cfg.Committer != nil {
+		a.cfg.Committer.Hold(held)
+	}
+}
+
 // sync indexes the paths of one batch and tells the committer about them.
 func (a *Agent) sync(ctx context.Context, paths []string) {
+	start := time.Now()
 	res, err := a.cfg.Index.Sync(ctx, paths)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -308,7 +343,7 @@ func (a *Agent) sync(ctx context.Context, paths []string) {
 		a.resetTimer(retryScan)
 		return
 	}
-	a.logResult("sync", res, len(paths))
+	a.logResult("sync", res, len(paths), time.Since(start))
 	if a.cfg.Committer != nil {
 		rel := make([]string, len(paths))
 		for i, p := range paths {
@@ -343,10 +378,13 @@ func (a *Agent) fullScan(ctx context.Context, reason string) {
 	}
 }
 
-func (a *Agent) logResult(what string, res indexer.Result, n int) {
+func (a *Agent) logResult(what string, res indexer.Result, n int, took time.Duration) {
 	ev := a.log.Debug()
 	if res.Rebuilt {
 		ev = a.log.Warn()
+	}
+	if took > 0 {
+		ev = ev.Float64("took_ms", float64(took.Microseconds())/1000)
 	}
 	ev.Str("op", what).Int("paths", n).Int("added", res.Added).Int("updated", res.Updated).
 		Int("removed", res.Removed).Int("invalid", res.Invalid).Bool("rebuilt", res.Rebuilt).Msg("indexed")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -60,6 +61,8 @@ func (tr *trace) wait(t *testing.T, prefix string) {
 type fakeIndex struct {
 	tr      *trace
 	scanErr error
+	// gate, if set, holds a Sync of "slow.md" until it is closed.
+	gate chan struct{}
 }
 
 func (f *fakeIndex) Scan(ctx context.Context, _ indexer.Progress) (indexer.Result, error) {
@@ -69,12 +72,16 @@ func (f *fakeIndex) Scan(ctx context.Context, _ indexer.Progress) (indexer.Resul
 
 func (f *fakeIndex) Sync(ctx context.Context, paths []string) (indexer.Result, error) {
 	f.tr.add("sync %s", strings.Join(paths, ","))
+	if f.gate != nil && slices.Equal(paths, []string{"slow.md"}) {
+		<-f.gate
+	}
 	return indexer.Result{Updated: len(paths)}, nil
 }
 
 type fakeCommitter struct{ tr *trace }
 
 func (f *fakeCommitter) Notify(paths []string) { f.tr.add("notify %s", strings.Join(paths, ",")) }
+func (f *fakeCommitter) Hold(held bool)        { f.tr.add("hold %v", held) }
 
 func (f *fakeCommitter) Run(ctx context.Context) error {
 	f.tr.add("committer start")
@@ -86,13 +93,11 @@ func (f *fakeCommitter) Run(ctx context.Context) error {
 type fakeWatcher struct {
 	tr       *trace
 	ready    chan struct{}
-	batches  chan watcher.Batch // forwarded to the agent
-	fail     chan error         // makes Run return this error
+	out      chan<- watcher.Batch // the agent's channel, set before ready is closed
+	batches  chan watcher.Batch   // forwarded to the agent
+	fail     chan error           // makes Run return this error
 	startErr error
 	rest     watcher.Batch
-	// lastSent, if it has paths, is sent on out as Run stops: handed over
-	// but never taken by the loop.
-	lastSent watcher.Batch
 }
 
 func newFakeWatcher(tr *trace) *fakeWatcher {
@@ -106,13 +111,11 @@ func (f *fakeWatcher) Run(ctx context.Context, out chan<- watcher.Batch) error {
 	if f.startErr != nil {
 		return f.startErr
 	}
+	f.out = out
 	close(f.ready)
 	for {
 		select {
 		case <-ctx.Done():
-			if len(f.lastSent.Paths) > 0 {
-				out <- f.lastSent // the agent's channel has room
-			}
 			f.tr.add("watcher stopped")
 			return nil
 		case err := <-f.fail:
@@ -332,15 +335,49 @@ func TestNewNeedsIndexAndWatcher(t *testing.T) {
 	}
 }
 
-func TestShutdownIndexesBatchesNotYetTaken(t *testing.T) {
+// TestCommitsHeldWhileTheIndexIsBehind: the loop takes a batch only when it
+// is free (the channel is unbuffered, so the watcher keeps coalescing
+// meanwhile), and holds commits while a batch is ready the moment the last
+// one is indexed, until the loop waits again.
+func TestCommitsHeldWhileTheIndexIsBehind(t *testing.T) {
 	f := newFixture(t)
-	f.w.lastSent = watcher.Batch{Paths: []string{"b.md"}}
-	f.w.rest = watcher.Batch{Paths: []string{"a.md"}}
-	cancel, done := f.start(t)
+	f.ix.gate = make(chan struct{})
+	_, _ = f.start(t)
 	f.tr.wait(t, "scan")
-	cancel()
-	if err := waitDone(t, done); err != nil {
-		t.Fatal(err)
+	out := f.w.out
+	f.w.batches <- watcher.Batch{Paths: []string{"slow.md"}}
+	f.tr.wait(t, "sync slow.md")
+	select {
+	case out <- watcher.Batch{Paths: []string{"early.md"}}:
+		t.Fatal("the agent took a batch while indexing one: the watcher cannot coalesce what settles meanwhile")
+	default:
 	}
-	assertOrder(t, f.tr, "watcher stopped", "sync a.md,b.md", "notify memory/a.md,memory/b.md", "scan", "committer final commit")
+	go func() { out <- watcher.Batch{Paths: []string{"b.md"}} }()
+	// The batch is ready once that goroutine is blocked sending it.
+	deadline := time.Now().Add(waitFor)
+	for !sendBlocked("TestCommitsHeldWhileTheIndexIsBehind.func") {
+		if time.Now().After(deadline) {
+			t.Fatal("the sender never blocked")
+		}
+		time.Sleep(time.Millisecond) // polling interval, not synchronisation
+	}
+	close(f.ix.gate)
+	f.tr.wait(t, "hold false")
+	assertOrder(t, f.tr, "sync slow.md", "notify memory/slow.md", "hold true", "sync b.md", "notify memory/b.md", "hold false")
+	if n := strings.Count(strings.Join(f.tr.list(), "\n"), "hold"); n != 2 {
+		t.Errorf("%d hold events, want 2: %q", n, f.tr.list())
+	}
+}
+
+// sendBlocked reports whether a goroutine whose stack names fn is blocked
+// in a channel send.
+func sendBlocked(fn string) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "[chan send") && strings.Contains(g, fn) {
+			return true
+		}
+	}
+	return false
 }

@@ -10,9 +10,14 @@
 // The agent owns the run loop (the one goroutine that calls the index), the
 // schedule of full scans (at startup, on a jittered timer, when the watcher
 // asks for one, on a rescan request such as SIGHUP, and after a failed
-// update), and the cancellation of every component it runs. Each component
-// gets a context of its own, so the agent decides the shutdown order rather
-// than the order in which goroutines notice a shared cancellation.
+// update), the pace of hand-over (the watcher's channel is unbuffered, so
+// while the loop indexes one batch what settles meanwhile joins the
+// watcher's next batch instead of waiting as many small ones), holding the
+// committer's commits while the index is behind a burst (a batch is ready
+// the moment the last one is done; Committer.Hold), and the cancellation of
+// every component it runs. Each component gets a context of its own, so the
+// agent decides the shutdown order rather than the order in which
+// goroutines notice a shared cancellation.
 //
 // It owns no file, row or commit: the index owns the database, the committer
 // the git history, the watcher its watch set and settle queue. It declares

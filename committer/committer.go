@@ -112,6 +112,7 @@ type Committer struct {
 	pending map[string]time.Time // path → when it was last notified
 	first   time.Time            // when the oldest pending path arrived
 	last    time.Time            // when the newest notification arrived
+	held    bool                 // Hold(true): the caller still has changes to hand over
 	kick    chan struct{}
 
 	stateMu sync.Mutex
@@ -255,6 +256,26 @@ func (c *Committer) Notify(paths []string) {
 	}
 }
 
+// Hold(true) says the caller still has changes to hand over: the indexer is
+// behind a burst, so more notifications are coming. While held, paths that
+// went quiet wait, and the commit starts when Hold(false) is called: git
+// (about 0.3 ms of CPU per note) then does not compete with the indexer for
+// the CPU, and commits the whole burst at once. MaxWait and MaxBatch still
+// apply while held, and so does the final commit when Run stops. It never
+// blocks.
+func (c *Committer) Hold(held bool) {
+	c.mu.Lock()
+	changed := c.held != held
+	c.held = held
+	c.mu.Unlock()
+	if changed && !held {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // takePending empties the pending set and returns what it held.
 func (c *Committer) takePending() (map[string]time.Time, time.Time) {
 	c.mu.Lock()
@@ -284,11 +305,12 @@ func (c *Committer) restorePending(snap map[string]time.Time, first time.Time) {
 	}
 }
 
-// pendingInfo returns the pending count and its timing.
-func (c *Committer) pendingInfo() (n int, first, last time.Time) {
+// pendingInfo returns the pending count and its timing, and whether
+// commits are held (Hold).
+func (c *Committer) pendingInfo() (n int, first, last time.Time, held bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.pending), c.first, c.last
+	return len(c.pending), c.first, c.last, c.held
 }
 
 // settledSince returns the earliest last-notification time among pending
@@ -458,8 +480,9 @@ func (c *Committer) nextDue(force bool, w *waiter) (time.Time, bool) {
 	if w.waiting() {
 		return w.next, true
 	}
-	n, first, _ := c.pendingInfo()
+	n, first, _, held := c.pendingInfo()
 	now := time.Now()
+	maxWait := first.Add(c.cfg.MaxWait)
 	switch {
 	case force:
 		return now, true
@@ -467,18 +490,21 @@ func (c *Committer) nextDue(force bool, w *waiter) (time.Time, bool) {
 		return time.Time{}, false
 	case n >= c.cfg.MaxBatch:
 		return now, true
+	case held:
+		// Hold(false) kicks the loop; MaxWait still bounds the wait.
+		return maxWait, true
 	}
 	// Due when some pending path has been quiet for the quiet period.
 	due := c.settledSince().Add(c.cfg.Quiet)
-	if m := first.Add(c.cfg.MaxWait); m.Before(due) {
-		due = m
+	if maxWait.Before(due) {
+		due = maxWait
 	}
 	return due, true
 }
 
 // shutdown makes the final commit when Run stops.
 func (c *Committer) shutdown(ctx context.Context, force bool) {
-	n, _, _ := c.pendingInfo()
+	n, _, _, _ := c.pendingInfo()
 	if n == 0 && !force && !c.needRefresh.Load() {
 		return
 	}

@@ -728,3 +728,75 @@ func TestReadStatusChangesNothing(t *testing.T) {
 		t.Error("ReadStatus of a root without memory/: no error")
 	}
 }
+
+// TestHoldDefersQuietCommits checks the schedule while the caller holds
+// commits (its index is behind a burst): quiet paths wait for the release
+// or for MaxWait, MaxBatch still commits at once, and a release kicks the
+// loop, which then commits what went quiet.
+func TestHoldDefersQuietCommits(t *testing.T) {
+	root := t.TempDir()
+	c, _ := newCommitter(t, root, testOpts{quiet: 2 * time.Second, maxWait: 30 * time.Second, maxBatch: 3})
+	t0 := time.Now().Add(-5 * time.Second)
+	set := func(paths ...string) {
+		c.mu.Lock()
+		c.pending = map[string]time.Time{}
+		for _, p := range paths {
+			c.pending[p] = t0
+		}
+		c.first, c.last = t0, t0
+		c.mu.Unlock()
+	}
+	set("memory/observations/a.md")
+	c.Hold(true)
+	due, ok := c.nextDue(false, c.newWaiter())
+	if want := t0.Add(30 * time.Second); !ok || !due.Equal(want) {
+		t.Errorf("held: due = %v (ok %v), want MaxWait after the first path, %v", due.Sub(t0), ok, want.Sub(t0))
+	}
+	set("memory/observations/a.md", "memory/observations/b.md", "memory/observations/c.md")
+	if due, _ := c.nextDue(false, c.newWaiter()); due.After(time.Now()) {
+		t.Errorf("held with MaxBatch paths pending: due in %v, want now", time.Until(due))
+	}
+	if due, _ := c.nextDue(true, c.newWaiter()); due.After(time.Now()) {
+		t.Errorf("held and forced: due in %v, want now", time.Until(due))
+	}
+	set("memory/observations/a.md")
+	select {
+	case <-c.kick:
+	default:
+	}
+	c.Hold(false)
+	select {
+	case <-c.kick:
+	default:
+		t.Error("Hold(false) did not kick the loop")
+	}
+	if due, _ := c.nextDue(false, c.newWaiter()); !due.Equal(t0.Add(2 * time.Second)) {
+		t.Errorf("released: due = %v, want the quiet period, 2s", due.Sub(t0))
+	}
+	// Hold(false) when not held is not a kick.
+	c.Hold(false)
+	select {
+	case <-c.kick:
+		t.Error("Hold(false) kicked the loop although nothing was held")
+	default:
+	}
+}
+
+// TestHeldPathsAreCommittedOnRelease runs the loop: a path notified while
+// commits are held is committed once they are released.
+func TestHeldPathsAreCommittedOnRelease(t *testing.T) {
+	root := t.TempDir()
+	c, _ := newCommitter(t, root, testOpts{quiet: 10 * time.Millisecond, maxWait: time.Hour})
+	if _, err := c.CommitAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runCommitter(t, c)
+	n0 := commitCount(t, filepath.Join(root, "memory"))
+	c.Hold(true)
+	writeFile(t, root, "memory/observations/held.md", note("Held"))
+	c.Notify([]string{"memory/observations/held.md"})
+	c.Hold(false)
+	poll(t, 10*time.Second, "the held path's commit", func() bool {
+		return commitCount(t, filepath.Join(root, "memory")) == n0+1
+	})
+}

@@ -71,7 +71,7 @@ func (c *Committer) Status(ctx context.Context) (Status, error) {
 		LockHeld:  indexLocked(c.repo.gitDir),
 		Operation: operation(c.repo.gitDir),
 	}
-	st.Pending, _, _ = c.pendingInfo()
+	st.Pending, _, _, _ = c.pendingInfo()
 	ps := c.readState()
 	st.LastError, st.LastErrorTime = ps.LastError, ps.LastErrorTime
 	if st.LockHeld {

@@ -85,10 +85,13 @@ func (e *Editor) Update(rel string, fn func(data []byte) ([]byte, error)) ([]byt
 	return nil, fmt.Errorf("edit %s: the file kept changing; tried %d times", clean, maxRetries)
 }
 
-// Set writes changes into the frontmatter of rel.
+// Set writes changes into the record rel, in its style
+// (frontmatter.EditRecord): its frontmatter, or the bold field lines of a
+// framework-style file, which a frontmatter block in front would hide.
 func (e *Editor) Set(rel string, changes []frontmatter.Change) error {
 	_, err := e.Update(rel, func(data []byte) ([]byte, error) {
-		return frontmatter.SetFields(data, changes)
+		out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: rel, Data: data, MaxSize: e.maxSize}, changes)
+		return out, err
 	})
 	return err
 }

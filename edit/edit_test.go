@@ -165,6 +165,15 @@ func TestUpdateMissingAndUnchanged(t *testing.T) {
 	if data, _ := os.ReadFile(p); string(data) != "---\ntitle: a\ndomain: \"git\"\n---\n" {
 		t.Errorf("after Set: %q", data)
 	}
+	// A bold-field record keeps its style: the line edited in place, no
+	// frontmatter block hiding the others.
+	writeFile(t, dir, "failures/b.md", "# B\n\n**Domain**: git\n**Severity**: 3\n\n## Summary\n\nIt broke.\n")
+	if err := e.Set("failures/b.md", []frontmatter.Change{{Key: "domain", Value: "remote"}}); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "failures/b.md")); string(data) != "# B\n\n**Domain**: remote\n**Severity**: 3\n\n## Summary\n\nIt broke.\n" {
+		t.Errorf("after Set on a bold-field file: %q", data)
+	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, "failures", ".*.tmp"))
 	if len(leftovers) > 0 {
 		t.Errorf("temp files left: %v", leftovers)

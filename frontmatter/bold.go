@@ -96,6 +96,13 @@ func aliased(data []byte, changes []Change) []Change {
 	return out
 }
 
+// HasBoldFields reports whether data is a file in the bold-field style:
+// no frontmatter, and bold field lines in its header, which Parse reads
+// (and would no longer read under a frontmatter block put in front).
+func HasBoldFields(data []byte) bool {
+	return !HasFrontmatter(data) && len(splitBold(data).fields) > 0
+}
+
 // boldDoc is a bold-field file split into lines, with what Parse reads
 // from them: the header's bold field lines, the first "# " heading and
 // the "## Summary" paragraph.

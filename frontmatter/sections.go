@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,10 +25,18 @@ import (
 // by elfsync also gets its per-host tally ("**Validated by**: {base: 3,
 // h-3f9a2c1b: 2}"), so merges across machines keep every increment.
 
+// maxSectionID is the largest number a section heading can give its row
+// as id (2^53-1, which JSON numbers hold exactly). A larger one, or one
+// that does not parse, is no id: taken as a row's id it could leave
+// SQLite no id to give the next row.
+const maxSectionID = 1<<53 - 1
+
 // Section is one "## H-<id>: <rule>" section of a domain file.
 type Section struct {
+	// ID is the heading's number, 0 when it has none usable (too large
+	// for an id); "H-0" (a lost id) is 0 too.
 	ID          int64
-	HasID       bool // the heading's number parsed
+	HasID       bool // the heading's number parsed as one up to 2^53-1
 	Rule        string
 	Confidence  *float64
 	Source      string
@@ -44,6 +53,9 @@ type Section struct {
 	ViolatedBy  Tally
 	// Text is the section's text, heading included, for full-text search.
 	Text string
+	// Line is the index of the section's heading among the file's lines
+	// (0 for the first).
+	Line int
 }
 
 var (
@@ -135,7 +147,7 @@ func ParseSections(data []byte) (string, []Section) {
 		cur, expl, all, inSection = nil, nil, nil, false
 	}
 	fence := false
-	for _, l := range strings.Split(text, "\n") {
+	for i, l := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(l)
 		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
 			fence = !fence
@@ -144,7 +156,11 @@ func ParseSections(data []byte) (string, []Section) {
 			if m := sectionHeadingRE.FindStringSubmatch(t); m != nil && m[2] != "" {
 				closeSec()
 				id, err := strconv.ParseInt(m[1], 10, 64)
-				cur = &Section{ID: id, HasID: err == nil, Rule: m[2]}
+				ok := err == nil && id <= maxSectionID
+				if !ok {
+					id = 0
+				}
+				cur = &Section{ID: id, HasID: ok, Rule: m[2], Line: i}
 				all = append(all, l)
 				inSection = true
 				continue
@@ -329,33 +345,31 @@ type SectionField struct {
 // byte for byte. It fails when the file has no such section or a value
 // does not fit on one line.
 func SetSectionFields(data []byte, id int64, fields []SectionField) ([]byte, error) {
+	return SetSectionFieldsNth(data, id, 1, fields)
+}
+
+// SetSectionFieldsNth is SetSectionFields for the nth section (from 1)
+// numbered id: a number the file repeats, or 0 for the sections
+// ParseSections reads without a usable number, each a record of its own
+// (the indexer keys them "<file>#H-<id>~<nth>").
+func SetSectionFieldsNth(data []byte, id int64, nth int, fields []SectionField) ([]byte, error) {
 	for _, f := range fields {
 		if strings.ContainsAny(f.Value, "\r\n") || !isValidText(f.Value) || boldKey(f.Label) == "" {
 			return nil, fmt.Errorf("section H-%d: bad value for %s", id, f.Label)
 		}
 	}
-	nl := "\n"
+	// Split at "\n" as ParseSections counts lines; a CRLF file's lines
+	// keep their "\r", and new ones get one.
+	cr := ""
 	if bytes.Contains(data, []byte("\r\n")) {
-		nl = "\r\n"
+		cr = "\r"
 	}
-	lines := strings.Split(string(data), nl)
-	start := -1
-	fence := false
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
-			fence = !fence
-		}
-		if m := sectionHeadingRE.FindStringSubmatch(t); !fence && m != nil {
-			if n, err := strconv.ParseInt(m[1], 10, 64); err == nil && n == id {
-				start = i
-				break
-			}
-		}
-	}
-	if start < 0 {
+	lines := strings.Split(string(data), "\n")
+	sec, ok := nthSection(data, id, nth)
+	if !ok {
 		return nil, fmt.Errorf("no section H-%d", id)
 	}
+	start := sec.Line
 	// The bold block: bold lines after the heading, blank lines between.
 	last := start
 	labels := map[string]int{}
@@ -377,8 +391,11 @@ func SetSectionFields(data []byte, id int64, fields []SectionField) ([]byte, err
 	var add []string
 	after := map[int][]string{} // a tally line goes right after its counter's line
 	for _, f := range fields {
-		line := "**" + f.Label + "**: " + f.Value
+		line := "**" + f.Label + "**: " + f.Value + cr
 		if i, ok := labels[boldKey(f.Label)]; ok {
+			if !strings.HasSuffix(lines[i], "\r") {
+				line = strings.TrimSuffix(line, "\r")
+			}
 			lines[i] = line
 			continue
 		}
@@ -405,40 +422,36 @@ func SetSectionFields(data []byte, id int64, fields []SectionField) ([]byte, err
 	if len(add) > 0 {
 		at := last + 1
 		if last == start {
-			add = append([]string{""}, add...)
+			add = append([]string{cr}, add...)
 		}
 		lines = append(lines[:at], append(add, lines[at:]...)...)
 	}
-	return []byte(strings.Join(lines, nl)), nil
+	return []byte(strings.Join(lines, "\n")), nil
 }
 
-// sectionBounds returns the line range [start, end) of section "## H-<id>"
-// in lines: from its heading to the next heading of level 1 or 2, keeping
+// sectionBounds returns the line range [start, end) of the nth section
+// (from 1) numbered id, as ParseSections reads data, in lines (data split
+// at "\n"): from its heading to the next heading of level 1 or 2, keeping
 // the "---" separator that closes it.
-func sectionBounds(lines []string, id int64) (int, int, bool) {
-	start := -1
+func sectionBounds(data []byte, lines []string, id int64, nth int) (int, int, bool) {
+	sec, ok := nthSection(data, id, nth)
+	if !ok || sec.Line >= len(lines) {
+		return 0, 0, false
+	}
 	fence := false
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
+	for i := sec.Line + 1; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
 		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
 			fence = !fence
 		}
 		if fence {
 			continue
 		}
-		if start >= 0 && (strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "## ")) {
-			return start, i, true
-		}
-		if m := sectionHeadingRE.FindStringSubmatch(t); start < 0 && m != nil {
-			if n, err := strconv.ParseInt(m[1], 10, 64); err == nil && n == id {
-				start = i
-			}
+		if strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "## ") {
+			return sec.Line, i, true
 		}
 	}
-	if start < 0 {
-		return 0, 0, false
-	}
-	return start, len(lines), true
+	return sec.Line, len(lines), true
 }
 
 // RemoveSection removes section "## H-<id>" (heading to the next
@@ -446,21 +459,29 @@ func sectionBounds(lines []string, id int64) (int, int, bool) {
 // everything else byte for byte. A file without that section is returned
 // as it is.
 func RemoveSection(data []byte, id int64) ([]byte, error) {
-	nl := "\n"
-	if bytes.Contains(data, []byte("\r\n")) {
-		nl = "\r\n"
-	}
-	lines := strings.Split(string(data), nl)
-	start, end, ok := sectionBounds(lines, id)
+	return RemoveSectionNth(data, id, 1)
+}
+
+// RemoveSectionNth is RemoveSection for the nth section numbered id (see
+// SetSectionFieldsNth).
+func RemoveSectionNth(data []byte, id int64, nth int) ([]byte, error) {
+	lines := strings.Split(string(data), "\n")
+	start, end, ok := sectionBounds(data, lines, id, nth)
 	if !ok {
 		return data, nil
 	}
-	return []byte(strings.Join(append(lines[:start:start], lines[end:]...), nl)), nil
+	return []byte(strings.Join(append(lines[:start:start], lines[end:]...), "\n")), nil
 }
 
 // SetSectionRule rewrites the heading of section "## H-<id>" with a new
 // rule. The rule must be one line of text.
 func SetSectionRule(data []byte, id int64, rule string) ([]byte, error) {
+	return SetSectionRuleNth(data, id, 1, rule)
+}
+
+// SetSectionRuleNth is SetSectionRule for the nth section numbered id
+// (see SetSectionFieldsNth); its heading keeps its number.
+func SetSectionRuleNth(data []byte, id int64, nth int, rule string) ([]byte, error) {
 	rule = strings.TrimSpace(rule)
 	if rule == "" || strings.ContainsAny(rule, "\r\n") || !isValidText(rule) {
 		return nil, fmt.Errorf("section H-%d: a rule must be one line of text", id)
@@ -470,25 +491,106 @@ func SetSectionRule(data []byte, id int64, rule string) ([]byte, error) {
 			return nil, fmt.Errorf("section H-%d: the rule holds a control character", id)
 		}
 	}
-	nl := "\n"
-	if bytes.Contains(data, []byte("\r\n")) {
-		nl = "\r\n"
-	}
-	lines := strings.Split(string(data), nl)
-	start, _, ok := sectionBounds(lines, id)
+	lines := strings.Split(string(data), "\n")
+	sec, ok := nthSection(data, id, nth)
 	if !ok {
 		return nil, fmt.Errorf("no section H-%d", id)
 	}
-	lines[start] = "## H-" + strconv.FormatInt(id, 10) + ": " + rule
-	out := []byte(strings.Join(lines, nl))
+	old := lines[sec.Line]
+	// The heading's own number: a numberless one keeps its text.
+	num := strconv.FormatInt(id, 10)
+	if m := sectionHeadingRE.FindStringSubmatch(strings.TrimSpace(old)); m != nil {
+		num = m[1]
+	}
+	line := "## H-" + num + ": " + rule
+	if strings.HasSuffix(old, "\r") {
+		line += "\r"
+	}
+	if sec.Line == 0 && strings.HasPrefix(old, "\uFEFF") {
+		line = "\uFEFF" + line
+	}
+	lines[sec.Line] = line
+	out := []byte(strings.Join(lines, "\n"))
 	// The new heading must read back as the same section with that rule.
-	_, secs := ParseSections(out)
-	for _, s := range secs {
-		if s.ID == id && s.Rule == rule {
-			return out, nil
-		}
+	if s, ok := nthSection(out, id, nth); ok && s.Rule == rule && s.Line == sec.Line {
+		return out, nil
 	}
 	return nil, fmt.Errorf("section H-%d: the rule %q does not read back", id, rule)
+}
+
+// nthSection returns the nth section (from 1) numbered id, as
+// ParseSections reads the file.
+func nthSection(data []byte, id int64, nth int) (Section, bool) {
+	_, secs := ParseSections(data)
+	for _, s := range secs {
+		if s.ID == id {
+			if nth--; nth == 0 {
+				return s, true
+			}
+		}
+	}
+	return Section{}, false
+}
+
+// SetSectionNumber renumbers the nth section (from 1) numbered id (0 for
+// a section without a usable number) to newID: its heading becomes
+// "## H-<newID>: <rule>", every other byte of the file is kept. The
+// record's row id goes into its heading so that an index rebuilt from
+// the file keys it and gives it that id again. It fails when the file
+// has no such section, another section already has the number newID, or
+// the result would not read as the same sections with that one number
+// changed.
+func SetSectionNumber(data []byte, id int64, nth int, newID int64) ([]byte, error) {
+	if newID < 1 || newID > maxSectionID {
+		return nil, fmt.Errorf("section H-%d: bad new number %d", id, newID)
+	}
+	_, secs := ParseSections(data)
+	at := -1
+	for i, s := range secs {
+		if s.HasID && s.ID == newID {
+			return nil, fmt.Errorf("section H-%d: the file has a section H-%d already", id, newID)
+		}
+		if s.ID == id && at < 0 {
+			if nth--; nth == 0 {
+				at = i
+			}
+		}
+	}
+	if at < 0 {
+		return nil, fmt.Errorf("no section H-%d", id)
+	}
+	lines := strings.Split(string(data), "\n")
+	cur := secs[at]
+	old := lines[cur.Line]
+	heading := "## H-" + strconv.FormatInt(newID, 10) + ": " + cur.Rule
+	line := heading
+	if strings.HasSuffix(old, "\r") {
+		line += "\r"
+	}
+	if cur.Line == 0 && strings.HasPrefix(old, "\uFEFF") {
+		line = "\uFEFF" + line
+	}
+	lines[cur.Line] = line
+	out := []byte(strings.Join(lines, "\n"))
+	// The same sections, that one renumbered and nothing else.
+	_, after := ParseSections(out)
+	if len(after) != len(secs) {
+		return nil, fmt.Errorf("section H-%d: renumbering it changes the file's sections", id)
+	}
+	for i := range secs {
+		want := secs[i]
+		if i == at {
+			want.ID, want.HasID = newID, true
+			want.Text = heading
+			if _, rest, ok := strings.Cut(cur.Text, "\n"); ok {
+				want.Text += "\n" + rest
+			}
+		}
+		if !reflect.DeepEqual(after[i], want) {
+			return nil, fmt.Errorf("section H-%d: renumbered, it would not read back the same", id)
+		}
+	}
+	return out, nil
 }
 
 // BumpSection adds n to a counter of the section "## H-<id>" of a domain

@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -36,6 +37,8 @@ type Drift struct {
 	SearchPending int       `json:"-"`
 	LastScan      time.Time `json:"-"`
 	IndexExists   bool      `json:"-"`
+	// Matched are the root-relative paths CheckOptions.Match picked.
+	Matched []string `json:"-"`
 }
 
 // Refused is a row whose direct write was refused by write-back (an
@@ -59,6 +62,25 @@ func (d *Drift) InSync() bool {
 // whose size or mtime differ from the ledger. A missing index means every
 // file lacks its row.
 func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
+	return CheckWith(ctx, root, CheckOptions{MaxSize: maxSize})
+}
+
+// CheckOptions are the settings of CheckWith.
+type CheckOptions struct {
+	// MaxSize is the --max-size the index was built with; 0 means
+	// frontmatter.DefaultMaxSize.
+	MaxSize int64
+	// Match, when set, is given the name of every entry under memory/
+	// that is not a directory and not ignored (of any type, links
+	// included; from several goroutines at once); Drift.Matched lists the
+	// root-relative paths of those it accepts, in walk order. status finds
+	// conflict copies this way, in the walk it makes anyway.
+	Match func(name string) bool
+}
+
+// CheckWith is Check with options.
+func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, error) {
+	maxSize := opts.MaxSize
 	if maxSize <= 0 {
 		maxSize = frontmatter.DefaultMaxSize
 	}
@@ -71,9 +93,11 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 	// The walk runs while the index is read. A file the index read as
 	// holding no record (a domain file whose last section was removed, or
 	// that the framework's MCP server just created) is not missing a row.
-	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("")
+	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("", opts.Match)
 	ledger := map[string]*entry{}
-	rows := map[string]bool{}
+	// Rows whose file has no ledger entry (rare: a row inserted by hand
+	// with a key), by memory-relative path: true once the walk saw it.
+	strays := map[string]bool{}
 	var ix *Index
 	if _, err := os.Stat(dbPath); err == nil {
 		d.IndexExists = true
@@ -90,11 +114,14 @@ func Check(ctx context.Context, root string, maxSize int64) (Drift, error) {
 			return d, fmt.Errorf("index %s has schema version %d, this elfsync uses %d: run `elfsync scan` to bring it in line (a framework database is adopted in place after a backup; nothing is reset)", dbPath, v, SchemaVersion)
 		}
 		ix = &Index{db: db, memDir: memDir}
-		if ledger, err = ix.loadLedger(ctx, ""); err != nil {
+		full, err := loadFullLedger(ctx, db, memDir)
+		if err != nil {
 			return d, err
 		}
+		ledger = full.byPath()
 		// A record's file is its key's (a row's filepath is another
-		// process's to write, NULL included).
+		// process's to write, NULL included). Each key marks its file's
+		// ledger entry, so the walk needs one map lookup per file.
 		r, err := db.QueryContext(ctx, `
 SELECT elf_key FROM learnings WHERE elf_key IS NOT NULL
 UNION ALL SELECT elf_key FROM heuristics WHERE elf_key IS NOT NULL
@@ -102,14 +129,21 @@ UNION ALL SELECT elf_key FROM decisions WHERE elf_key IS NOT NULL`)
 		if err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
 		}
+		var key sql.RawBytes
 		for r.Next() {
-			var key string
 			if err := r.Scan(&key); err != nil {
 				r.Close()
 				return d, err
 			}
-			rows[rootRel(keyFile(key))] = true
 			d.Rows++
+			// Looked up without copying the key (m[string(b)] does not
+			// allocate); only a stray's path is copied.
+			rel := keyFileBytes(key)
+			if e := ledger[string(rel)]; e != nil {
+				e.hasRow = true
+			} else {
+				strays[string(rel)] = false
+			}
 		}
 		r.Close()
 		if err := r.Err(); err != nil {
@@ -150,6 +184,9 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 			errs[fe.Path] = fe.Error
 		}
 		d.LastScan = lastScan(ctx, db)
+		if t := scanStamp(memDir); t.After(d.LastScan) {
+			d.LastScan = t
+		}
 		defer func() {
 			for i := range d.Invalid {
 				d.Invalid[i].Error = errs[d.Invalid[i].Path]
@@ -159,57 +196,73 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 		return d, fmt.Errorf("index: %w", err)
 	}
 
-	seen := map[string]bool{}
-	var werr error
-	_, err := walk(func(rel string, size, mtime int64) {
-		fp := rootRel(rel)
-		seen[fp] = true
-		d.Files++
-		e := ledger[rel]
+	w, err := walk()
+	if err != nil {
+		return d, fmt.Errorf("walk %s: %w", memDir, err)
+	}
+	d.Files = len(w.files)
+	mark := diffMarks.Add(1)
+	for _, f := range w.files {
+		e := ledger[f.rel]
 		if e == nil {
-			d.MissingRows = append(d.MissingRows, fp)
-			return
+			if _, ok := strays[f.rel]; ok {
+				strays[f.rel] = true
+			}
+			d.MissingRows = append(d.MissingRows, rootRel(f.rel))
+			continue
 		}
-		if e.size != size || e.mtime != mtime {
-			h, err := hashFile(filepath.Join(memDir, filepath.FromSlash(rel)), maxSize)
+		e.seen = mark
+		if e.size != f.size || e.mtime != f.mtime {
+			h, err := hashFile(filepath.Join(memDir, filepath.FromSlash(f.rel)), maxSize)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				werr = err
+				return d, fmt.Errorf("walk %s: %w", memDir, err)
 			}
 			if err := ix.fillHash(ctx, []*entry{e}); err != nil {
-				werr = err
+				return d, fmt.Errorf("walk %s: %w", memDir, err)
 			}
 			if h != e.hash {
-				if rows[fp] {
-					d.StaleRows = append(d.StaleRows, fp)
+				if e.hasRow {
+					d.StaleRows = append(d.StaleRows, rootRel(f.rel))
 				} else {
-					d.MissingRows = append(d.MissingRows, fp)
+					d.MissingRows = append(d.MissingRows, rootRel(f.rel))
 				}
-				return
+				continue
 			}
 		}
 		switch {
 		case e.hasErr:
-			d.Invalid = append(d.Invalid, FileError{Path: fp})
-		case !rows[fp] && e.nrec > 0:
-			d.MissingRows = append(d.MissingRows, fp)
+			d.Invalid = append(d.Invalid, FileError{Path: rootRel(f.rel)})
+		case !e.hasRow && e.nrec > 0:
+			d.MissingRows = append(d.MissingRows, rootRel(f.rel))
 		}
-	})
-	if err == nil {
-		err = werr
 	}
-	if err != nil {
-		return d, fmt.Errorf("walk %s: %w", memDir, err)
-	}
-	for fp := range rows {
-		if !seen[fp] {
-			d.OrphanRows = append(d.OrphanRows, fp)
+	for rel, e := range ledger {
+		if e.hasRow && e.seen != mark {
+			d.OrphanRows = append(d.OrphanRows, rootRel(rel))
 		}
+	}
+	for rel, seen := range strays {
+		if !seen {
+			d.OrphanRows = append(d.OrphanRows, rootRel(rel))
+		}
+	}
+	for _, rel := range w.matched {
+		d.Matched = append(d.Matched, rootRel(rel))
 	}
 	sort.Strings(d.MissingRows)
 	sort.Strings(d.OrphanRows)
 	sort.Strings(d.StaleRows)
 	d.StaleRows = slices.Compact(d.StaleRows) // a file's sections, a row both pending and refused
 	return d, nil
+}
+
+// keyFileBytes is keyFile on the bytes of a key.
+func keyFileBytes(key []byte) []byte {
+	fp := key
+	if i := bytes.LastIndex(key, []byte("#H-")); i > 0 {
+		fp = key[:i]
+	}
+	return bytes.TrimPrefix(fp, []byte(MemoryDir+"/"))
 }
 
 // queryRefused lists the refused rows with their reasons.

@@ -3,6 +3,7 @@ package indexer
 import (
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // walked is one record file the walk found, with its Lstat size and mtime.
@@ -48,11 +49,13 @@ func diff(files []walked, unreadable []string, ledger map[string]*entry, reread 
 		}
 	}
 	var d delta
-	seen := make(map[string]struct{}, len(ledger))
+	// Entries found are marked with this call's own number, so no mark
+	// of an earlier diff of the same entries needs clearing.
+	mark := diffMarks.Add(1)
 	for _, f := range files {
 		e := ledger[f.rel]
 		if e != nil {
-			seen[f.rel] = struct{}{}
+			e.seen = mark
 			if e.size == f.size && e.mtime == f.mtime {
 				d.unchanged++
 				continue
@@ -61,8 +64,11 @@ func diff(files []walked, unreadable []string, ledger map[string]*entry, reread 
 		}
 		d.cands = append(d.cands, candidate{rel: f.rel, old: e})
 	}
-	for rel := range ledger {
-		if _, ok := seen[rel]; ok {
+	if d.unchanged == len(ledger) {
+		return d // every entry was found unchanged: nothing is gone
+	}
+	for rel, e := range ledger {
+		if e.seen == mark {
 			continue
 		}
 		if under(rel, unreadable) {
@@ -80,6 +86,9 @@ func diff(files []walked, unreadable []string, ledger map[string]*entry, reread 
 	}
 	return d
 }
+
+// diffMarks numbers the calls of diff (and Check) for entry.seen.
+var diffMarks atomic.Uint64
 
 // under reports whether rel is one of dirs or inside one of them.
 func under(rel string, dirs []string) bool {

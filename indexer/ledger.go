@@ -7,25 +7,55 @@ import (
 	"fmt"
 )
 
-// entry is a file's ledger row.
+// entry is a file's ledger row. (Fields ordered to pack: a no-op scan of
+// 100k files holds 100k of them.)
 type entry struct {
-	id     int64
-	size   int64
-	mtime  int64
-	hash   string
-	hasErr bool
-	tbl    string // "learnings", "heuristics", "decisions" or "" when it has no row
-	nrec   int    // how many records (rows) the file holds
-	lost   bool   // the ledger names a row that is not there: rewrite it
+	id      int64
+	size    int64
+	mtime   int64
+	nrec    int    // how many records (rows) the file holds
+	seen    uint64 // the diffMarks number of the last diff (or Check) that found the file on disk
+	hash    string
+	tbl     string // "learnings", "heuristics", "decisions" or "" when it has no row
+	tblCode uint8  // tbl as a code: tblNone, tblLearnings... or tblOther
+	hasErr  bool
+	lost    bool // the ledger names a row that is not there: rewrite it
+	hasRow  bool // Check found a keyed row of the file
+}
+
+// The ledger's tbl column as loadLedger reads it: NULL, one of the record
+// tables, or anything else (which no elfsync writes; tbl is then "").
+const (
+	tblNone uint8 = iota
+	tblLearnings
+	tblHeuristics
+	tblDecisions
+	tblOther
+)
+
+var tableNames = [...]string{"", "learnings", "heuristics", "decisions"}
+
+// tblCodeOf is the code of a tbl value ("" for NULL).
+func tblCodeOf(tbl string) uint8 {
+	for i, t := range tableNames {
+		if t == tbl {
+			return uint8(i)
+		}
+	}
+	return tblOther
 }
 
 // rootRel turns a memory-relative path into the filepath stored in the index.
 func rootRel(rel string) string { return MemoryDir + "/" + rel }
 
+// ledgerColumns are the columns loadLedger reads, in scanEntries' order.
+const ledgerColumns = `id, substr(filepath, ?3), size, mtime_ns, error IS NOT NULL,
+	CASE WHEN tbl IS NULL THEN 0 WHEN tbl = 'learnings' THEN 1 WHEN tbl = 'heuristics' THEN 2 WHEN tbl = 'decisions' THEN 3 ELSE 4 END, nrec`
+
 // loadLedger returns the ledger entries under prefix (memory-relative, ""
 // for all), keyed by memory-relative path. To keep a no-op scan of a large
 // tree cheap it leaves out the content hash, which only changed files need:
-// fillHash adds it.
+// fillHash adds it. The whole ledger is better read with loadFullLedger.
 func (ix *Index) loadLedger(ctx context.Context, prefix string) (map[string]*entry, error) {
 	lo := rootRel("")
 	if prefix != "" {
@@ -33,10 +63,7 @@ func (ix *Index) loadLedger(ctx context.Context, prefix string) (map[string]*ent
 	}
 	// '0' sorts right after '/', so [lo, hi) is exactly the subtree.
 	hi := lo[:len(lo)-1] + "0"
-	q := `
-SELECT id, substr(filepath, ?3), size, mtime_ns, error IS NOT NULL,
-	CASE tbl WHEN 'learnings' THEN 1 WHEN 'heuristics' THEN 2 WHEN 'decisions' THEN 3 ELSE 0 END, nrec
-FROM files`
+	q := `SELECT ` + ledgerColumns + ` FROM files`
 	if prefix != "" {
 		// A subtree: through the filepath index. The whole ledger: a plain
 		// table scan, which is twice as fast as walking the index and
@@ -45,29 +72,133 @@ FROM files`
 	} else {
 		q += ` WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL`
 	}
-	rows, err := ix.db.QueryContext(ctx, q, lo, hi, len(MemoryDir)+2)
+	return scanLedger(ctx, ix.db, q, lo, hi, len(MemoryDir)+2)
+}
+
+// scanLedger runs a ledger query and collects its entries.
+func scanLedger(ctx context.Context, q queryer, query string, args ...any) (map[string]*entry, error) {
+	l, _, err := scanLedgerSums(ctx, q, query, args...)
+	return l, err
+}
+
+// nrecSums are the records the ledger counts, by table code.
+type nrecSums [tblOther + 1]int
+
+// scanLedgerSums is scanLedger that also sums the entries' records.
+func scanLedgerSums(ctx context.Context, q queryer, query string, args ...any) (map[string]*entry, nrecSums, error) {
+	var sums nrecSums
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
+		return nil, sums, fmt.Errorf("load ledger: %w", err)
 	}
 	defer rows.Close()
 	ledger := make(map[string]*entry)
-	var tbl int
+	var chunk []entry // entries are allocated in chunks, not one by one
 	for rows.Next() {
-		e := new(entry)
-		var rel string
-		if err := rows.Scan(&e.id, &rel, &e.size, &e.mtime, &e.hasErr, &tbl, &e.nrec); err != nil {
-			return nil, fmt.Errorf("load ledger: %w", err)
+		if len(chunk) == cap(chunk) {
+			chunk = make([]entry, 0, 1024)
 		}
-		e.tbl = tableNames[tbl]
+		chunk = chunk[:len(chunk)+1]
+		e := &chunk[len(chunk)-1]
+		var rel string
+		if err := rows.Scan(&e.id, &rel, &e.size, &e.mtime, &e.hasErr, &e.tblCode, &e.nrec); err != nil {
+			return nil, sums, fmt.Errorf("load ledger: %w", err)
+		}
+		if e.tblCode < tblOther {
+			e.tbl = tableNames[e.tblCode]
+		}
 		ledger[rel] = e
+		sums[e.tblCode] += e.nrec
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
+		return nil, sums, fmt.Errorf("load ledger: %w", err)
 	}
-	return ledger, nil
+	return ledger, sums, nil
 }
 
-var tableNames = [...]string{"", "learnings", "heuristics", "decisions"}
+// fullLedger is the whole ledger and where it came from.
+type fullLedger struct {
+	// sorted is the ledger in walk order, when it came from the snapshot.
+	sorted []relEntry
+	// entries is the ledger by path: built from sorted when asked for.
+	entries map[string]*entry
+	// gen is the ledger generation the entries are the ledger at, "" when
+	// the database keeps none (see snapshot.go).
+	gen string
+	// fromSnapshot is set when the entries were read from the snapshot,
+	// which then needs no rewrite.
+	fromSnapshot bool
+	// nrecs sums the entries' records by table.
+	nrecs nrecSums
+}
+
+// byPath returns the ledger by memory-relative path.
+func (l *fullLedger) byPath() map[string]*entry {
+	if l.entries == nil {
+		l.entries = make(map[string]*entry, len(l.sorted))
+		for i := range l.sorted {
+			l.entries[l.sorted[i].rel] = &l.sorted[i].entry
+		}
+	}
+	return l.entries
+}
+
+// unchangedWalk reports whether a walk of the whole tree found exactly the
+// ledger's files, each with its ledger size and mtime: a no-op, told
+// without a map when the ledger came from the snapshot (in walk order).
+func (l *fullLedger) unchangedWalk(files []walked, unreadable []string) bool {
+	if l.sorted == nil || len(unreadable) > 0 || len(files) != len(l.sorted) {
+		return false
+	}
+	for i := range files {
+		f, e := &files[i], &l.sorted[i]
+		if f.rel != e.rel || f.size != e.entry.size || f.mtime != e.entry.mtime {
+			return false
+		}
+	}
+	return true
+}
+
+// loadFullLedger returns the whole ledger: from the snapshot in memDir
+// when it is the ledger at the database's current generation, else from
+// SQL, read in one transaction with its generation so the caller may write
+// a snapshot of it. db may be the read-only connection of status.
+func loadFullLedger(ctx context.Context, db *sql.DB, memDir string) (fullLedger, error) {
+	gen, err := ledgerGen(ctx, db)
+	if err != nil {
+		return fullLedger{}, err
+	}
+	if gen != "" {
+		if sorted, sums, err := readSnapshot(memDir, gen); err == nil {
+			return fullLedger{sorted: sorted, gen: gen, fromSnapshot: true, nrecs: sums}, nil
+		}
+	}
+	var l fullLedger
+	err = readTx(ctx, db, func(tx *sql.Tx) error {
+		var err error
+		if l.gen, err = ledgerGen(ctx, tx); err != nil {
+			return err
+		}
+		l.entries, l.nrecs, err = scanLedgerSums(ctx, tx, `SELECT `+ledgerColumns+` FROM files WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL`,
+			1, 1, len(MemoryDir)+2)
+		return err
+	})
+	return l, err
+}
+
+// readTx runs fn in one read transaction (a deferred BEGIN, whatever the
+// connection's _txlock says), so its queries see one state of the index.
+func readTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
 // fillHash reads the content hash of ledger entries that loadLedger left
 // without one.
@@ -94,6 +225,7 @@ func (ix *Index) lookup(ctx context.Context, rel string) (*entry, error) {
 	err := ix.db.QueryRowContext(ctx,
 		`SELECT id, size, mtime_ns, hash, error IS NOT NULL, coalesce(tbl, ''), nrec FROM files WHERE filepath = ?`,
 		rootRel(rel)).Scan(&e.id, &e.size, &e.mtime, &e.hash, &e.hasErr, &e.tbl, &e.nrec)
+	e.tblCode = tblCodeOf(e.tbl)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -162,9 +294,10 @@ SELECT substr(f.filepath, ?1) FROM heuristics r JOIN files f ON f.filepath = 'me
 		return nil, err
 	}
 	// A heuristic inserted without a file is looked for in its domain
-	// file once; one no section claimed stays the framework's.
+	// file once; one no section claimed stays the framework's. (Written
+	// only when it moved: a no-op scan writes as little as it can.)
 	_, err = ix.db.ExecContext(ctx, `INSERT INTO meta (key, value) SELECT 'unclaimed_checked', coalesce(max(id), 0) FROM heuristics
-		WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+		WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE meta.value IS NOT excluded.value`)
 	return paths, err
 }
 
@@ -172,18 +305,18 @@ SELECT substr(f.filepath, ?1) FROM heuristics r JOIN files f ON f.filepath = 'me
 // ledger says it should. Counting is cheap; the joins that find which rows
 // are lost or orphaned run only when the counts disagree (a row deleted
 // and another inserted by hand between two scans would hide from this,
-// and is still caught by status, which compares paths).
-func (ix *Index) countsAgree(ctx context.Context) (bool, error) {
-	var ok bool
+// and is still caught by status, which compares paths). The ledger's side,
+// want, was summed as the ledger was loaded.
+func (ix *Index) countsAgree(ctx context.Context, want nrecSums) (bool, error) {
+	var learnings, heuristics, decisions, docs int
 	err := ix.db.QueryRowContext(ctx, `
-SELECT (SELECT count(*) FROM learnings WHERE elf_key IS NOT NULL) = (SELECT coalesce(sum(nrec), 0) FROM files WHERE tbl = 'learnings')
-   AND (SELECT count(*) FROM heuristics WHERE elf_key IS NOT NULL) = (SELECT coalesce(sum(nrec), 0) FROM files WHERE tbl = 'heuristics')
-   AND (SELECT count(*) FROM decisions WHERE elf_key IS NOT NULL) = (SELECT coalesce(sum(nrec), 0) FROM files WHERE tbl = 'decisions')
-   AND (SELECT count(*) FROM search_docs) = (SELECT coalesce(sum(nrec), 0) FROM files WHERE tbl IS NOT NULL)`).Scan(&ok)
+SELECT (SELECT count(*) FROM learnings WHERE elf_key IS NOT NULL), (SELECT count(*) FROM heuristics WHERE elf_key IS NOT NULL),
+	(SELECT count(*) FROM decisions WHERE elf_key IS NOT NULL), (SELECT count(*) FROM search_docs)`).Scan(&learnings, &heuristics, &decisions, &docs)
 	if err != nil {
 		return false, fmt.Errorf("count rows: %w", err)
 	}
-	return ok, nil
+	return learnings == want[tblLearnings] && heuristics == want[tblHeuristics] && decisions == want[tblDecisions] &&
+		docs == want[tblLearnings]+want[tblHeuristics]+want[tblDecisions]+want[tblOther], nil
 }
 
 // dropOrphanRows deletes elfsync's rows (those with an elf_key) that no

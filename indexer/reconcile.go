@@ -61,12 +61,52 @@ func (ix *Index) Scan(ctx context.Context, progress Progress) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if _, err := ix.db.ExecContext(ctx,
-		`INSERT INTO meta(key, value) VALUES('last_scan', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-		ix.opts.Now().UTC().Format(time.RFC3339Nano)); err != nil {
-		return res, fmt.Errorf("record scan time: %w", err)
+	now := ix.opts.Now()
+	if err := stampScan(ix.memDir, now); err != nil {
+		// A folder where the stamp cannot be written: the index keeps
+		// the time.
+		if _, err := ix.db.ExecContext(ctx,
+			`INSERT INTO meta(key, value) VALUES('last_scan', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+			now.UTC().Format(time.RFC3339Nano)); err != nil {
+			return res, fmt.Errorf("record scan time: %w", err)
+		}
 	}
 	return res, nil
+}
+
+// scanStampName is the file whose mtime is the time of the last full scan
+// (status shows the later of it and the index's meta.last_scan). A no-op
+// scan that wrote the time into the index would write the index's WAL for
+// it alone, and with it sync the WAL, its folder and, at close, the index:
+// four fsyncs for nothing. Setting a file's mtime syncs nothing.
+const scanStampName = DBName + ".last-scan"
+
+// stampScan records t as the time of the last full scan. The stamp must
+// be a plain file (never a link that would lead the mtime elsewhere).
+func stampScan(memDir string, t time.Time) error {
+	p := filepath.Join(memDir, scanStampName)
+	info, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		var f *os.File
+		if f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			return err
+		}
+		f.Close()
+	} else if err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a file", p)
+	}
+	return os.Chtimes(p, t, t)
+}
+
+// scanStamp returns the time stampScan recorded, or the zero time.
+func scanStamp(memDir string) time.Time {
+	info, err := os.Lstat(filepath.Join(memDir, scanStampName))
+	if err != nil || !info.Mode().IsRegular() {
+		return time.Time{}
+	}
+	return info.ModTime()
 }
 
 // Sync reconciles the given memory-relative paths: files are read and
@@ -139,16 +179,18 @@ func (ix *Index) exportClaimed(ctx context.Context, res Result) (Result, error) 
 func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Progress) (Result, error) {
 	// The ledger loads while the tree is walked: one is SQLite, the other
 	// lstat calls, and each takes about half of a no-op scan.
+	var full fullLedger
 	var ledger map[string]*entry
 	agree := true
 	lerr := make(chan error, 1)
 	go func() {
 		var err error
-		ledger, err = ix.loadLedger(ctx, prefix)
-		if err == nil && prefix == "" {
+		if prefix != "" {
+			ledger, err = ix.loadLedger(ctx, prefix)
+		} else if full, err = loadFullLedger(ctx, ix.db, ix.memDir); err == nil {
 			// Rows deleted or inserted behind elfsync's back (by hand, by
 			// another tool): counted here, while the walk goes on.
-			agree, err = ix.countsAgree(ctx)
+			agree, err = ix.countsAgree(ctx, full.nrecs)
 		}
 		lerr <- err
 	}()
@@ -181,17 +223,63 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 			reread = append(reread, lost...)
 		}
 	}
+	if prefix == "" {
+		if agree && len(reread) == 0 && full.unchangedWalk(files, unreadable) {
+			// The snapshot's files, unchanged, in the same order: a no-op
+			// without building the ledger's map.
+			return Result{Unchanged: len(files)}, nil
+		}
+		ledger = full.byPath()
+	}
 	d := diff(files, unreadable, ledger, reread)
+	if prefix == "" && agree && len(reread) == 0 && len(d.cands) == 0 && len(d.gone) == 0 && len(d.kept) == 0 {
+		// Nothing to change: the ledger as loaded is the ledger now, and
+		// the walk found every entry of it, in walk order.
+		ix.keepSnapshot(ctx, full, files)
+		return Result{Unchanged: d.unchanged}, nil
+	}
 	if err := ix.fillHash(ctx, d.needHash); err != nil {
 		return Result{}, err
 	}
 	res, err := ix.apply(ctx, Result{Unchanged: d.unchanged}, d.cands, d.gone, ledger, progress)
+	if err == nil && prefix == "" && full.gen == "" {
+		// A new (or rebuilt) index gets its ledger generation after its
+		// first full reconcile, so the cold scan never paid for the
+		// triggers. A failure costs only the snapshot: logged.
+		if gerr := installLedgerGen(ctx, ix.db); gerr != nil && ctx.Err() == nil {
+			ix.log.Warn().Err(gerr).Msg("ledger generation not installed; retried at the next scan")
+		}
+	}
 	if err != nil || agree {
 		return res, err
 	}
 	n, err := ix.dropOrphanRows(ctx)
 	res.Removed += n
 	return res, err
+}
+
+// keepSnapshot writes the snapshot of a full ledger that a scan found
+// unchanged (files is that scan's walk, which found each of its entries),
+// unless it came from the snapshot; a database without a
+// ledger generation gets one, for the next scan. Failing to write is only
+// logged: the snapshot is a cache.
+func (ix *Index) keepSnapshot(ctx context.Context, l fullLedger, files []walked) {
+	var err error
+	switch {
+	case l.fromSnapshot:
+		return
+	case l.gen == "":
+		err = installLedgerGen(ctx, ix.db)
+	default:
+		order := make([]string, len(files))
+		for i, f := range files {
+			order[i] = f.rel
+		}
+		err = writeSnapshot(ix.memDir, l.gen, order, l.entries)
+	}
+	if err != nil && ctx.Err() == nil {
+		ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
+	}
 }
 
 // syncPaths handles watcher hints.

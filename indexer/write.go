@@ -183,6 +183,9 @@ type writer struct {
 	// index) wrote: after the flush their database-only values go into
 	// their files.
 	claimed []claim
+	// unnumbered are the rows of the domain file being written whose keys
+	// do not say their ids (see export.go).
+	unnumbered unnumbered
 }
 
 // claim is a heuristic that took over an existing row whose values its
@@ -467,6 +470,13 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 	if id := moved[p.hash]; id > 0 && p.old == nil && len(recs) == 1 {
 		recs[0].wantID = id
 	}
+	s.w.unnumbered = nil
+	if p.sections && p.old != nil {
+		var err error
+		if s.w.unnumbered, err = loadUnnumbered(ctx, s.tx, fp); err != nil {
+			return err
+		}
+	}
 	keys := make([]string, 0, len(recs))
 	for i := range recs {
 		if err := s.upsert(ctx, o.rel, &recs[i]); err != nil {
@@ -575,6 +585,9 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 			return err
 		}
 	}
+	if claimed == 0 && r.section && s.w.unnumbered.takes(r.key, r.wantID) {
+		claimed = r.wantID // a section export renumbered
+	}
 	if claimed == 0 && r.section && r.wantID == 0 && s.unkeyed[r.tbl] {
 		if err := s.tx.QueryRowContext(ctx, claimRule, r.rec.Rule, r.rec.Domain).Scan(&claimed); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -664,7 +677,7 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 			return err
 		}
 	}
-	if claimed > 0 && !r.section && extraID(r.rec.Extra) != r.rowID {
+	if claimed > 0 && (!r.section && extraID(r.rec.Extra) != r.rowID || r.section && r.wantID != r.rowID) {
 		id := r.rowID // the file keeps the row's id, so a rebuild gives it back
 		dbv.id = &id
 	}

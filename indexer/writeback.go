@@ -424,8 +424,8 @@ func (ix *Index) writeRow(ed *edit.Editor, host string, r row) error {
 	if err := badText(r.explanation, true); err != nil {
 		return err
 	}
-	if n, ok := keySection(r.key); ok {
-		return ix.writeSection(ed, host, rel, n, r)
+	if n, nth, ok := sectionKey(r.key); ok {
+		return ix.writeSection(ed, host, rel, n, nth, r)
 	}
 	var file frontmatter.Record
 	_, err := ed.Update(rel, func(data []byte) ([]byte, error) {
@@ -515,17 +515,20 @@ func splitTagString(s string) []string {
 // writeSection writes a heuristic row into its domain-file section: the
 // rule into the heading, the rest as bold lines (counters with this
 // host's tally).
-func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row) error {
+func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, nth int, r row) error {
 	var before []byte
 	var what []string // for the commit message
 	out, err := ed.Update(rel, func(data []byte) ([]byte, error) {
 		before, what = data, nil
 		_, secs := frontmatter.ParseSections(data)
 		var cur *frontmatter.Section
+		seen := 0
 		for i := range secs {
 			if secs[i].ID == n {
-				cur = &secs[i]
-				break
+				if seen++; seen == nth {
+					cur = &secs[i]
+					break
+				}
 			}
 		}
 		if cur == nil {
@@ -568,13 +571,13 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 		out := data
 		if len(fields) > 0 {
 			var err error
-			if out, err = frontmatter.SetSectionFields(out, n, fields); err != nil {
+			if out, err = frontmatter.SetSectionFieldsNth(out, n, nth, fields); err != nil {
 				return nil, err
 			}
 		}
 		if r.has("rule") && r.rule != "" && r.rule != cur.Rule {
 			var err error
-			if out, err = frontmatter.SetSectionRule(out, n, r.rule); err != nil {
+			if out, err = frontmatter.SetSectionRuleNth(out, n, nth, r.rule); err != nil {
 				return nil, err
 			}
 			what = append(what, "rule")
@@ -590,11 +593,11 @@ func (ix *Index) writeSection(ed *edit.Editor, host, rel string, n int64, r row)
 // removeRecord removes a deleted row's file, or its section.
 func (ix *Index) removeRecord(ctx context.Context, ed *edit.Editor, c change) error {
 	rel := keyFile(c.key)
-	if n, ok := keySection(c.key); ok {
+	if n, nth, ok := sectionKey(c.key); ok {
 		var before []byte
 		out, err := ed.Update(rel, func(data []byte) ([]byte, error) {
 			before = data
-			return frontmatter.RemoveSection(data, n)
+			return frontmatter.RemoveSectionNth(data, n, nth)
 		})
 		if errors.Is(err, edit.ErrNotFound) {
 			return nil

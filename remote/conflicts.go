@@ -21,7 +21,7 @@ func ConflictCopies(root string) []string {
 		if d.IsDir() && p != mem && strings.HasPrefix(d.Name(), ".") {
 			return filepath.SkipDir
 		}
-		if !d.IsDir() && IsConflictCopy(d.Name()) {
+		if !d.IsDir() && IsConflictCopyName(d.Name()) {
 			out = append(out, p)
 		}
 		return nil
@@ -40,10 +40,31 @@ type Conflict struct {
 // Conflicts returns the conflict copies under root's memory/ with the
 // command that resolves each; never nil.
 func Conflicts(root string) []Conflict {
-	out := []Conflict{}
+	var paths []string
 	for _, p := range ConflictCopies(root) {
 		rel, _ := filepath.Rel(root, p)
-		out = append(out, Conflict{Path: filepath.ToSlash(rel), Resolve: "rm -- " + layout.ShellQuote(p)})
+		paths = append(paths, filepath.ToSlash(rel))
+	}
+	return ConflictsAt(root, paths)
+}
+
+// ConflictsAt returns the conflict copies at paths (root-relative, with
+// "/": found by a walk of memory/ made anyway, as status's index check
+// does with IsConflictCopyName) with the command that resolves each;
+// never nil.
+func ConflictsAt(root string, paths []string) []Conflict {
+	out := []Conflict{}
+	for _, rel := range paths {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		out = append(out, Conflict{Path: rel, Resolve: "rm -- " + layout.ShellQuote(p)})
 	}
 	return out
+}
+
+// IsConflictCopyName reports whether a file name (without its folder) is
+// a conflict copy's. It is IsConflictCopy with a cheap test first: status
+// asks it of every file under memory/, and the regular expression cost
+// more than the rest of the walk.
+func IsConflictCopyName(name string) bool {
+	return strings.Contains(name, ".conflict-") && IsConflictCopy(name)
 }

@@ -44,13 +44,18 @@
 // per-host tallies (validated_by/violated_by) merged by per-host maximum,
 // so increments made concurrently on several hosts add up, even when
 // their files happened to be identical; other keys take the side that
-// changed; the body is merged by `git merge-file`. What cannot be merged
-// (a key or the body changed differently on both sides, binary content)
-// keeps ours in the file and theirs beside it as
-// name.conflict-<commit>-<time>.md, with conflict_of, conflict_commit and
-// conflict_time in its frontmatter: both are indexed, and `status` lists
-// the copy with the command that resolves it. An edit beats a deletion. No
-// memory file ever holds a conflict marker.
+// changed; the body is merged by `git merge-file`. A file in the
+// framework's bold-field style keeps its counters as bold lines: they are
+// taken out of the three versions, the rest is merged as text, and the
+// merged counters are written back in the file's style (in a domain file,
+// each section's merged "**Validated**:" lines are written into both
+// sides before the text merge). What cannot be merged (a key or the body
+// changed differently on both sides, binary content) keeps ours in the
+// file and theirs beside it as name.conflict-<commit>-<time>.md, with
+// conflict_of, conflict_commit and conflict_time in its frontmatter (as
+// bold lines in a bold-field record): both are indexed, and `status`
+// lists the copy with the command that resolves it. An edit beats a
+// deletion. No memory file ever holds a conflict marker.
 //
 // # Landing, and crashes
 //

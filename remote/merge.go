@@ -89,8 +89,8 @@ func MergeFile(ctx context.Context, m TextMerger, base, ours, theirs Version, ma
 	}
 	db, do, dt := splitDoc(b), splitDoc(o), splitDoc(t)
 	if do.hasFM && dt.hasFM && !db.hasFM {
-		// Both sides gave the file frontmatter (a counter bumped in a
-		// bold-field file adds a block in front): the base had an empty
+		// Both sides gave the file frontmatter (an older elfsync bumping a
+		// bold-field file added a block in front): the base had an empty
 		// one, so the counters still merge key by key.
 		db.hasFM = true
 	}
@@ -102,9 +102,17 @@ func MergeFile(ctx context.Context, m TextMerger, base, ours, theirs Version, ma
 		// instead of conflicting.
 		nb, no, nt := normalize(b), normalize(o), normalize(t)
 		no, nt = mergeSectionCounters(nb, no, nt, base.Present)
+		// A one-file record in the framework's bold-field style: its
+		// counter lines are taken out of all three versions, the rest is
+		// merged as text, and the merged counters go back in, in the
+		// file's style.
+		counters, nb, no, nt := takeBoldCounters(nb, no, nt, base.Present, maxSize)
 		out, clean, err := m.MergeText(ctx, nb, no, nt)
 		if err != nil {
 			return Merged{}, err
+		}
+		if clean && counters != nil {
+			out, clean = counters.put(out)
 		}
 		if !clean {
 			return Merged{Present: true, Data: o, Conflict: true, Why: []string{"content"}}, nil
@@ -377,6 +385,15 @@ func mergeCounters(b, o, t doc, bd, od, td []byte, hasBase bool) ([]frontmatter.
 		}
 		return false
 	}
+	return counterChanges(rb, ro, rt, hasBase, has), true
+}
+
+// counterChanges returns the changes that set both counters of a record
+// to the merge of its three versions' (see MergeCounter). stated reports
+// whether some version states a key: a counter none states is left out,
+// its tally is written when some version has one or the merge counts by
+// host.
+func counterChanges(rb, ro, rt frontmatter.Record, hasBase bool, stated func(key string) bool) []frontmatter.Change {
 	var changes []frontmatter.Change
 	for _, c := range []struct {
 		plainKey, tallyKey string
@@ -386,7 +403,7 @@ func mergeCounters(b, o, t doc, bd, od, td []byte, hasBase bool) ([]frontmatter.
 		{frontmatter.KeyTimesValidated, frontmatter.KeyValidatedBy, rb.TimesValidated, ro.TimesValidated, rt.TimesValidated, rb.ValidatedBy, ro.ValidatedBy, rt.ValidatedBy},
 		{frontmatter.KeyTimesViolated, frontmatter.KeyViolatedBy, rb.TimesViolated, ro.TimesViolated, rt.TimesViolated, rb.ViolatedBy, ro.ViolatedBy, rt.ViolatedBy},
 	} {
-		hasPlain, hasTally := has(c.plainKey), has(c.tallyKey)
+		hasPlain, hasTally := stated(c.plainKey), stated(c.tallyKey)
 		if !hasPlain && !hasTally {
 			continue
 		}
@@ -399,7 +416,7 @@ func mergeCounters(b, o, t doc, bd, od, td []byte, hasBase bool) ([]frontmatter.
 			changes = append(changes, frontmatter.Change{Key: c.tallyKey, Value: merged})
 		}
 	}
-	return changes, true
+	return changes
 }
 
 func hostCounts(t frontmatter.Tally) bool {
@@ -487,7 +504,7 @@ func mergeSectionCounters(b, o, t []byte, hasBase bool) ([]byte, []byte) {
 	byID := func(ss []frontmatter.Section) map[int64]frontmatter.Section {
 		m := make(map[int64]frontmatter.Section, len(ss))
 		for _, s := range ss {
-			if s.HasID {
+			if s.HasID && s.ID > 0 {
 				m[s.ID] = s
 			}
 		}
@@ -496,7 +513,7 @@ func mergeSectionCounters(b, o, t []byte, hasBase bool) ([]byte, []byte) {
 	bm, tm := byID(bs), byID(theirs)
 	for _, so := range ours {
 		st, ok := tm[so.ID]
-		if !so.HasID || !ok {
+		if !so.HasID || so.ID == 0 || !ok {
 			continue
 		}
 		sb, inBase := bm[so.ID]
@@ -534,4 +551,113 @@ func mergeSectionCounters(b, o, t []byte, hasBase bool) ([]byte, []byte) {
 		o, t = no, nt
 	}
 	return o, t
+}
+
+// boldCounters are the merged counters of a bold-field record.
+type boldCounters struct {
+	changes []frontmatter.Change
+	maxSize int64
+}
+
+// counterKeyList are the keys a record's counters are written under.
+var counterKeyList = []string{frontmatter.KeyTimesValidated, frontmatter.KeyValidatedBy, frontmatter.KeyTimesViolated, frontmatter.KeyViolatedBy}
+
+// takeBoldCounters merges the counters of a record kept in the
+// framework's bold-field style ("**Times Validated**: 3" lines, no
+// frontmatter, not a domain file) as mergeCounters does for frontmatter,
+// and returns the three versions without their counter lines, for the
+// text merge: both sides changing a counter line is no conflict, and the
+// counters are put back by boldCounters.put. Versions that are not such
+// records, or whose counters cannot be taken out in their style, are
+// returned as they were, with nil counters: the text merge decides.
+func takeBoldCounters(b, o, t []byte, hasBase bool, maxSize int64) (*boldCounters, []byte, []byte, []byte) {
+	if maxSize <= 0 {
+		maxSize = frontmatter.DefaultMaxSize
+	}
+	if frontmatter.HasFrontmatter(o) || frontmatter.HasFrontmatter(t) {
+		return nil, b, o, t
+	}
+	if _, s := frontmatter.ParseSections(o); len(s) > 0 {
+		return nil, b, o, t
+	}
+	if _, s := frontmatter.ParseSections(t); len(s) > 0 {
+		return nil, b, o, t
+	}
+	// The path only decides the type, which the counters do not depend
+	// on; the same one for all three, so each reads as the others do.
+	in := func(data []byte) frontmatter.Input {
+		return frontmatter.Input{Path: "heuristics/merge.md", Data: data, MaxSize: maxSize}
+	}
+	ro, err := frontmatter.Parse(in(o))
+	if err != nil {
+		return nil, b, o, t
+	}
+	rt, err := frontmatter.Parse(in(t))
+	if err != nil {
+		return nil, b, o, t
+	}
+	var rb frontmatter.Record
+	baseOK := hasBase && !frontmatter.HasFrontmatter(b)
+	if baseOK {
+		if rb, err = frontmatter.Parse(in(b)); err != nil {
+			baseOK = false
+		}
+	}
+	stated := func(key string) bool {
+		for _, r := range []frontmatter.Record{rb, ro, rt} {
+			switch key {
+			case frontmatter.KeyTimesValidated:
+				if r.TimesValidated != 0 {
+					return true
+				}
+			case frontmatter.KeyTimesViolated:
+				if r.TimesViolated != 0 {
+					return true
+				}
+			case frontmatter.KeyValidatedBy:
+				if r.ValidatedBy != nil {
+					return true
+				}
+			case frontmatter.KeyViolatedBy:
+				if r.ViolatedBy != nil {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	changes := counterChanges(rb, ro, rt, baseOK, stated)
+	if len(changes) == 0 {
+		return nil, b, o, t
+	}
+	drop := make([]frontmatter.Change, len(counterKeyList))
+	for i, k := range counterKeyList {
+		drop[i] = frontmatter.Change{Key: k, Delete: true}
+	}
+	take := func(data []byte) ([]byte, bool) {
+		out, _, err := frontmatter.EditRecord(in(data), drop)
+		return out, err == nil && !frontmatter.HasFrontmatter(out)
+	}
+	no, ok1 := take(o)
+	nt, ok2 := take(t)
+	if !ok1 || !ok2 {
+		return nil, b, o, t
+	}
+	nb := b
+	if baseOK {
+		// A base that cannot be edited keeps its lines: both sides
+		// removing them is the same change.
+		if x, ok := take(b); ok {
+			nb = x
+		}
+	}
+	return &boldCounters{changes: changes, maxSize: maxSize}, nb, no, nt
+}
+
+// put writes the merged counters into the merged text as bold lines.
+// ok is false when they cannot be (the text merged into something that
+// does not parse, or would need a frontmatter block).
+func (c *boldCounters) put(text []byte) ([]byte, bool) {
+	out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: "heuristics/merge.md", Data: text, MaxSize: c.maxSize}, c.changes)
+	return out, err == nil && !frontmatter.HasFrontmatter(out)
 }

@@ -230,17 +230,29 @@ func conflictName(p, label, stamp string, taken func(string) bool) string {
 }
 
 // conflictCopy returns their version of p, to be kept beside ours, with
-// frontmatter saying what it conflicts with. Content that cannot take
-// frontmatter (not a record, binary) is kept as it is.
+// fields saying what it conflicts with (conflict_of, conflict_commit,
+// conflict_time), in frontmatter. A record in the framework's bold-field
+// style gets them as bold lines beside its others (frontmatter.EditRecord)
+// instead, so the copy reads as their version did: a frontmatter block in
+// front would hide its bold fields. A domain file's copy gets frontmatter, which makes it
+// one note holding their text rather than a second set of its sections'
+// heuristics. Content that cannot take fields (not a record, binary) is
+// kept as it is.
 func conflictCopy(p string, theirs []byte, commit, stamp string) []byte {
 	if !frontmatter.IsRecord(p) || !mergeableText(theirs, 0) {
 		return theirs
 	}
-	out, err := frontmatter.SetFields(theirs, []frontmatter.Change{
+	changes := []frontmatter.Change{
 		{Key: "conflict_of", Value: "memory/" + p},
 		{Key: "conflict_commit", Value: commit},
 		{Key: "conflict_time", Value: stamp},
-	})
+	}
+	if frontmatter.HasBoldFields(theirs) && !frontmatter.IsDomainFile(p, theirs) {
+		if out, _, err := frontmatter.EditRecord(frontmatter.Input{Path: p, Data: theirs}, changes); err == nil {
+			return out
+		}
+	}
+	out, err := frontmatter.SetFields(theirs, changes)
 	if err != nil {
 		return theirs
 	}

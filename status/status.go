@@ -48,6 +48,9 @@ type Report struct {
 	// fills both (cmd/elfsync's readStatus).
 	Remote    *Remote    `json:"remote,omitempty"`
 	Conflicts []Conflict `json:"conflicts"`
+	// ConflictPaths are the root-relative paths of the conflict copies
+	// ReadWith found (with Options.ConflictCopy), in walk order.
+	ConflictPaths []string `json:"-"`
 
 	// OnlyPending means all drift is pending: nothing is wrong, the
 	// watcher has not caught up yet (status exits 0).
@@ -102,18 +105,50 @@ var ErrNoMemory = errors.New("no memory folder")
 // maxSize bytes), git's side unless withGit is false, the watcher, and which
 // drift the watcher is still within its deadlines for. It changes nothing.
 func Read(ctx context.Context, root string, maxSize int64, withGit bool) (Report, error) {
+	return ReadWith(ctx, root, Options{MaxSize: maxSize, Git: withGit})
+}
+
+// Options are the settings of ReadWith.
+type Options struct {
+	MaxSize int64 // the --max-size the index was built with (0: the default)
+	Git     bool  // report git's side
+	// ConflictCopy, when set, tells a conflict copy by its file name: the
+	// copies found are listed in Report.ConflictPaths (the caller, which
+	// knows how to name their resolution, fills Conflicts from them). They
+	// are found in the walk the index check makes anyway.
+	ConflictCopy func(name string) bool
+}
+
+// ReadWith is Read with options.
+func ReadWith(ctx context.Context, root string, o Options) (Report, error) {
 	mem := filepath.Join(root, layout.MemoryDir)
 	if _, err := os.Stat(mem); errors.Is(err, fs.ErrNotExist) {
 		return Report{}, fmt.Errorf("%s: %w", mem, ErrNoMemory)
 	}
-	d, err := indexer.Check(ctx, root, maxSize)
+	// git's side runs beside the index check, not after it: each is
+	// about half of a status on a large tree (git status is a walk of its
+	// own).
+	type gitResult struct {
+		st  committer.Status
+		err error
+	}
+	gitDone := make(chan gitResult, 1)
+	if o.Git {
+		gctx, cancel := context.WithCancel(ctx)
+		defer cancel() // an index error returns early: stop git's children
+		go func() {
+			st, err := committer.ReadStatus(gctx, root)
+			gitDone <- gitResult{st, err}
+		}()
+	}
+	d, err := indexer.CheckWith(ctx, root, indexer.CheckOptions{MaxSize: o.MaxSize, Match: o.ConflictCopy})
 	if err != nil {
 		return Report{}, fmt.Errorf("status: %w", err)
 	}
 	rep := Report{
 		Files: d.Files, Rows: d.Rows,
 		MissingRows: d.MissingRows, OrphanRows: d.OrphanRows, StaleRows: d.StaleRows, Refused: d.Refused, ForeignRows: d.ForeignRows,
-		Invalid: d.Invalid, Uncommitted: []string{}, Pending: []string{}, Git: withGit,
+		Invalid: d.Invalid, Uncommitted: []string{}, Pending: []string{}, Git: o.Git, ConflictPaths: d.Matched,
 	}
 	if !d.LastScan.IsZero() {
 		t := d.LastScan
@@ -124,8 +159,9 @@ func Read(ctx context.Context, root string, maxSize int64, withGit bool) (Report
 	if inst.Running && !inst.Started.IsZero() {
 		rep.Watcher.Since = &inst.Started
 	}
-	if withGit {
-		gs, err := committer.ReadStatus(ctx, root)
+	if o.Git {
+		g := <-gitDone
+		gs, err := g.st, g.err
 		if errors.Is(err, committer.ErrNoRepository) {
 			err, rep.NoRepository = nil, true
 		}

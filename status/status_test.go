@@ -14,6 +14,7 @@ import (
 
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
+	"github.com/emergent-learning/elfsync/remote"
 )
 
 func TestPending(t *testing.T) {
@@ -150,5 +151,48 @@ func TestSearchPendingShown(t *testing.T) {
 	}
 	if rep, err = Read(ctx, root, 0, false); err != nil || rep.SearchPending != 0 || !rep.InSync {
 		t.Errorf("after a scan: search_pending %d, in_sync %v (%v)", rep.SearchPending, rep.InSync, err)
+	}
+}
+
+// TestConflictCopiesFromTheCheck checks that the conflict copies status
+// finds in its index check's walk are the ones remote.ConflictCopies finds
+// walking memory/ itself, in the same order.
+func TestConflictCopiesFromTheCheck(t *testing.T) {
+	root := t.TempDir()
+	for _, rel := range []string{
+		"memory/failures/a.md",
+		"memory/failures/a.conflict-0badf00d-20261101T100000Z.md",
+		"memory/failures/deep/b.conflict-merge-20261101T100000Z-2.md",
+		"memory/c.conflict-0badf00d-20261101T100000Z",
+		"memory/notes.conflict-0badf00d-20261101T100000Z.txt",
+		"memory/failures/a-b.conflict-0badf00d-20261101T100000Z.md",
+		"memory/.elfsync/d.conflict-0badf00d-20261101T100000Z.md",
+		"memory/failures/looks.conflict-like.md",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	for _, p := range remote.ConflictCopies(root) {
+		rel, _ := filepath.Rel(root, p)
+		want = append(want, filepath.ToSlash(rel))
+	}
+	if len(want) != 5 {
+		t.Fatalf("remote.ConflictCopies found %q, want 5", want)
+	}
+	rep, err := ReadWith(context.Background(), root, Options{ConflictCopy: remote.IsConflictCopyName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.ConflictPaths, want) {
+		t.Errorf("ConflictPaths = %q, want %q", rep.ConflictPaths, want)
+	}
+	if rep, err := Read(context.Background(), root, 0, false); err != nil || rep.ConflictPaths != nil {
+		t.Errorf("without ConflictCopy: %q, %v; want none", rep.ConflictPaths, err)
 	}
 }

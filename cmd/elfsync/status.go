@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"time"
 
 	"github.com/emergent-learning/elfsync/doctor"
@@ -22,6 +23,11 @@ func cmdStatus(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A one-shot read of a few MiB of live heap: collecting at 5x the live
+	// heap instead of 2x spares it the collections (and their stop-the-
+	// world pauses) it would otherwise run mid-walk. The soft memory
+	// limit main sets still bounds the heap.
+	debug.SetGCPercent(400)
 	deadline := time.Now().Add(*wait)
 	rep, err := readStatus(ctx, root, *maxSize, !*noGit)
 	for err == nil && !rep.InSync && time.Now().Before(deadline) {
@@ -44,21 +50,33 @@ func cmdStatus(ctx context.Context, e *cmdEnv, args []string) error {
 	return nil
 }
 
-// readStatus is status.Read with its errors marked for exitCode.
+// readStatus is status.Read with its errors marked for exitCode, the
+// remote's state and the conflict copies (found in the index check's walk).
 func readStatus(ctx context.Context, root string, maxSize int64, withGit bool) (status.Report, error) {
-	rep, err := status.Read(ctx, root, maxSize, withGit)
+	// The remote's state (git rev-list, when memory/ was ever synced)
+	// is read beside the rest.
+	remoteDone := make(chan *remote.Status, 1)
+	go func() {
+		rs, err := remote.ReadStatus(ctx, root)
+		if err != nil {
+			rs = nil
+		}
+		remoteDone <- rs
+	}()
+	rep, err := status.ReadWith(ctx, root, status.Options{MaxSize: maxSize, Git: withGit, ConflictCopy: remote.IsConflictCopyName})
+	rs := <-remoteDone
 	switch {
 	case errors.Is(err, status.ErrNoMemory):
 		return rep, layout.NoMemoryError(root)
 	case err != nil:
 		return rep, mark(errCannotCheck, doctor.Explain(root, err))
 	}
-	if rs, err := remote.ReadStatus(ctx, root); err == nil && rs != nil {
+	if rs != nil {
 		r := status.Remote(*rs)
 		rep.Remote = &r
 	}
 	rep.Conflicts = []status.Conflict{}
-	for _, c := range remote.Conflicts(root) {
+	for _, c := range remote.ConflictsAt(root, rep.ConflictPaths) {
 		rep.Conflicts = append(rep.Conflicts, status.Conflict(c))
 	}
 	return rep, nil

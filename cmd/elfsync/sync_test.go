@@ -267,6 +267,42 @@ func TestMergeDriverRegistered(t *testing.T) {
 	}
 }
 
+// TestMergeDriverBoldField: git's own merge, through elfsync's merge
+// driver, of two branches that both validated a heuristic in the
+// framework's bold-field style: the counts add up and the file stays
+// bold-field, no frontmatter block, no conflict copy.
+func TestMergeDriverBoldField(t *testing.T) {
+	env := gitEnv(t)
+	bare := filepath.Join(t.TempDir(), "memory.git")
+	git(t, env, filepath.Dir(bare), "init", "-q", "--bare", bare)
+	a := newSyncHost(t, env, bare)
+	const rel = "heuristics/rebase-first.md"
+	writeFile(t, a.root, rel, "# Rebase first\n\n**Domain**: git\n**Confidence**: 0.7\n**Times Validated**: 3\n\n## Explanation\n\nA merge commit hides who changed what.\n")
+	a.sync()
+	git(t, env, a.mem, "checkout", "-q", "-b", "side")
+	a.bump(rel, 2)
+	git(t, env, a.mem, "-c", "user.email=x@y", "-c", "user.name=x", "commit", "-qam", "side")
+	git(t, env, a.mem, "checkout", "-q", "main")
+	if _, err := edit.New(a.mem, 0).Bump(rel, edit.Validated, "h-0000beef", 4); err != nil {
+		t.Fatal(err)
+	}
+	git(t, env, a.mem, "-c", "user.email=x@y", "-c", "user.name=x", "commit", "-qam", "main")
+	git(t, env, a.mem, "-c", "user.email=x@y", "-c", "user.name=x", "merge", "-q", "--no-edit", "side")
+	data, err := os.ReadFile(filepath.Join(a.mem, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.validated(rel); got != 9 {
+		t.Errorf("times_validated after the merge = %d, want 9\n%s", got, data)
+	}
+	if frontmatter.HasFrontmatter(data) || !strings.Contains(string(data), "**Domain**: git") {
+		t.Errorf("the bold-field file changed style:\n%s", data)
+	}
+	if copies, _ := filepath.Glob(filepath.Join(a.mem, "heuristics", "*.conflict-*")); len(copies) > 0 {
+		t.Errorf("conflict copies: %v", copies)
+	}
+}
+
 // TestSyncFromProjectRepo: memory/ inside a person's project repository.
 // elfsync pushes only its own branch, elfsync/memory, holding memory/'s
 // files at its top; the person's branches and code never leave.

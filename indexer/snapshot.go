@@ -1,0 +1,386 @@
+package indexer
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// The ledger snapshot: a no-op scan of a large tree spent a third of its
+// time loading the `files` ledger through database/sql, row by row. The
+// snapshot is the same rows in one compact file beside the index
+// (index.db.ledger: ignored by the watcher and by git like every index.db*
+// file), read in one go.
+//
+// It is a cache, never the truth, and it is used only when it is exactly
+// the ledger the database holds now:
+//
+//   - Every change to `files`, by any process and any version of elfsync,
+//     fires a trigger that sets meta.ledger_gen to a new random value (a
+//     row trigger: it costs only when rows change, and a fresh index gets
+//     the triggers after its first full scan, so a cold scan never pays for
+//     them). The snapshot records the generation it was taken at.
+//   - A snapshot is written only from rows read in one read transaction
+//     together with their generation, and only when the scan that read
+//     them changed nothing, so what it holds is the ledger at that
+//     generation.
+//   - It is used only when its generation equals meta.ledger_gen and the
+//     three triggers are in place exactly as elfsync wrote them; its
+//     checksum, magic, schema version and entry count must check out.
+//     Anything else (no file, a torn or stale file, a database replaced,
+//     rebuilt or restored from a copy, triggers dropped) means the ledger
+//     is read from SQL, as without a snapshot.
+//
+// A crash between a commit and the snapshot's rewrite leaves the old
+// snapshot with the old generation: stale, so unused. The file is written
+// to a temporary name and renamed, without fsync: after a power loss it may
+// be empty or torn, which the checksum catches.
+
+// snapshotName is the ledger snapshot's file name in the memory folder.
+const snapshotName = DBName + ".ledger"
+
+// snapshotMagic starts every ledger snapshot (the last byte is the format).
+const snapshotMagic = "elfsync-ledger\x00\x01"
+
+// ledgerGenKey is the meta key of the ledger generation.
+const ledgerGenKey = "ledger_gen"
+
+// ledgerTriggers set meta.ledger_gen to a new random value on every change
+// to `files`. They call only SQLite's own random(), so a framework
+// connection writing the database never fails on them. The text is as
+// sqlite_master keeps it (which drops IF NOT EXISTS), so it can be compared.
+var ledgerTriggers = [...][2]string{
+	{"elf_files_gen_ai", `CREATE TRIGGER elf_files_gen_ai AFTER INSERT ON files BEGIN UPDATE meta SET value = random() WHERE key = 'ledger_gen'; END`},
+	{"elf_files_gen_au", `CREATE TRIGGER elf_files_gen_au AFTER UPDATE ON files BEGIN UPDATE meta SET value = random() WHERE key = 'ledger_gen'; END`},
+	{"elf_files_gen_ad", `CREATE TRIGGER elf_files_gen_ad AFTER DELETE ON files BEGIN UPDATE meta SET value = random() WHERE key = 'ledger_gen'; END`},
+}
+
+// queryer is what ledgerGen needs: a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// ledgerGen returns the ledger's current generation, or "" when the
+// database has none that can be trusted (no meta row, or the triggers that
+// keep it are missing or not as elfsync wrote them).
+func ledgerGen(ctx context.Context, q queryer) (string, error) {
+	rows, err := q.QueryContext(ctx, `
+SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?1, ?2, ?3) AND tbl_name = 'files'
+UNION ALL SELECT '', value FROM meta WHERE key = ?4`,
+		ledgerTriggers[0][0], ledgerTriggers[1][0], ledgerTriggers[2][0], ledgerGenKey)
+	if err != nil {
+		return "", fmt.Errorf("ledger generation: %w", err)
+	}
+	defer rows.Close()
+	var gen string
+	ok := 0
+	for rows.Next() {
+		var name string
+		var text sql.NullString
+		if err := rows.Scan(&name, &text); err != nil {
+			return "", fmt.Errorf("ledger generation: %w", err)
+		}
+		if name == "" {
+			gen = text.String
+			continue
+		}
+		for _, tr := range ledgerTriggers {
+			if name == tr[0] && text.String == tr[1] {
+				ok++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("ledger generation: %w", err)
+	}
+	if ok != len(ledgerTriggers) {
+		return "", nil
+	}
+	return gen, nil
+}
+
+// installLedgerGen (re)creates the triggers and gives the ledger a
+// generation. Until this has run, no snapshot is ever used.
+func installLedgerGen(ctx context.Context, db *sql.DB) error {
+	err := withTx(ctx, db, func(tx *sql.Tx) error {
+		for _, tr := range ledgerTriggers {
+			// Names are our constants; DDL takes no bound parameters.
+			if _, err := tx.ExecContext(ctx, `DROP TRIGGER IF EXISTS `+tr[0]); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, tr[1]); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO meta (key, value) VALUES (?1, random())`, ledgerGenKey); err != nil {
+			return err
+		}
+		// Also in this transaction, as it is the one-time step of a
+		// scan's fast path: the invalid files, which every scan lists,
+		// through a partial index instead of a scan of the ledger.
+		_, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS elf_files_invalid ON files(filepath) WHERE error IS NOT NULL`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("install ledger generation: %w", err)
+	}
+	return nil
+}
+
+// Entry flags in a snapshot.
+const (
+	snapHasErr  = 1 << 0
+	snapTblBits = 1 // the table code sits above hasErr
+)
+
+// encodeSnapshot renders the ledger taken at generation gen: the entries
+// of the paths in order (memory-relative, in walk order: a no-op scan's
+// walk, which found every entry of the ledger).
+func encodeSnapshot(gen string, order []string, ledger map[string]*entry) []byte {
+	size := len(snapshotMagic) + 32 + len(gen)
+	for _, rel := range order {
+		size += len(rel) + 4*binary.MaxVarintLen64
+	}
+	b := make([]byte, 0, size)
+	b = append(b, snapshotMagic...)
+	b = binary.AppendUvarint(b, SchemaVersion)
+	b = binary.AppendUvarint(b, uint64(len(gen)))
+	b = append(b, gen...)
+	b = binary.AppendUvarint(b, uint64(len(order)))
+	for _, rel := range order {
+		e := ledger[rel]
+		b = binary.AppendUvarint(b, uint64(len(rel)))
+		b = append(b, rel...)
+		b = binary.AppendVarint(b, e.id)
+		b = binary.AppendVarint(b, e.size)
+		b = binary.AppendVarint(b, e.mtime)
+		flags := byte(e.tblCode) << snapTblBits
+		if e.hasErr {
+			flags |= snapHasErr
+		}
+		b = append(b, flags)
+		b = binary.AppendVarint(b, int64(e.nrec))
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
+// cmpWalkOrder compares two memory-relative paths in the order the walk
+// gives them: depth first, the names of each folder sorted, which is
+// byte order with '/' before every other byte.
+func cmpWalkOrder(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		switch {
+		case ca == cb:
+			continue
+		case ca == '/':
+			return -1
+		case cb == '/':
+			return 1
+		case ca < cb:
+			return -1
+		default:
+			return 1
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// relEntry is a ledger entry with its memory-relative path.
+type relEntry struct {
+	rel   string
+	entry entry
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// errSnapshot is any reason a snapshot cannot be used.
+var errSnapshot = errors.New("ledger snapshot unusable")
+
+// decodeSnapshot parses a snapshot, checking that it is whole, taken at
+// generation gen, and in strict walk order (so no path is there twice).
+func decodeSnapshot(data []byte, gen string) ([]relEntry, nrecSums, error) {
+	if len(data) < len(snapshotMagic)+4 {
+		return nil, nrecSums{}, fmt.Errorf("%w: too short", errSnapshot)
+	}
+	if crc32.Checksum(data[:len(data)-4], crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+		return nil, nrecSums{}, fmt.Errorf("%w: bad checksum", errSnapshot)
+	}
+	return decodeSnapshotBody(string(data[:len(data)-4]), gen)
+}
+
+// decodeSnapshotBody parses a snapshot whose checksum was checked (s is
+// all of it but the checksum). The entries' paths are slices of s.
+func decodeSnapshotBody(s, gen string) ([]relEntry, nrecSums, error) {
+	var sums nrecSums
+	if !strings.HasPrefix(s, snapshotMagic) {
+		return nil, sums, fmt.Errorf("%w: bad magic", errSnapshot)
+	}
+	d := snapReader{s: s, off: len(snapshotMagic)}
+	if v := d.uvarint(); v != SchemaVersion {
+		return nil, sums, fmt.Errorf("%w: schema version %d", errSnapshot, v)
+	}
+	if g := d.str(); d.err != nil || g != gen {
+		return nil, sums, fmt.Errorf("%w: stale", errSnapshot)
+	}
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(s)) { // every entry takes more than a byte
+		return nil, sums, fmt.Errorf("%w: bad count", errSnapshot)
+	}
+	ents := make([]relEntry, n)
+	for i := range ents {
+		re := &ents[i]
+		re.rel = d.str()
+		e := &re.entry
+		e.id, e.size, e.mtime = d.varint(), d.varint(), d.varint()
+		flags := d.byte()
+		nrec := d.varint()
+		if d.err != nil || flags>>snapTblBits > tblOther || nrec < 0 || nrec > 1<<31 {
+			return nil, sums, fmt.Errorf("%w: bad entry %d", errSnapshot, i)
+		}
+		if i > 0 && cmpWalkOrder(ents[i-1].rel, re.rel) >= 0 {
+			return nil, sums, fmt.Errorf("%w: entry %d out of order", errSnapshot, i)
+		}
+		e.hasErr = flags&snapHasErr != 0
+		e.tblCode = flags >> snapTblBits
+		if e.tblCode < tblOther {
+			e.tbl = tableNames[e.tblCode]
+		}
+		e.nrec = int(nrec)
+		sums[e.tblCode] += e.nrec
+	}
+	if d.off != len(s) {
+		return nil, sums, fmt.Errorf("%w: trailing bytes", errSnapshot)
+	}
+	return ents, sums, nil
+}
+
+// snapReader reads a snapshot's fields; the first error sticks.
+type snapReader struct {
+	s   string
+	off int
+	err error
+}
+
+func (d *snapReader) uvarint() uint64 {
+	var v uint64
+	for shift := 0; shift < 64; shift += 7 {
+		if d.off >= len(d.s) {
+			break
+		}
+		c := d.s[d.off]
+		d.off++
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return v
+		}
+	}
+	d.fail()
+	return 0
+}
+
+func (d *snapReader) varint() int64 {
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
+	return v
+}
+
+func (d *snapReader) byte() byte {
+	if d.off >= len(d.s) {
+		d.fail()
+		return 0
+	}
+	c := d.s[d.off]
+	d.off++
+	return c
+}
+
+func (d *snapReader) str() string {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.s)-d.off) {
+		d.fail()
+		return ""
+	}
+	v := d.s[d.off : d.off+int(n)]
+	d.off += int(n)
+	return v
+}
+
+func (d *snapReader) fail() {
+	if d.err == nil {
+		d.err = errSnapshot
+	}
+	d.off = len(d.s)
+}
+
+// readSnapshot returns the ledger from the snapshot in memDir if it is
+// the ledger at generation gen, else an error. The file is read straight
+// into the string the entries' paths are cut from (strings.Builder keeps
+// its buffer), checksummed on the way: no second copy of it.
+func readSnapshot(memDir, gen string) ([]relEntry, nrecSums, error) {
+	if gen == "" {
+		return nil, nrecSums{}, fmt.Errorf("%w: no generation", errSnapshot)
+	}
+	f, err := os.Open(filepath.Join(memDir, snapshotName))
+	if err != nil {
+		return nil, nrecSums{}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nrecSums{}, err
+	}
+	size := info.Size()
+	if size < int64(len(snapshotMagic))+4 || size > 1<<32 {
+		return nil, nrecSums{}, fmt.Errorf("%w: size %d", errSnapshot, size)
+	}
+	var body strings.Builder
+	body.Grow(int(size - 4))
+	crc := crc32.New(crcTable)
+	if _, err := io.Copy(io.MultiWriter(&body, crc), io.LimitReader(f, size-4)); err != nil {
+		return nil, nrecSums{}, err
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(f, sum[:]); err != nil {
+		return nil, nrecSums{}, fmt.Errorf("%w: %v", errSnapshot, err)
+	}
+	if body.Len() != int(size-4) || crc.Sum32() != binary.LittleEndian.Uint32(sum[:]) {
+		return nil, nrecSums{}, fmt.Errorf("%w: bad checksum", errSnapshot)
+	}
+	return decodeSnapshotBody(body.String(), gen)
+}
+
+// writeSnapshot writes the snapshot of the ledger taken at generation gen,
+// its paths in walk order: to a temporary name first, then renamed over
+// the old one.
+func writeSnapshot(memDir, gen string, order []string, ledger map[string]*entry) error {
+	if gen == "" {
+		return nil
+	}
+	data := encodeSnapshot(gen, order, ledger)
+	final := filepath.Join(memDir, snapshotName)
+	tmp := final + ".tmp-" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
