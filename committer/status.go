@@ -58,11 +58,12 @@ type Status struct {
 // git is not installed, an error that wraps exec.ErrNotFound.
 //
 // It reports what Open(ReadOnly) followed by Status would, in about the
-// time of one `git status`: the repository is found (rev-parse, and
-// check-ignore in a shared tree) while status, log and config already run
-// from memory/ itself, whose answers are the same as from the top level
-// with memory/'s pathspec. They are thrown away when memory/ turns out to
-// have no repository of its own to use.
+// time of one `git status`: the repository is found (from memory/.git
+// when that is plainly memory/'s own repository, otherwise by rev-parse,
+// and check-ignore in a shared tree) while status, log and config already
+// run from memory/ itself, whose answers are the same as from the top
+// level with memory/'s pathspec. They are thrown away when memory/ turns
+// out to have no repository it may use.
 func ReadStatus(ctx context.Context, root string) (Status, error) {
 	if !filepath.IsAbs(root) {
 		return Status{}, fmt.Errorf("committer: root %q is not absolute", root)
@@ -79,7 +80,11 @@ func ReadStatus(ctx context.Context, root string) (Status, error) {
 	defer cancel()
 	side := make(chan gitSide, 1)
 	go func() { side <- readGitSide(gctx, g, ".") }()
-	r, err := discover(ctx, g, memDir)
+	r, ok := discoverLocal(memDir)
+	var err error
+	if !ok {
+		r, err = discover(ctx, g, memDir)
+	}
 	if err != nil {
 		// Leave no git process behind.
 		cancel()

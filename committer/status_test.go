@@ -197,6 +197,20 @@ func TestReadStatusSameAsBefore(t *testing.T) {
 			writeFile(t, root, "memory/failures/a.md", note("A, edited in the worktree"))
 			return root
 		}},
+		{"root through a symlink", func(t *testing.T) string {
+			src := standalone(t)
+			link := filepath.Join(t.TempDir(), "link")
+			if err := os.Symlink(src, link); err != nil {
+				t.Skip(err)
+			}
+			return link
+		}},
+		{"config includes another file", func(t *testing.T) string {
+			root := standalone(t)
+			writeFile(t, root, "memory/inc.cfg", "[user]\n\temail = included@example.com\n")
+			git(t, filepath.Join(root, "memory"), "config", "include.path", "../inc.cfg")
+			return root
+		}},
 		{"memory is the top of a worktree", func(t *testing.T) string {
 			src := standalone(t)
 			root := t.TempDir()
@@ -223,6 +237,19 @@ func TestReadStatusSameAsBefore(t *testing.T) {
 			if t.Failed() {
 				return
 			}
+			// Where memory/.git is read directly, it says what rev-parse says.
+			local, ok := discoverLocal(filepath.Join(root, "memory"))
+			if ok {
+				r, err := discover(ctx, NewGit(root, GitOptions{}), filepath.Join(root, "memory"))
+				if err != nil || r != local {
+					t.Errorf("discoverLocal = %+v, discover = %+v, %v", local, r, err)
+				}
+			}
+			wantLocal := map[string]bool{"standalone": true, "no commits yet": true, "detached HEAD": true,
+				"index.lock held": true, "last error recorded": true, "rebase in progress": true, "root through a symlink": true}
+			if ok != wantLocal[sh.name] {
+				t.Errorf("discoverLocal ok = %v, want %v", ok, wantLocal[sh.name])
+			}
 			// The shapes are what they claim to be.
 			switch sh.name {
 			case "no repository", "parent ignores memory":
@@ -245,7 +272,11 @@ func TestReadStatusSameAsBefore(t *testing.T) {
 				if got.LastError == "" {
 					t.Errorf("no last error: %+v", got)
 				}
-			case "detached HEAD", "standalone":
+			case "config includes another file":
+				if got.Email != "included@example.com" {
+					t.Errorf("email = %q, want the included one", got.Email)
+				}
+			case "detached HEAD", "standalone", "root through a symlink":
 				if got.LastCommit.Hash == "" || len(got.Uncommitted) < 5 {
 					t.Errorf("%s: %+v", sh.name, got)
 				}
@@ -274,4 +305,38 @@ func gitCmd(dir string, args ...string) *exec.Cmd {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "GIT_EDITOR=:")
 	return cmd
+}
+
+func TestPlainConfigAndHead(t *testing.T) {
+	for cfg, want := range map[string]bool{
+		"[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n": true,
+		"[core]\n\tbare = false\n[remote \"origin\"]\n\turl = x\n\tworktree = y\n[user]\n\temail = a@b\n":       true,
+		"[core]\n\tbare = true\n":                     false,
+		"[core]\n\tbare\n":                            false,
+		"[Core]\n\tWorkTree = /x\n":                   false,
+		"[core]\n\trepositoryformatversion = 1\n":     false,
+		"[extensions]\n\tworktreeConfig = true\n":     false,
+		"[include]\n\tpath = x\n":                     false,
+		"[includeIf \"gitdir:/x/\"]\n\tpath = y\n":    false,
+		"[core]\n\tbare = false \\\n\t\n":             false,
+		"[core] worktree = /x\n":                      false,
+		"[core.x]\n\tfoo = bar\n[core]\n\tbare=false": true,
+	} {
+		if got := plainConfig(cfg); got != want {
+			t.Errorf("plainConfig(%q) = %v, want %v", cfg, got, want)
+		}
+	}
+	for head, want := range map[string]bool{
+		"ref: refs/heads/main\n":                     true,
+		"0123456789abcdef0123456789abcdef01234567\n": true,
+		"ref: heads/main\n":                          false,
+		"ref: refs/heads/ma in\n":                    false,
+		"0123456789abcdef0123456789abcdef0123456\n":  false,
+		"0123456789ABCDEF0123456789ABCDEF01234567\n": false,
+		"": false,
+	} {
+		if got := validHead(head); got != want {
+			t.Errorf("validHead(%q) = %v, want %v", head, got, want)
+		}
+	}
 }
