@@ -23,6 +23,10 @@ type Summary struct {
 	Rebuilt   bool                `json:"rebuilt"`
 	Committed *Committed          `json:"committed"` // nil without git
 	Seconds   float64             `json:"seconds"`   // set by the caller: the whole command's time
+	// RowsSeconds, set by the caller from RowsAt, is when every row was
+	// in, for a scan that wrote the full-text index right after them.
+	RowsSeconds float64   `json:"rows_seconds,omitempty"`
+	RowsAt      time.Time `json:"-"`
 }
 
 // Committed is the commit a run made.
@@ -52,7 +56,7 @@ func Once(ctx context.Context, ix Index, openGit func() (GitOnce, error), gitWai
 	}
 	sum := Summary{
 		Added: res.Added, Updated: res.Updated, Removed: res.Removed, Unchanged: res.Unchanged,
-		Invalid: res.Errors, Rebuilt: res.Rebuilt,
+		Invalid: res.Errors, Rebuilt: res.Rebuilt, RowsAt: res.RowsAt,
 	}
 	if sum.Invalid == nil {
 		sum.Invalid = []indexer.FileError{}

@@ -50,14 +50,22 @@ type section struct {
 // again instead of trusting size+mtime (git's "racily clean" problem).
 const racyWindow = time.Second
 
-// batchSize is how many changed files go in one transaction.
-const batchSize = 2000
+// batchSize is how many changed files go in one transaction. Their
+// parsed records are held until it commits: 2,000 held 7-8 MB of heap,
+// and the peak of a 20k cold scan was 59 MB against 52 MB with 1,000, at
+// the same CPU time.
+const batchSize = 1000
+
+// deferAbove is how many files a reconcile reads before it defers the
+// full-text index to one pass after the rows (a variable for tests).
+var deferAbove = batchSize
 
 // apply reads the candidates in parallel and writes the outcome, and drops
 // the gone paths, in batched transactions.
 func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone []string, ledger map[string]*entry, progress Progress) (Result, error) {
 	if len(cands) == 0 && len(gone) == 0 {
-		return res, nil
+		// Full text left behind by a crash between rows and index.
+		return res, ix.completeSearch(ctx)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -94,6 +102,12 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	go func() { wg.Wait(); close(out) }()
 
 	w := ix.newWriter()
+	// Rows first, full text right after: when more files are read than
+	// one transaction takes (a cold scan, a rebuild), the records' rows
+	// go in batch by batch and their FTS5 entries in one pass at the end
+	// (completeSearch), as one large insert builds the index faster than
+	// many small ones merged later.
+	w.deferSearch = len(cands) > deferAbove
 	total := len(cands) + len(gone)
 	done := 0
 	flush := func() error {
@@ -127,7 +141,17 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 		return res, err
 	}
 	ix.claimed = append(ix.claimed, w.claimed...)
-	return res, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if w.deferSearch {
+		res.RowsAt = time.Now()
+		if ix.opts.RowsDone != nil {
+			ix.opts.RowsDone()
+		}
+	}
+	// The deferred entries, or those a crash between rows and index left.
+	return res, ix.completeSearch(ctx)
 }
 
 // read reads, hashes and parses one candidate. buf is reused between calls.

@@ -3,8 +3,9 @@ package indexer
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
+
+	"github.com/emergent-learning/elfsync/frontmatter"
 )
 
 // bulkRows is how many new files one multi-row statement inserts. Each
@@ -13,12 +14,12 @@ import (
 // that overhead was a third of the writer's time.
 const bulkRows = 50
 
-// isBulk reports whether an op is a plain new learning: the common case of
-// a cold scan, with no old row, ledger entry, table move or wanted id to
-// consider. Everything else goes through apply one file at a time.
+// isBulk reports whether an op is a plain new record file: the common
+// case of a cold scan, with no old row, ledger entry, table move or wanted
+// id to consider. Everything else goes through apply one file at a time.
 func isBulk(o *op) bool {
 	return !o.drop && !o.p.touch && o.p.parseErr == nil && o.p.old == nil && !o.p.sections &&
-		tableOf(o.p.rec.Type) == "learnings" && extraID(o.p.rec.Extra) == 0
+		extraID(o.p.rec.Extra) == 0
 }
 
 // placeholders returns "(?,?,…),(?,?,…)…": rows groups of cols
@@ -28,53 +29,111 @@ func placeholders(rows, cols int, tail string) string {
 	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 }
 
-// bulkInsert writes new learnings and their ledger entries with
-// multi-row statements, and sets each op's searchID to its row's id.
-func bulkInsert(ctx context.Context, tx *sql.Tx, ops []*op, res *Result) error {
+// repeatRow returns rows copies of one VALUES row, comma-separated.
+func repeatRow(row string, rows int) string {
+	return strings.TrimSuffix(strings.Repeat(row+",", rows), ",")
+}
+
+// bulkSQL is, per table, the multi-row form of its insert (see write.go):
+// the head, one VALUES row of parameters, and what follows the rows. A
+// row whose key exists already (its ledger entry was lost) is not
+// touched here: its file goes through the one-row upsert after (see
+// bulkInsert).
+var bulkSQL = map[string]struct{ head, row string }{
+	"learnings": {
+		`INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at, extra, elf_key) VALUES `,
+		`(?,?,?,?,?,?,?,?,?,?,?)`},
+	"heuristics": {
+		`INSERT INTO heuristics (elf_key, filepath, domain, rule, explanation, source_type, confidence, is_golden,
+	times_validated, times_violated, created_at, updated_at, title, tags, extra, project_path) VALUES `,
+		`(?,?,coalesce(?,''),?,?,?,coalesce(?,0.5),coalesce(?,0),coalesce(?,0),coalesce(?,0),?,?,?,?,?,?)`},
+	"decisions": {
+		`INSERT INTO decisions (elf_key, filepath, title, context, decision, rationale, status, domain, created_at, updated_at, tags, extra) VALUES `,
+		`(?,?,?,?,?,?,?,?,?,?,?,?)`},
+}
+
+const bulkTail = `
+ON CONFLICT(elf_key) DO NOTHING
+RETURNING elf_key, id`
+
+// bulkArgs appends one record's VALUES parameters for its table.
+func bulkArgs(args []any, tbl, fp string, r *frontmatter.Record) []any {
+	switch tbl {
+	case "heuristics":
+		var golden, conf, tv, tvio any
+		if r.IsGolden != nil {
+			golden = *r.IsGolden
+		}
+		if r.Confidence != nil {
+			conf = *r.Confidence
+		}
+		if r.TimesValidated != 0 || r.ValidatedBy != nil {
+			tv = r.TimesValidated
+		}
+		if r.TimesViolated != 0 || r.ViolatedBy != nil {
+			tvio = r.TimesViolated
+		}
+		return append(args, fp, fp, null(r.Domain), r.Rule, null(r.Explanation), null(r.SourceType), conf, golden, tv, tvio,
+			timeText(r.Created), timeText(r.Updated), r.Title, null(r.TagString()), null(r.Extra), null(r.ProjectPath))
+	case "decisions":
+		d := decisionFields(r)
+		return append(args, fp, fp, r.Title, d.context, d.decision, d.rationale, d.status, null(r.Domain),
+			timeText(r.Created), timeText(r.Updated), null(r.TagString()), null(r.Extra))
+	}
+	var sev any
+	if r.Severity != 0 {
+		sev = r.Severity
+	}
+	return append(args, r.Type, fp, r.Title, null(r.Summary), null(r.TagString()),
+		null(r.Domain), sev, timeText(r.Created), timeText(r.Updated), null(r.Extra), fp)
+}
+
+// bulkInsert writes new records of one table and their ledger entries
+// with multi-row statements, and sets each op's searchID to its row's id.
+// It returns the ops whose key had a row already, for the one-row path.
+func bulkInsert(ctx context.Context, tx *sql.Tx, tbl string, ops []*op, res *Result) ([]*op, error) {
+	q := bulkSQL[tbl]
+	var rest []*op
 	for len(ops) > 0 {
 		n := min(len(ops), bulkRows)
 		chunk := ops[:n]
 		ops = ops[n:]
 
-		args := make([]any, 0, n*11)
+		args := make([]any, 0, n*16)
 		byPath := make(map[string]*op, n)
 		for _, o := range chunk {
-			r := &o.p.rec
-			var sev any
-			if r.Severity != 0 {
-				sev = r.Severity
-			}
 			fp := rootRel(o.rel)
 			byPath[fp] = o
-			args = append(args, r.Type, fp, r.Title, null(r.Summary), null(r.TagString()),
-				null(r.Domain), sev, timeText(r.Created), timeText(r.Updated), null(r.Extra), fp)
+			args = bulkArgs(args, tbl, fp, &o.p.rec)
 		}
-		q := `INSERT INTO learnings (type, filepath, title, summary, tags, domain, severity, created_at, updated_at, extra, elf_key) VALUES ` +
-			placeholders(n, 11, "") + `
-ON CONFLICT(elf_key) DO UPDATE SET
-	type = excluded.type, filepath = excluded.filepath, title = excluded.title, summary = excluded.summary,
-	tags = excluded.tags, domain = excluded.domain, severity = excluded.severity,
-	created_at = excluded.created_at, updated_at = excluded.updated_at, extra = excluded.extra
-RETURNING elf_key, id`
-		if err := scanIDs(ctx, tx, q, args, byPath); err != nil {
-			return err
+		if err := scanIDs(ctx, tx, q.head+repeatRow(q.row, n)+bulkTail, args, byPath); err != nil {
+			return nil, err
 		}
 
 		args = args[:0]
+		k := 0
 		for _, o := range chunk {
-			args = append(args, rootRel(o.rel), o.p.size, o.p.mtime, o.p.hash)
+			if o.searchID == 0 {
+				rest = append(rest, o)
+				continue
+			}
+			args = append(args, rootRel(o.rel), o.p.size, o.p.mtime, o.p.hash, tbl)
+			k++
 		}
-		q = `INSERT INTO files (filepath, size, mtime_ns, hash, error, tbl, nrec) VALUES ` +
-			placeholders(n, 4, ",NULL,'learnings',1") + `
+		if k == 0 {
+			continue
+		}
+		lq := `INSERT INTO files (filepath, size, mtime_ns, hash, error, tbl, nrec) VALUES ` +
+			repeatRow("(?,?,?,?,NULL,?,1)", k) + `
 ON CONFLICT(filepath) DO UPDATE SET
 	size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash,
 	error = excluded.error, tbl = excluded.tbl, nrec = excluded.nrec`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, lq, args...); err != nil {
+			return nil, err
 		}
-		res.Added += n
+		res.Added += k
 	}
-	return nil
+	return rest, nil
 }
 
 // scanIDs runs an insert RETURNING (key, id) and sets each op's searchID.
@@ -98,43 +157,4 @@ func scanIDs(ctx context.Context, tx *sql.Tx, q string, args []any, byPath map[s
 		return err
 	}
 	return rows.Err()
-}
-
-// searchDoc is one full-text row: a record's key, its row and its text.
-type searchDoc struct {
-	key, tbl                   string
-	rowID                      int64
-	title, summary, body, rule string
-}
-
-// docRows is how many full-text rows one statement writes (7 parameters
-// each, well under SQLite's 32,766).
-const docRows = 100
-
-// writeDocs writes the waiting full-text rows, many per statement.
-//
-// The triggers on search_docs make every write to it a statement that may
-// need rolling back half-way, so it opens a statement savepoint, and FTS5
-// writes its pending in-memory segment to disk at every savepoint. One
-// row per statement made a segment per record (20,000 on a cold scan),
-// and merging those cost more than tokenizing the text. So the rows of a
-// flush wait in s.docs and go in at the end, docRows per statement; an
-// immediate delete from search_docs writes the waiting rows first, so
-// the order of the flush's writes is kept.
-func (s *stmts) writeDocs(ctx context.Context) error {
-	for len(s.docs) > 0 {
-		n := min(len(s.docs), docRows)
-		args := make([]any, 0, n*7)
-		for _, d := range s.docs[:n] {
-			args = append(args, d.key, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
-		}
-		q := `INSERT INTO search_docs (elf_key, tbl, row_id, title, summary, body, rule) VALUES ` +
-			placeholders(n, 7, "") + upsertSearchTail
-		if _, err := s.tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("%s: %w", s.docs[0].key, err)
-		}
-		s.docs = s.docs[n:]
-	}
-	s.docs = s.docs[:0]
-	return nil
 }

@@ -32,8 +32,11 @@ type Drift struct {
 	Refused     []Refused   `json:"refused"`      // rows another process wrote that cannot be written into a file, with why
 	ForeignRows int         `json:"foreign_rows"` // the framework's own rows (no elfsync key: outside memory/, or waiting for their file); not drift
 	Invalid     []FileError `json:"invalid"`      // files that do not parse (reported, not drift)
-	LastScan    time.Time   `json:"-"`
-	IndexExists bool        `json:"-"`
+	// SearchPending counts records whose rows are in but whose full-text
+	// entries are not yet (a scan writes them right after the rows).
+	SearchPending int       `json:"-"`
+	LastScan      time.Time `json:"-"`
+	IndexExists   bool      `json:"-"`
 	// Matched are the root-relative paths CheckOptions.Match picked.
 	Matched []string `json:"-"`
 }
@@ -145,6 +148,9 @@ UNION ALL SELECT elf_key FROM decisions WHERE elf_key IS NOT NULL`)
 		r.Close()
 		if err := r.Err(); err != nil {
 			return d, fmt.Errorf("read rows: %w", err)
+		}
+		if d.SearchPending, err = SearchPending(ctx, db); err != nil {
+			return d, fmt.Errorf("count records not yet searchable: %w", err)
 		}
 		if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM learnings WHERE elf_key IS NULL)
 			+ (SELECT count(*) FROM heuristics WHERE elf_key IS NULL)`).Scan(&d.ForeignRows); err != nil {

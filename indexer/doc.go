@@ -60,6 +60,12 @@
 // for a join that does not trust it. d.tbl is 'decisions' for decision
 // records.
 //
+// Rows come first and full text right after: a search_docs row is
+// searchable once its id is at most meta.fts_upto. A scan of many files
+// writes every row, then indexes them all in one pass; SearchPending
+// counts the records in between (status shows them), and a crash there
+// is completed by the next scan.
+//
 // # A no-op is cheap
 //
 // A full scan that finds nothing to do costs about what `git status` of

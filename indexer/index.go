@@ -45,6 +45,9 @@ type Options struct {
 	WantIDs map[string]int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RowsDone, when set, is called when a reconcile that defers the
+	// full-text index has every row in, before it builds the index.
+	RowsDone func()
 }
 
 // Index is an open index of one memory folder. Its methods may be called

@@ -28,6 +28,9 @@ type Result struct {
 	// Rebuilt is set when the index was found corrupt, deleted or replaced
 	// and was rebuilt from the files.
 	Rebuilt bool
+	// RowsAt is when every row was in, for a reconcile that wrote the
+	// full-text index after them (zero otherwise).
+	RowsAt time.Time
 }
 
 // FileError is a tracked file that cannot be indexed, and why.

@@ -22,8 +22,8 @@ import (
 //   - files is the ledger of tracked files.
 //   - search_docs holds the full-text columns of every record and search is
 //     an external-content FTS5 table over it (readable by SQLite 3.9 and
-//     newer, by .dump and by Python's iterdump), kept in step by plain SQL
-//     triggers.
+//     newer, by .dump and by Python's iterdump). Its entries are written
+//     right after the rows, up to meta.fts_upto (see searchTriggers).
 //   - meta holds elfsync's own settings and times.
 //
 // Decision records go to the framework's decisions table, where its
@@ -446,6 +446,48 @@ CREATE TABLE heuristics (
 );
 `
 
+// searchTriggers keep search in step with search_docs for the rows it
+// already indexes: those whose id is at most meta.fts_upto. elfsync
+// writes a new text as a new search_docs row with a larger id (never an
+// UPDATE in place, which would make FTS5 write a segment per row) and
+// indexes the rows above fts_upto in one statement, in id order, raising
+// fts_upto in the same transaction (see catchUpSearch). So a delete or an
+// update of an indexed row takes its entry out here, and rows above
+// fts_upto, written but not yet indexed, are searchable once the next
+// catch-up runs: a crash between the two leaves them for the next scan.
+// Plain SQL: only elfsync writes search_docs, but any SQLite can.
+const searchTriggers = `
+CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs
+WHEN old.id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_upto'), 0) BEGIN
+	INSERT INTO search (search, rowid, title, summary, body, rule) VALUES ('delete', old.id, old.title, old.summary, old.body, old.rule);
+END;
+CREATE TRIGGER search_docs_au AFTER UPDATE OF title, summary, body, rule ON search_docs
+WHEN old.id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_upto'), 0) BEGIN
+	INSERT INTO search (search, rowid, title, summary, body, rule) VALUES ('delete', old.id, old.title, old.summary, old.body, old.rule);
+	INSERT INTO search (rowid, title, summary, body, rule) VALUES (new.id, new.title, new.summary, new.body, new.rule);
+END;
+`
+
+// fromV2 replaces the second schema's full-text triggers (one FTS5 write
+// per search_docs row) with searchTriggers. Every row the old triggers
+// wrote is indexed, so fts_upto starts at the largest id.
+func fromV2(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		`DROP TRIGGER IF EXISTS search_docs_ai`,
+		`DROP TRIGGER IF EXISTS search_docs_ad`,
+		`DROP TRIGGER IF EXISTS search_docs_au`,
+		`INSERT INTO meta (key, value) SELECT 'fts_upto', coalesce(max(id), 0) FROM search_docs WHERE true
+		 ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		`INSERT INTO search (search, rank) VALUES ('automerge', 0)`,
+		searchTriggers,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("from version 2: %w", err)
+		}
+	}
+	return nil
+}
+
 // elfsyncTables creates elfsync's own tables and key indexes. It runs after
 // the record tables have their elf_key columns.
 const elfsyncTables = `
@@ -489,19 +531,14 @@ CREATE VIRTUAL TABLE search USING fts5(
 	content = 'search_docs', content_rowid = 'id',
 	tokenize = 'unicode61'
 );
-CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
-	INSERT INTO search (rowid, title, summary, body, rule) VALUES (new.id, new.title, new.summary, new.body, new.rule);
-END;
-CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
-	INSERT INTO search (search, rowid, title, summary, body, rule) VALUES ('delete', old.id, old.title, old.summary, old.body, old.rule);
-END;
-CREATE TRIGGER search_docs_au AFTER UPDATE OF title, summary, body, rule ON search_docs BEGIN
-	INSERT INTO search (search, rowid, title, summary, body, rule) VALUES ('delete', old.id, old.title, old.summary, old.body, old.rule);
-	INSERT INTO search (rowid, title, summary, body, rule) VALUES (new.id, new.title, new.summary, new.body, new.rule);
-END;
-
+-- No incremental merges: FTS5 merges a level's segments when it holds 16
+-- (crisismerge), which rewrites the data fewer times than 4-way merges
+-- spread over every write (cold scan 20k: 0.35 s less CPU).
+INSERT INTO search (search, rank) VALUES ('automerge', 0);
+` + searchTriggers + `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('writer', '0');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_upto', '0');
 
 -- Writes by other processes to learnings and heuristics, for write-back
 -- into the files. elfsync's own transactions set meta.writer to '1' while
@@ -559,7 +596,7 @@ END;
 const v1Search = `search`
 
 // SchemaVersion is the user_version this elfsync writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // schemaKind tells what a database at the index path holds.
 type schemaKind int
@@ -568,6 +605,7 @@ const (
 	kindEmpty     schemaKind = iota // a new file
 	kindCurrent                     // an elfsync index of this version
 	kindV1                          // elfsync's first schema
+	kindV2                          // elfsync's second schema: full-text triggers per row
 	kindFramework                   // the framework's own database: adopt it
 	kindForeign                     // something else: set aside
 )
@@ -613,6 +651,14 @@ func migrate(ctx context.Context, db *sql.DB) (adopted bool, err error) {
 			if err := adoptSchema(ctx, tx); err != nil {
 				return err
 			}
+		case kindV2:
+			// Only the full-text triggers change; everything else is
+			// IF NOT EXISTS below.
+			if err := fromV2(ctx, tx); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion))
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, frameworkTables); err != nil {
 			return err
@@ -694,6 +740,8 @@ func classify(ctx context.Context, db *sql.DB) (schemaKind, error) {
 		return kindCurrent, nil
 	case v == 1 && tables["files"] && tables["learnings"]:
 		return kindV1, nil
+	case v == 2 && tables["files"] && tables["search_docs"] && tables["meta"]:
+		return kindV2, nil
 	case v == 0 && len(tables) == 0:
 		return kindEmpty, nil
 	case v == 0 && !tables["files"] && (tables["learnings"] || tables["heuristics"]):

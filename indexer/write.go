@@ -71,15 +71,29 @@ ON CONFLICT(elf_key) DO UPDATE SET
 	created_at = excluded.created_at, updated_at = excluded.updated_at, tags = excluded.tags, extra = excluded.extra
 RETURNING id`
 
-	// upsertSearchTail follows the VALUES rows of a search_docs upsert. A
-	// row whose text is unchanged keeps its full-text entry (the update
-	// trigger fires only on a text column's change).
-	upsertSearchTail = `
-ON CONFLICT(elf_key) DO UPDATE SET tbl = excluded.tbl, row_id = excluded.row_id,
-	title = excluded.title, summary = excluded.summary, body = excluded.body, rule = excluded.rule
-WHERE search_docs.tbl IS NOT excluded.tbl OR search_docs.row_id IS NOT excluded.row_id
-	OR search_docs.title IS NOT excluded.title OR search_docs.summary IS NOT excluded.summary
-	OR search_docs.body IS NOT excluded.body OR search_docs.rule IS NOT excluded.rule`
+	// The updates of a record's existing row, with the parameters of the
+	// upserts above: what their ON CONFLICT clauses do. ("?12 IS ?12"
+	// only makes the statement take the upsert's twelve parameters.)
+	updateLearning = `
+UPDATE learnings SET type = ?1, filepath = ?2, title = ?3, summary = ?4, tags = ?5, domain = ?6, severity = ?7,
+	created_at = ?8, updated_at = ?9, extra = ?10
+WHERE elf_key = ?11 AND ?12 IS ?12
+	AND NOT EXISTS (SELECT 1 FROM elf_changes c WHERE c.tbl = 'learnings' AND c.row_id = learnings.id)
+RETURNING id`
+	updateHeuristic = `
+UPDATE heuristics SET filepath = ?3, domain = coalesce(?4, ''), rule = ?5, explanation = ?6, source_type = ?7,
+	confidence = coalesce(?8, confidence), is_golden = coalesce(?9, is_golden),
+	times_validated = coalesce(?10, times_validated), times_violated = coalesce(?11, times_violated),
+	created_at = ?12, updated_at = ?13, title = ?14, tags = ?15, extra = ?16,
+	project_path = coalesce(?17, project_path)
+WHERE elf_key = ?2
+	AND NOT EXISTS (SELECT 1 FROM elf_changes c WHERE c.tbl = 'heuristics' AND c.row_id = heuristics.id)
+RETURNING id`
+	updateDecision = `
+UPDATE decisions SET filepath = ?3, title = ?4, context = ?5, decision = ?6, rationale = ?7, status = ?8,
+	domain = ?9, created_at = ?10, updated_at = ?11, tags = ?12, extra = ?13
+WHERE elf_key = ?2
+RETURNING id`
 
 	insertLedger = `
 INSERT INTO files (filepath, size, mtime_ns, hash, error, tbl, nrec) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -93,8 +107,9 @@ RETURNING id`
 
 	// A file's records: its own key and its sections' keys. File paths end
 	// in .md, so "<file>#..." is only ever a section of that file.
-	fileKeys     = `(elf_key = ?1 OR (elf_key >= ?1 || '#' AND elf_key < ?1 || '$'))`
-	deleteSearch = `DELETE FROM search_docs WHERE ` + fileKeys
+	fileKeys = `(elf_key = ?1 OR (elf_key >= ?1 || '#' AND elf_key < ?1 || '$'))`
+	// staleKeys are a domain file's sections not in the JSON list ?2.
+	staleKeys = `elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`
 )
 
 // tableSQL maps a table name to its statements. Table names cannot be
@@ -113,7 +128,7 @@ type tableStatements struct{ deleteFile, deleteStale, claimPath, claimID, dropKe
 func statementsFor(t string) tableStatements {
 	return tableStatements{
 		deleteFile:  `DELETE FROM ` + t + ` WHERE ` + fileKeys,
-		deleteStale: `DELETE FROM ` + t + ` WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`,
+		deleteStale: `DELETE FROM ` + t + ` WHERE ` + staleKeys,
 		claimPath:   `SELECT id FROM ` + t + ` WHERE elf_key IS NULL AND filepath = ? ORDER BY id LIMIT 1`,
 		claimID:     `SELECT id FROM ` + t + ` WHERE elf_key IS NULL AND id = ?`,
 		dropKey:     `DELETE FROM ` + t + ` WHERE elf_key = ? AND id != ?`,
@@ -161,6 +176,9 @@ type record struct {
 type writer struct {
 	ix  *Index
 	ops []op
+	// deferSearch leaves the FTS5 entries of the rows written to one
+	// pass after the last flush (see Index.apply).
+	deferSearch bool
 	// claimed lists the records whose rows a framework tool (or an older
 	// index) wrote: after the flush their database-only values go into
 	// their files.
@@ -201,14 +219,17 @@ func (w *writer) put(p parsed) {
 
 // stmts are the statements of one transaction.
 type stmts struct {
-	tx                                                *sql.Tx
-	learning, heuristic, decision                     *sql.Stmt
-	insLedger, updLedger, touch, delLedger, delSearch *sql.Stmt
-	w                                                 *writer
-	unkeyed                                           map[string]bool // tables holding rows without elf_key
-	anyRefused                                        bool            // elf_refused has rows
-	// docs are full-text rows waiting to be written (see searchDocs).
-	docs []searchDoc
+	tx                                     *sql.Tx
+	learning, heuristic, decision          *sql.Stmt
+	updLearning, updHeuristic, updDecision *sql.Stmt
+	insLedger, updLedger, touch, delLedger *sql.Stmt
+	w                                      *writer
+	unkeyed                                map[string]bool // tables holding rows without elf_key
+	anyRefused                             bool            // elf_refused has rows
+	// docs are full-text rows waiting to be written, dropIDs the
+	// search_docs rows to delete (see writeDocs).
+	docs    []searchDoc
+	dropIDs []int64
 }
 
 func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
@@ -218,8 +239,9 @@ func prepare(ctx context.Context, tx *sql.Tx, w *writer) (*stmts, error) {
 		q   string
 	}{
 		{&s.learning, upsertLearning}, {&s.heuristic, upsertHeuristic}, {&s.decision, upsertDecision},
+		{&s.updLearning, updateLearning}, {&s.updHeuristic, updateHeuristic}, {&s.updDecision, updateDecision},
 		{&s.insLedger, insertLedger}, {&s.updLedger, updateLedger}, {&s.touch, touchLedger},
-		{&s.delLedger, deleteLedger}, {&s.delSearch, deleteSearch},
+		{&s.delLedger, deleteLedger},
 	} {
 		st, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -292,26 +314,41 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		// that want an id (a domain file's sections, a frontmatter id), so
 		// a new row of another file never takes it, then the rest.
 		sort.SliceStable(w.ops, func(i, j int) bool { return opRank(&w.ops[i]) < opRank(&w.ops[j]) })
-		var bulk []*op
+		// New files of a table no framework row waits in (to be claimed
+		// by its file) go in many to a statement.
+		canBulk := map[string]bool{"learnings": bulkOK,
+			"heuristics": !s.unkeyed["heuristics"] && !s.anyRefused, "decisions": !s.unkeyed["decisions"] && !s.anyRefused}
+		bulk := map[string][]*op{}
 		for i := range w.ops {
 			o := &w.ops[i]
-			if bulkOK && isBulk(o) && moved[o.p.hash] == 0 && w.ix.opts.WantIDs[rootRel(o.rel)] == 0 {
-				bulk = append(bulk, o)
-				continue
+			if isBulk(o) && canBulk[tableOf(o.p.rec.Type)] && moved[o.p.hash] == 0 && w.ix.opts.WantIDs[rootRel(o.rel)] == 0 {
+				if _, ok := w.ix.restoreIDs[rootRel(o.rel)]; !ok {
+					t := tableOf(o.p.rec.Type)
+					bulk[t] = append(bulk[t], o)
+					continue
+				}
 			}
 			if err := s.apply(ctx, o, &delta, moved); err != nil {
 				return fmt.Errorf("index %s: %w", rootRel(o.rel), err)
 			}
 		}
-		if err := bulkInsert(ctx, tx, bulk, &delta); err != nil {
-			return fmt.Errorf("index new files: %w", err)
-		}
-		// Full-text entries last, in as few statements as possible (see
-		// searchDocs).
-		for _, o := range bulk {
-			if o.searchID != 0 {
-				r := &o.p.rec
-				s.docs = append(s.docs, searchDoc{rootRel(o.rel), "learnings", o.searchID, r.Title, r.Summary, r.Body, r.Rule})
+		for _, t := range []string{"learnings", "heuristics", "decisions"} {
+			rest, err := bulkInsert(ctx, tx, t, bulk[t], &delta)
+			if err != nil {
+				return fmt.Errorf("index new files: %w", err)
+			}
+			// Full-text entries last, in as few statements as possible
+			// (see writeDocs).
+			for _, o := range bulk[t] {
+				if o.searchID != 0 {
+					r := &o.p.rec
+					s.docs = append(s.docs, searchDoc{rootRel(o.rel), t, o.searchID, r.Title, r.Summary, r.Body, r.Rule})
+				}
+			}
+			for _, o := range rest {
+				if err := s.apply(ctx, o, &delta, moved); err != nil {
+					return fmt.Errorf("index %s: %w", rootRel(o.rel), err)
+				}
 			}
 		}
 		if err := s.writeDocs(ctx); err != nil {
@@ -380,10 +417,7 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 			if _, err := s.tx.ExecContext(ctx, tableSQL[safeTable(o.old.tbl)].deleteFile, fp); err != nil {
 				return err
 			}
-			if err := s.writeDocs(ctx); err != nil {
-				return err
-			}
-			if _, err := s.delSearch.ExecContext(ctx, fp); err != nil {
+			if err := s.dropDocs(ctx, fp, false, nil, fileKeys, fp); err != nil {
 				return err
 			}
 		}
@@ -429,10 +463,7 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 		if _, err := s.tx.ExecContext(ctx, tableSQL[safeTable(oldTbl)].deleteFile, fp); err != nil {
 			return err
 		}
-		if err := s.writeDocs(ctx); err != nil {
-			return err
-		}
-		if _, err := s.delSearch.ExecContext(ctx, fp); err != nil {
+		if err := s.dropDocs(ctx, fp, false, nil, fileKeys, fp); err != nil {
 			return err
 		}
 	}
@@ -458,10 +489,11 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 		if _, err := s.tx.ExecContext(ctx, tableSQL[tbl].deleteStale, fp, string(kj)); err != nil {
 			return err
 		}
-		if err := s.writeDocs(ctx); err != nil {
-			return err
+		keep := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			keep[k] = true
 		}
-		if _, err := s.tx.ExecContext(ctx, `DELETE FROM search_docs WHERE elf_key > ?1 || '#' AND elf_key < ?1 || '$' AND elf_key NOT IN (SELECT value FROM json_each(?2))`, fp, string(kj)); err != nil {
+		if err := s.dropDocs(ctx, fp, true, keep, staleKeys, fp, string(kj)); err != nil {
 			return err
 		}
 	}
@@ -587,7 +619,8 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 	if r.wantID > 0 {
 		wantID = r.wantID
 	}
-	var err error
+	var args []any
+	var ins, upd *sql.Stmt
 	switch r.tbl {
 	case "heuristics":
 		var golden, conf, tv, tvio any
@@ -603,25 +636,38 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 		if rec.TimesViolated != 0 || rec.ViolatedBy != nil {
 			tvio = rec.TimesViolated
 		}
-		err = s.heuristic.QueryRowContext(ctx, wantID, r.key, fp, null(rec.Domain), rec.Rule, null(rec.Explanation),
+		ins, upd = s.heuristic, s.updHeuristic
+		args = []any{wantID, r.key, fp, null(rec.Domain), rec.Rule, null(rec.Explanation),
 			null(rec.SourceType), conf, golden, tv, tvio, timeText(rec.Created), timeText(rec.Updated),
-			rec.Title, null(rec.TagString()), null(rec.Extra), null(rec.ProjectPath)).Scan(&r.rowID)
+			rec.Title, null(rec.TagString()), null(rec.Extra), null(rec.ProjectPath)}
 	case "decisions":
 		d := decisionFields(rec)
-		err = s.decision.QueryRowContext(ctx, wantID, r.key, fp, rec.Title, d.context, d.decision, d.rationale,
-			d.status, null(rec.Domain), timeText(rec.Created), timeText(rec.Updated), null(rec.TagString()), null(rec.Extra)).Scan(&r.rowID)
+		ins, upd = s.decision, s.updDecision
+		args = []any{wantID, r.key, fp, rec.Title, d.context, d.decision, d.rationale,
+			d.status, null(rec.Domain), timeText(rec.Created), timeText(rec.Updated), null(rec.TagString()), null(rec.Extra)}
 	default:
 		var sev any
 		if rec.Severity != 0 {
 			sev = rec.Severity
 		}
-		err = s.learning.QueryRowContext(ctx, rec.Type, fp, rec.Title, null(rec.Summary), null(rec.TagString()),
-			null(rec.Domain), sev, timeText(rec.Created), timeText(rec.Updated), null(rec.Extra), r.key, wantID).Scan(&r.rowID)
+		ins, upd = s.learning, s.updLearning
+		args = []any{rec.Type, fp, rec.Title, null(rec.Summary), null(rec.TagString()),
+			null(rec.Domain), sev, timeText(rec.Created), timeText(rec.Updated), null(rec.Extra), r.key, wantID}
 	}
-	skipped := errors.Is(err, sql.ErrNoRows)
-	if skipped {
-		// The update was skipped: the row has a change to write back.
+	// The row by its key first, a new one only when there is none: an
+	// INSERT that turns into an update still draws a new id from the
+	// table's AUTOINCREMENT counter, so every edit of a heuristic skipped
+	// one.
+	err := upd.QueryRowContext(ctx, args...).Scan(&r.rowID)
+	skipped := false
+	if errors.Is(err, sql.ErrNoRows) {
 		err = s.tx.QueryRowContext(ctx, `SELECT id FROM `+safeTable(r.tbl)+` WHERE elf_key = ?`, r.key).Scan(&r.rowID)
+		if err == nil {
+			// The update was skipped: the row has a change to write back.
+			skipped = true
+		} else if errors.Is(err, sql.ErrNoRows) {
+			err = ins.QueryRowContext(ctx, args...).Scan(&r.rowID)
+		}
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+
+	"github.com/emergent-learning/elfsync/indexer"
 )
 
 // Query is a full-text search.
@@ -171,4 +173,11 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// SearchPending counts records that are in the index but not yet
+// searchable: a scan writes their full-text entries right after their
+// rows (see indexer.SearchPending).
+func (d *DB) SearchPending(ctx context.Context) (int, error) {
+	return indexer.SearchPending(ctx, d.db)
 }

@@ -19,24 +19,29 @@ import (
 // Report is what `elfsync status --json` prints: its keys are a contract
 // (the DESIGN card; cmd/elfsync/testdata/status.shape.json pins them).
 type Report struct {
-	InSync       bool                `json:"in_sync"`
-	Files        int                 `json:"files"`
-	Rows         int                 `json:"rows"`
-	MissingRows  []string            `json:"missing_rows"`
-	OrphanRows   []string            `json:"orphan_rows"`
-	StaleRows    []string            `json:"stale_rows"`
-	Refused      []indexer.Refused   `json:"refused"`      // rows a direct write left that cannot be written into a file, with why (drift, never pending)
-	ForeignRows  int                 `json:"foreign_rows"` // the framework's own rows (not elfsync's, not drift)
-	Invalid      []indexer.FileError `json:"invalid"`
-	Uncommitted  []string            `json:"uncommitted"`
-	Pending      []string            `json:"pending"` // drift a running watcher is still within its deadlines for
-	LastCommit   *LastCommit         `json:"last_commit"`
-	LastGitError *GitError           `json:"last_git_error"`
-	GitLockHeld  bool                `json:"git_lock_held"`
-	GitOperation string              `json:"git_operation,omitempty"`
-	Git          bool                `json:"git"`
-	NoRepository bool                `json:"no_repository,omitempty"`
-	Watcher      Watcher             `json:"watcher"`
+	InSync      bool              `json:"in_sync"`
+	Files       int               `json:"files"`
+	Rows        int               `json:"rows"`
+	MissingRows []string          `json:"missing_rows"`
+	OrphanRows  []string          `json:"orphan_rows"`
+	StaleRows   []string          `json:"stale_rows"`
+	Refused     []indexer.Refused `json:"refused"`      // rows a direct write left that cannot be written into a file, with why (drift, never pending)
+	ForeignRows int               `json:"foreign_rows"` // the framework's own rows (not elfsync's, not drift)
+	// SearchPending counts records whose rows are in and whose full-text
+	// entries are not yet: a scan writes them right after the rows (a
+	// running watcher is on it; otherwise a crash left them, and the next
+	// scan completes them).
+	SearchPending int                 `json:"search_pending,omitempty"`
+	Invalid       []indexer.FileError `json:"invalid"`
+	Uncommitted   []string            `json:"uncommitted"`
+	Pending       []string            `json:"pending"` // drift a running watcher is still within its deadlines for
+	LastCommit    *LastCommit         `json:"last_commit"`
+	LastGitError  *GitError           `json:"last_git_error"`
+	GitLockHeld   bool                `json:"git_lock_held"`
+	GitOperation  string              `json:"git_operation,omitempty"`
+	Git           bool                `json:"git"`
+	NoRepository  bool                `json:"no_repository,omitempty"`
+	Watcher       Watcher             `json:"watcher"`
 	// Remote is the sync state with a git remote, absent until memory/
 	// was first synced (`sync`, `watch --remote`); Conflicts are the
 	// conflict copies a merge kept beside a file. The remote package
@@ -178,8 +183,15 @@ func ReadWith(ctx context.Context, root string, o Options) (Report, error) {
 	if rep.Git && rep.LastCommit == nil && d.Files > 0 {
 		rep.InSync = false // nothing committed yet
 	}
+	searchOnly := false
+	if d.SearchPending > 0 {
+		rep.SearchPending = d.SearchPending
+		searchOnly = rep.InSync
+		rep.InSync = false
+	}
 	if !rep.InSync && inst.Running {
 		rep.Pending, rep.OnlyPending = pending(root, rep, inst.State, time.Now())
+		rep.OnlyPending = rep.OnlyPending || searchOnly
 	}
 	return rep, nil
 }

@@ -2,12 +2,15 @@ package status
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/emergent-learning/elfsync/indexer"
 	"github.com/emergent-learning/elfsync/instance"
@@ -98,6 +101,56 @@ func TestWriteText(t *testing.T) {
 	if got := b.String(); !strings.HasPrefix(got, "DRIFT: 2 files, 1 row\nfiles without a row (1):\n") ||
 		!strings.Contains(got, "last commit: none (no git repository yet") || strings.Contains(got, "0001-01-01") {
 		t.Errorf("drift text:\n%s", got)
+	}
+}
+
+// Records whose rows are in but whose full-text entries are not (a crash
+// between the two steps of a scan) are shown, and are drift until a scan
+// completes them.
+func TestSearchPendingShown(t *testing.T) {
+	root := t.TempDir()
+	mem := filepath.Join(root, "memory", "failures")
+	if err := os.MkdirAll(mem, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "b"} {
+		if err := os.WriteFile(filepath.Join(mem, n+".md"), []byte("---\ntype: failure\ntitle: "+n+"\n---\n\nbody\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	ix, err := indexer.Open(ctx, indexer.Options{Root: root, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if _, err := ix.Scan(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+ix.DBPath()+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`INSERT INTO search (search) VALUES ('delete-all')`, `UPDATE meta SET value = '0' WHERE key = 'fts_upto'`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Read(ctx, root, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	rep.WriteText(&b)
+	if rep.SearchPending != 2 || rep.InSync || !strings.Contains(b.String(), "full text incomplete: 2 records not yet searchable") {
+		t.Errorf("search_pending %d, in_sync %v:\n%s", rep.SearchPending, rep.InSync, b.String())
+	}
+	if _, err := ix.Scan(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = Read(ctx, root, 0, false); err != nil || rep.SearchPending != 0 || !rep.InSync {
+		t.Errorf("after a scan: search_pending %d, in_sync %v (%v)", rep.SearchPending, rep.InSync, err)
 	}
 }
 

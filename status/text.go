@@ -52,6 +52,9 @@ func (r Report) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  %s %d %q: %s\n", x.Table, x.ID, x.Path, x.Reason)
 		}
 	}
+	if r.SearchPending > 0 {
+		fmt.Fprintf(w, "full text incomplete: %s not yet searchable (written right after the rows; `elfsync scan` completes it)\n", plural(r.SearchPending, "record"))
+	}
 	if r.ForeignRows > 0 {
 		fmt.Fprintf(w, "the framework's own rows (no file of elfsync's, not drift): %d\n", r.ForeignRows)
 	}

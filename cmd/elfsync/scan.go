@@ -91,6 +91,9 @@ func cmdScan(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	sum.Seconds = time.Since(start).Seconds()
+	if !sum.RowsAt.IsZero() {
+		sum.RowsSeconds = sum.RowsAt.Sub(start).Seconds()
+	}
 	if perr := e.print(*asJSON, sum); perr != nil {
 		return perr
 	}

@@ -61,6 +61,9 @@ func cmdSearch(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if n, err := db.SearchPending(ctx); err == nil && n > 0 {
+		fmt.Fprintf(e.stderr, "full text incomplete: %d records not yet searchable (written right after the rows; `elfsync scan` completes it)\n", n)
+	}
 	if *asJSON {
 		return query.WriteHitsJSON(e.stdout, q.Text, hits)
 	}

@@ -1,0 +1,284 @@
+package indexer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The full-text index is written in two steps (see searchTriggers): the
+// rows of search_docs, with the records' rows, and then their FTS5
+// entries, one statement for every row above meta.fts_upto, in id order.
+//
+// FTS5 keeps new entries in memory and writes them out as a segment
+// whenever a write goes to a rowid not above the last one, at every
+// statement savepoint, and at commit; every segment is merged into larger
+// ones later. Written a row at a time through triggers, a changed text
+// (delete the old entry, insert the new one under the same rowid) made a
+// segment per record: a third of a 1%-modified scan went into merging
+// them. A changed text now gets a new row with a new, larger id, so the
+// deletes of a transaction come first, in id order, and its inserts after
+// them: one or two segments a transaction.
+
+// searchDoc is one full-text row: a record's key, its row and its text.
+type searchDoc struct {
+	key, tbl                   string
+	rowID                      int64
+	title, summary, body, rule string
+}
+
+// docRows is how many full-text rows one statement writes (8 parameters
+// each, well under SQLite's 32,766).
+const docRows = 100
+
+// dropDocs forgets full-text rows of the file fp's records: those cond
+// (a WHERE clause over search_docs, with args) selects are deleted at the
+// end of the transaction, and waiting ones are dropped now, the file's
+// own key too unless sections is set, except those in keep.
+func (s *stmts) dropDocs(ctx context.Context, fp string, sections bool, keep map[string]bool, cond string, args ...any) error {
+	rows, err := s.tx.QueryContext(ctx, `SELECT id FROM search_docs WHERE `+cond, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		s.dropIDs = append(s.dropIDs, id)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	kept := s.docs[:0]
+	for _, d := range s.docs {
+		if ((d.key == fp && !sections) || strings.HasPrefix(d.key, fp+"#")) && !keep[d.key] {
+			continue
+		}
+		kept = append(kept, d)
+	}
+	s.docs = kept
+	return nil
+}
+
+// writeDocs writes the transaction's full-text rows: deletes first, then
+// a new row for each new or changed text, and, unless the scan defers it
+// (see Index.apply), their FTS5 entries. A record whose text did not
+// change keeps its row and entry.
+func (s *stmts) writeDocs(ctx context.Context) error {
+	if len(s.docs) == 0 && len(s.dropIDs) == 0 {
+		return nil
+	}
+	// The last write of a key wins.
+	last := make(map[string]int, len(s.docs))
+	for i, d := range s.docs {
+		last[d.key] = i
+	}
+	docs := make([]*searchDoc, 0, len(last))
+	keys := make([]string, 0, len(last))
+	for i := range s.docs {
+		if last[s.docs[i].key] == i {
+			docs = append(docs, &s.docs[i])
+			keys = append(keys, s.docs[i].key)
+		}
+	}
+	dropped := make(map[int64]bool, len(s.dropIDs))
+	for _, id := range s.dropIDs {
+		dropped[id] = true
+	}
+	// The rows these keys have now.
+	type have struct {
+		id    int64
+		rowID sql.NullInt64
+		tbl   string
+		text  [4]sql.NullString
+	}
+	old := map[string]have{}
+	if len(keys) > 0 {
+		kj, err := json.Marshal(keys)
+		if err != nil {
+			return err
+		}
+		rows, err := s.tx.QueryContext(ctx, `SELECT elf_key, id, tbl, row_id, title, summary, body, rule FROM search_docs
+			WHERE elf_key IN (SELECT value FROM json_each(?))`, string(kj))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k string
+			var h have
+			if err := rows.Scan(&k, &h.id, &h.tbl, &h.rowID, &h.text[0], &h.text[1], &h.text[2], &h.text[3]); err != nil {
+				rows.Close()
+				return err
+			}
+			old[k] = h
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	fresh := docs[:0]
+	for _, d := range docs {
+		h, ok := old[d.key]
+		if ok && !dropped[h.id] && sameText(h.text, d) {
+			if h.tbl != d.tbl || !h.rowID.Valid || h.rowID.Int64 != d.rowID {
+				if _, err := s.tx.ExecContext(ctx, `UPDATE search_docs SET tbl = ?, row_id = ? WHERE id = ?`, d.tbl, d.rowID, h.id); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if ok && !dropped[h.id] {
+			dropped[h.id] = true
+			s.dropIDs = append(s.dropIDs, h.id)
+		}
+		fresh = append(fresh, d)
+	}
+	if len(s.dropIDs) > 0 {
+		// In id order: the delete trigger writes FTS5 deletes, which stay
+		// in memory only while their rowids rise.
+		ids := slices.Compact(slices.Sorted(slices.Values(s.dropIDs)))
+		ij, err := json.Marshal(ids)
+		if err != nil {
+			return err
+		}
+		if _, err := s.tx.ExecContext(ctx, `DELETE FROM search_docs WHERE id IN (SELECT value FROM json_each(?) ORDER BY 1)`, string(ij)); err != nil {
+			return err
+		}
+	}
+	if len(fresh) > 0 {
+		// New rows above every id written or indexed so far, so none of
+		// them counts as indexed before it is.
+		next, err := nextDocID(ctx, s.tx)
+		if err != nil {
+			return err
+		}
+		for len(fresh) > 0 {
+			n := min(len(fresh), docRows)
+			args := make([]any, 0, n*8)
+			for _, d := range fresh[:n] {
+				args = append(args, next, d.key, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
+				next++
+			}
+			q := `INSERT INTO search_docs (id, elf_key, tbl, row_id, title, summary, body, rule) VALUES ` + placeholders(n, 8, "")
+			if _, err := s.tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("%s: %w", fresh[0].key, err)
+			}
+			fresh = fresh[n:]
+		}
+	}
+	s.docs = s.docs[:0]
+	s.dropIDs = s.dropIDs[:0]
+	if s.w.deferSearch {
+		return nil
+	}
+	_, err := catchUpSearch(ctx, s.tx, 0)
+	return err
+}
+
+// sameText reports whether a search_docs row holds d's text.
+func sameText(t [4]sql.NullString, d *searchDoc) bool {
+	return t[0].String == d.title && t[1].String == d.summary && t[2].String == d.body && t[3].String == d.rule
+}
+
+// ftsUpto reads meta.fts_upto: every search_docs row up to it has its
+// FTS5 entry, none above it has.
+func ftsUpto(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int64, error) {
+	var upto int64
+	err := q.QueryRowContext(ctx, `SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'fts_upto'`).Scan(&upto)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return upto, err
+}
+
+// nextDocID is the id of the next new search_docs row.
+func nextDocID(ctx context.Context, tx *sql.Tx) (int64, error) {
+	upto, err := ftsUpto(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	var top int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM search_docs`).Scan(&top); err != nil {
+		return 0, err
+	}
+	return max(top, upto) + 1, nil
+}
+
+// catchUpSearch writes the FTS5 entries of the search_docs rows above
+// fts_upto, at most limit of them (0: all), in id order, and raises
+// fts_upto past them. It returns how many rows remain.
+func catchUpSearch(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
+	upto, err := ftsUpto(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	var top int64
+	var n int
+	if limit > 0 {
+		err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0), count(*) FROM (SELECT id FROM search_docs WHERE id > ? ORDER BY id LIMIT ?)`, upto, limit).Scan(&top, &n)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0), count(*) FROM search_docs WHERE id > ?`, upto).Scan(&top, &n)
+	}
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO search (rowid, title, summary, body, rule)
+		SELECT id, title, summary, body, rule FROM search_docs WHERE id > ? AND id <= ? ORDER BY id`, upto, top); err != nil {
+		return 0, fmt.Errorf("index full text: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('fts_upto', ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, top); err != nil {
+		return 0, err
+	}
+	var rest int
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM search_docs WHERE id > ?`, top).Scan(&rest)
+	return rest, err
+}
+
+// searchChunk is how many full-text rows one catch-up transaction
+// indexes. Smaller chunks were slower and raised the peak memory (5,000:
+// 67-69 MB against 57-58 MB on the 20k corpus): each commit makes FTS5
+// write and merge its pending segment.
+const searchChunk = 20000
+
+// completeSearch indexes every search_docs row still without its FTS5
+// entry: after a scan that deferred them, or a crash between the two
+// steps.
+func (ix *Index) completeSearch(ctx context.Context) error {
+	if n, err := SearchPending(ctx, ix.db); err != nil || n == 0 {
+		return err
+	}
+	for {
+		var rest int
+		err := withTx(ctx, ix.db, func(tx *sql.Tx) error {
+			var err error
+			rest, err = catchUpSearch(ctx, tx, searchChunk)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("full-text index: %w", err)
+		}
+		if rest == 0 {
+			return nil
+		}
+	}
+}
+
+// SearchPending returns how many records are indexed but not yet
+// searchable: their full-text entries come right after their rows.
+func SearchPending(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM search_docs
+		WHERE id > coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_upto'), 0)`).Scan(&n)
+	return n, err
+}
