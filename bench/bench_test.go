@@ -59,7 +59,7 @@ func TestQuick(t *testing.T) {
 			scenarios[m.Scenario] = true
 		}
 	}
-	for _, s := range []string{"cold scan", "no-op scan", "status", "1% modified scan", "watch latency", "burst", "trickle", "idle watch", "old vs new", "search (process)", "search (MCP)", "write-back"} {
+	for _, s := range []string{"cold scan", "no-op scan", "status", "status (with git)", "1% modified scan", "watch latency", "burst", "trickle", "idle watch", "old vs new", "search (process)", "search (MCP)", "write-back"} {
 		if !scenarios[s] {
 			t.Errorf("scenario %q produced no figure", s)
 		}

@@ -181,7 +181,10 @@ func Open(ctx context.Context, cfg Config) (*Committer, error) {
 	}
 	c.repo = r
 	c.git = g.At(r.top)
-	c.identity = identityEnv(ctx, c.git)
+	if !cfg.ReadOnly {
+		// A read-only committer makes no commits: no identity to find.
+		c.identity = identityEnv(ctx, c.git)
+	}
 	c.lastErr = c.readState().LastError
 	if cfg.ReadOnly {
 		return c, nil

@@ -4,6 +4,7 @@ package committer
 
 import (
 	"errors"
+	"os"
 	"syscall"
 )
 
@@ -16,4 +17,11 @@ func pidAlive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// ownedByMe reports whether fi belongs to this process's effective user, as
+// git's safe.directory check requires of a repository it uses.
+func ownedByMe(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
 }

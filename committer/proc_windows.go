@@ -4,6 +4,7 @@ package committer
 
 import (
 	"errors"
+	"os"
 
 	"golang.org/x/sys/windows"
 )
@@ -31,3 +32,7 @@ func pidAlive(pid int) bool {
 	}
 	return code == stillActive
 }
+
+// ownedByMe cannot tell on this platform: the repository is then always
+// found by git.
+func ownedByMe(os.FileInfo) bool { return false }

@@ -99,6 +99,128 @@ func discover(ctx context.Context, g *Git, memDir string) (repo, error) {
 	return r, nil
 }
 
+// discoverLocal finds memDir's repository without running git, in the one
+// case where that is exactly what discover (rev-parse) finds: memDir/.git is
+// a plain directory that git would take for a repository (HEAD, objects/,
+// refs/), owned like memDir by this user (git's safe.directory check), not
+// a linked worktree (no commondir), and its config sets no work tree, no
+// bare repository, no format beyond 0 and includes nothing. memDir is then
+// the top level, a repository of its own. ok is false for everything else,
+// which discover settles.
+func discoverLocal(memDir string) (r repo, ok bool) {
+	dotGit := filepath.Join(memDir, ".git")
+	for _, p := range []string{memDir, dotGit} {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.IsDir() || !ownedByMe(fi) {
+			return repo{}, false
+		}
+	}
+	for _, p := range []string{"commondir", "config.worktree"} {
+		if _, err := os.Lstat(filepath.Join(dotGit, p)); !errors.Is(err, os.ErrNotExist) {
+			return repo{}, false
+		}
+	}
+	for _, d := range []string{"objects", "refs"} {
+		if fi, err := os.Stat(filepath.Join(dotGit, d)); err != nil || !fi.IsDir() {
+			return repo{}, false
+		}
+	}
+	head, err := os.ReadFile(filepath.Join(dotGit, "HEAD"))
+	if err != nil || !validHead(string(head)) {
+		return repo{}, false
+	}
+	cfg, err := os.ReadFile(filepath.Join(dotGit, "config"))
+	if err != nil || !plainConfig(string(cfg)) {
+		return repo{}, false
+	}
+	// git runs in the physical directory: its top level has no symlinks.
+	top, err := filepath.EvalSymlinks(memDir)
+	if err != nil {
+		return repo{}, false
+	}
+	return repo{
+		top:    top,
+		gitDir: filepath.Join(top, ".git"),
+		// rev-parse prints the common directory as ".git", which
+		// discover joins to memDir.
+		commonDir: dotGit,
+	}, true
+}
+
+// validHead reports whether a HEAD file's content is what git accepts: a
+// symbolic ref into refs/ or an object name.
+func validHead(s string) bool {
+	s = strings.TrimRight(s, "\n")
+	if ref, ok := strings.CutPrefix(s, "ref: "); ok {
+		return strings.HasPrefix(ref, "refs/") && !strings.ContainsAny(ref, " \t\n\r")
+	}
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// plainConfig reports whether a repository's config leaves where its work
+// tree is to git's discovery: no core.worktree, core.bare false if set,
+// repositoryformatversion 0 if set, no [extensions] and no includes (which
+// could set either). Anything it cannot read plainly (continued lines)
+// counts as not plain.
+func plainConfig(s string) bool {
+	section := ""
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if strings.HasSuffix(line, "\\") {
+			return false
+		}
+		if line[0] == '[' {
+			end := strings.IndexByte(line, ']')
+			if end < 0 {
+				return false
+			}
+			name := strings.ToLower(line[1:end])
+			if i := strings.IndexAny(name, " .\""); i >= 0 {
+				name = name[:i]
+			}
+			section = name
+			switch section {
+			case "include", "includeif", "extensions":
+				return false
+			}
+			if rest := strings.TrimSpace(line[end+1:]); rest != "" {
+				return false // a key on the header's line
+			}
+			continue
+		}
+		if section != "core" {
+			continue
+		}
+		key, value, _ := strings.Cut(line, "=")
+		key = strings.ToLower(strings.TrimSpace(key))
+		value = strings.ToLower(strings.TrimSpace(value))
+		switch key {
+		case "worktree":
+			return false
+		case "bare":
+			if value != "false" {
+				return false
+			}
+		case "repositoryformatversion":
+			if value != "0" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // isIgnored asks the work tree whether it ignores path (relative to top).
 // check-ignore does not accept literal pathspecs, so they are switched off
 // for this call; "./" keeps a leading ":" from being read as magic.

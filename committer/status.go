@@ -3,15 +3,20 @@ package committer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // Status is the committer's view of memory/'s history.
@@ -51,12 +56,52 @@ type Status struct {
 // or removed. It is what `elfsync status` and `elfsync doctor` ask, beside
 // a running watcher. Without a repository it returns ErrNoRepository; when
 // git is not installed, an error that wraps exec.ErrNotFound.
+//
+// It reports what Open(ReadOnly) followed by Status would, in about the
+// time of one `git status`: the repository is found (from memory/.git
+// when that is plainly memory/'s own repository, otherwise by rev-parse,
+// and check-ignore in a shared tree) while status, log and config already
+// run from memory/ itself, whose answers are the same as from the top
+// level with memory/'s pathspec. They are thrown away when memory/ turns
+// out to have no repository it may use.
 func ReadStatus(ctx context.Context, root string) (Status, error) {
-	c, err := Open(ctx, Config{Root: root, ReadOnly: true, Logger: zerolog.Nop()})
-	if err != nil {
-		return Status{}, err
+	if !filepath.IsAbs(root) {
+		return Status{}, fmt.Errorf("committer: root %q is not absolute", root)
 	}
-	return c.Status(ctx)
+	if _, err := exec.LookPath("git"); err != nil {
+		return Status{}, fmt.Errorf("committer: %w", err)
+	}
+	memDir := filepath.Join(root, layout.MemoryDir)
+	if _, err := os.Stat(memDir); err != nil {
+		return Status{}, fmt.Errorf("committer: %w", err)
+	}
+	g := NewGit(memDir, GitOptions{})
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	side := make(chan gitSide, 1)
+	go func() { side <- readGitSide(gctx, g, ".") }()
+	r, ok := discoverLocal(memDir)
+	var err error
+	if !ok {
+		r, err = discover(ctx, g, memDir)
+	}
+	if err != nil {
+		// Leave no git process behind.
+		cancel()
+		<-side
+		if errors.Is(err, errNotRepo) {
+			return Status{}, ErrNoRepository
+		}
+		return Status{}, fmt.Errorf("committer: %w", err)
+	}
+	c := &Committer{
+		cfg:    Config{Root: root, ReadOnly: true},
+		log:    zerolog.Nop(),
+		memDir: memDir,
+		repo:   r,
+		git:    g.At(r.top),
+	}
+	return c.finishStatus(ctx, <-side)
 }
 
 // Status reports what is uncommitted under memory/, the last commit that
@@ -64,12 +109,50 @@ func ReadStatus(ctx context.Context, root string) (Status, error) {
 // busy. It takes no lock (git status runs without optional locks), so it is
 // safe beside a person's git and another elfsync.
 func (c *Committer) Status(ctx context.Context) (Status, error) {
+	return c.finishStatus(ctx, readGitSide(ctx, c.git, c.repo.spec()))
+}
+
+// gitSide holds what the git commands of Status printed.
+type gitSide struct {
+	email             string
+	status, log       []byte
+	statusErr, logErr error
+}
+
+// readGitSide runs the three git commands Status needs at once, in g's
+// directory with pathspec spec (memory/ from there): status, the newest
+// commit under spec (log -1 HEAD, which fails on an unborn branch) and
+// user.email.
+func readGitSide(ctx context.Context, g *Git, spec string) gitSide {
+	var s gitSide
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if email, err := g.Out(ctx, "config", "user.email"); err == nil {
+			s.email = email
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		s.log, s.logErr = g.Run(ctx, RunOpts{}, "log", "-1", "--format=%H%x00%s%x00%ct", "HEAD", "--", spec)
+	}()
+	s.status, s.statusErr = g.Run(ctx, RunOpts{Env: []string{"GIT_OPTIONAL_LOCKS=0"}},
+		"status", "--porcelain=v1", "-z", "--untracked-files=all", "--", spec)
+	wg.Wait()
+	return s
+}
+
+// finishStatus builds the Status from the files in the git directory and
+// the git commands' output.
+func (c *Committer) finishStatus(ctx context.Context, side gitSide) (Status, error) {
 	st := Status{
 		Repo:      c.repo.top,
 		GitDir:    c.repo.gitDir,
 		Shared:    c.repo.shared(),
 		LockHeld:  indexLocked(c.repo.gitDir),
 		Operation: operation(c.repo.gitDir),
+		Email:     side.email,
 	}
 	st.Pending, _, _, _ = c.pendingInfo()
 	ps := c.readState()
@@ -79,31 +162,31 @@ func (c *Committer) Status(ctx context.Context) (Status, error) {
 			st.LockSince = info.ModTime()
 		}
 	}
-	if email, err := c.git.Out(ctx, "config", "user.email"); err == nil {
-		st.Email = strings.TrimSpace(email)
+	if side.statusErr != nil {
+		return st, fmt.Errorf("git status: %w", side.statusErr)
 	}
+	st.Uncommitted = parsePorcelain(side.status, c.repo)
 
-	out, err := c.git.Run(ctx, RunOpts{Env: []string{"GIT_OPTIONAL_LOCKS=0"}},
-		"status", "--porcelain=v1", "-z", "--untracked-files=all", "--", c.repo.spec())
-	if err != nil {
-		return st, fmt.Errorf("git status: %w", err)
-	}
-	st.Uncommitted = parsePorcelain(out, c.repo)
-
-	head, _, err := c.head(ctx)
-	if err != nil {
-		return st, err
-	}
-	if head != "" {
-		out, err := c.git.Run(ctx, RunOpts{}, "log", "-1", "--format=%H%x00%s%x00%ct", head, "--", c.repo.spec())
+	out := side.log
+	if side.logErr != nil {
+		// log fails on an unborn branch, which has no last commit; any
+		// other failure is reported as before.
+		head, _, err := c.head(ctx)
+		if err != nil {
+			return st, err
+		}
+		if head == "" {
+			return st, nil
+		}
+		out, err = c.git.Run(ctx, RunOpts{}, "log", "-1", "--format=%H%x00%s%x00%ct", head, "--", c.repo.spec())
 		if err != nil {
 			return st, fmt.Errorf("git log: %w", err)
 		}
-		f := strings.SplitN(strings.TrimSpace(string(out)), "\x00", 3)
-		if len(f) == 3 {
-			secs, _ := strconv.ParseInt(f[2], 10, 64)
-			st.LastCommit = CommitInfo{Hash: f[0], Subject: f[1], Time: time.Unix(secs, 0).UTC()}
-		}
+	}
+	f := strings.SplitN(strings.TrimSpace(string(out)), "\x00", 3)
+	if len(f) == 3 {
+		secs, _ := strconv.ParseInt(f[2], 10, 64)
+		st.LastCommit = CommitInfo{Hash: f[0], Subject: f[1], Time: time.Unix(secs, 0).UTC()}
 	}
 	return st, nil
 }

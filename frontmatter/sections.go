@@ -502,14 +502,7 @@ func SetSectionRuleNth(data []byte, id int64, nth int, rule string) ([]byte, err
 	if m := sectionHeadingRE.FindStringSubmatch(strings.TrimSpace(old)); m != nil {
 		num = m[1]
 	}
-	line := "## H-" + num + ": " + rule
-	if strings.HasSuffix(old, "\r") {
-		line += "\r"
-	}
-	if sec.Line == 0 && strings.HasPrefix(old, "\uFEFF") {
-		line = "\uFEFF" + line
-	}
-	lines[sec.Line] = line
+	setLine(lines, sec.Line, "## H-"+num+": "+rule)
 	out := []byte(strings.Join(lines, "\n"))
 	// The new heading must read back as the same section with that rule.
 	if s, ok := nthSection(out, id, nth); ok && s.Rule == rule && s.Line == sec.Line {
@@ -561,16 +554,8 @@ func SetSectionNumber(data []byte, id int64, nth int, newID int64) ([]byte, erro
 	}
 	lines := strings.Split(string(data), "\n")
 	cur := secs[at]
-	old := lines[cur.Line]
-	heading := "## H-" + strconv.FormatInt(newID, 10) + ": " + cur.Rule
-	line := heading
-	if strings.HasSuffix(old, "\r") {
-		line += "\r"
-	}
-	if cur.Line == 0 && strings.HasPrefix(old, "\uFEFF") {
-		line = "\uFEFF" + line
-	}
-	lines[cur.Line] = line
+	head := "## H-" + strconv.FormatInt(newID, 10) + ": " + cur.Rule
+	setLine(lines, cur.Line, head)
 	out := []byte(strings.Join(lines, "\n"))
 	// The same sections, that one renumbered and nothing else.
 	_, after := ParseSections(out)
@@ -581,7 +566,7 @@ func SetSectionNumber(data []byte, id int64, nth int, newID int64) ([]byte, erro
 		want := secs[i]
 		if i == at {
 			want.ID, want.HasID = newID, true
-			want.Text = heading
+			want.Text = head
 			if _, rest, ok := strings.Cut(cur.Text, "\n"); ok {
 				want.Text += "\n" + rest
 			}
@@ -629,4 +614,17 @@ func BumpSection(data []byte, id int64, violated bool, host string, n int64) (ou
 		validated = t.Sum()
 	}
 	return out, validated, violatedN, nil
+}
+
+// setLine replaces lines[i] with line, keeping the old line's carriage
+// return and, on the first line, its byte order mark.
+func setLine(lines []string, i int, line string) {
+	old := lines[i]
+	if strings.HasSuffix(old, "\r") {
+		line += "\r"
+	}
+	if i == 0 && strings.HasPrefix(old, "\uFEFF") {
+		line = "\uFEFF" + line
+	}
+	lines[i] = line
 }

@@ -566,3 +566,70 @@ func TestMassDeleteIsNotPropagated(t *testing.T) {
 		t.Errorf("ids changed: sum %d, was %d", after, before)
 	}
 }
+
+// One Sync batch mixing every kind of hint: an edited file, a new one, a
+// deleted one, a removed directory, a path with quotes and non-ASCII
+// letters, and a path that never existed. The batch's ledger entries are
+// read in one query; each hint must still get its own outcome.
+func TestSyncMixedBatch(t *testing.T) {
+	root := t.TempDir()
+	odd := `failures/it's "quoted" é.md`
+	writeTree(t, root, map[string]string{
+		"failures/edited.md":  failureNote,
+		"failures/gone.md":    failureNote,
+		"failures/dir/x.md":   failureNote,
+		"failures/dir/y/z.md": failureNote,
+		odd:                   failureNote,
+	})
+	ix := openIndex(t, root)
+	scan(t, ix)
+	db := reader(t, root)
+	mem := filepath.Join(root, MemoryDir)
+	edited := strings.Replace(failureNote, "severity: high", "severity: low", 1)
+	if edited == failureNote {
+		t.Fatal("test note has no severity: high to edit")
+	}
+	writeTree(t, root, map[string]string{"failures/edited.md": edited, "failures/new.md": failureNote})
+	if err := os.Remove(filepath.Join(mem, "failures/gone.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(mem, "failures/dir")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(mem, filepath.FromSlash(odd))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ix.Sync(context.Background(), []string{
+		"failures/edited.md", "failures/new.md", "failures/gone.md", "failures/dir", odd, "failures/never.md",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != 4 {
+		t.Errorf("removed %d, want 4 (gone.md, dir's two files, the quoted one): %+v", res.Removed, res)
+	}
+	want := map[string]bool{"memory/failures/edited.md": true, "memory/failures/new.md": true}
+	rows, err := db.Query(`SELECT filepath, severity FROM learnings`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var fp string
+		var sev int
+		if err := rows.Scan(&fp, &sev); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !want[fp] {
+			t.Errorf("row %s left, want only %v", fp, want)
+		}
+		if fp == "memory/failures/edited.md" && sev != 2 {
+			t.Errorf("edited.md severity %d, want 2", sev)
+		}
+	}
+	if n != len(want) {
+		t.Errorf("%d rows, want %d", n, len(want))
+	}
+}

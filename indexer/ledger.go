@@ -3,6 +3,7 @@ package indexer
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -219,20 +220,42 @@ func (ix *Index) fillHash(ctx context.Context, es []*entry) error {
 	return nil
 }
 
-// lookup returns one path's ledger entry, or nil.
-func (ix *Index) lookup(ctx context.Context, rel string) (*entry, error) {
-	e := new(entry)
-	err := ix.db.QueryRowContext(ctx,
-		`SELECT id, size, mtime_ns, hash, error IS NOT NULL, coalesce(tbl, ''), nrec FROM files WHERE filepath = ?`,
-		rootRel(rel)).Scan(&e.id, &e.size, &e.mtime, &e.hash, &e.hasErr, &e.tbl, &e.nrec)
-	e.tblCode = tblCodeOf(e.tbl)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+// lookupAll returns the ledger entries of the memory-relative paths rels
+// that have one, with their hashes, read in one query (the paths go in as
+// one JSON array, never into the SQL text).
+func (ix *Index) lookupAll(ctx context.Context, rels []string) (map[string]*entry, error) {
+	out := make(map[string]*entry, len(rels))
+	if len(rels) == 0 {
+		return out, nil
 	}
+	keys := make([]string, len(rels))
+	for i, rel := range rels {
+		keys[i] = rootRel(rel)
+	}
+	arg, err := json.Marshal(keys)
 	if err != nil {
-		return nil, fmt.Errorf("ledger %s: %w", rel, err)
+		return nil, err
 	}
-	return e, nil
+	rows, err := ix.db.QueryContext(ctx, `
+SELECT substr(filepath, ?2), id, size, mtime_ns, hash, error IS NOT NULL, coalesce(tbl, ''), nrec
+FROM files WHERE filepath IN (SELECT value FROM json_each(?1))`, string(arg), len(MemoryDir)+2)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := new(entry)
+		var rel string
+		if err := rows.Scan(&rel, &e.id, &e.size, &e.mtime, &e.hash, &e.hasErr, &e.tbl, &e.nrec); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		e.tblCode = tblCodeOf(e.tbl)
+		out[rel] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return out, nil
 }
 
 // recordsOf counts the rows of a file f (an alias of files) in table t.
