@@ -67,6 +67,13 @@ type Index struct {
 	// and then another process closing the database deletes the WAL
 	// that db still writes to.
 	dbFile *os.File
+	// quiet is what HasChanges last found: no foreign change, with the
+	// index files as they were then (see HasChanges).
+	quiet struct {
+		none bool
+		sig  [2]fileSig
+		at   time.Time
+	}
 	// claimed collects, during one reconcile, the records that took over
 	// a row another tool wrote; see export.
 	claimed []claim

@@ -443,3 +443,27 @@ func TestLateSectionTakesOverPlacedFile(t *testing.T) {
 		t.Errorf("scan after = %+v, want a no-op", res)
 	}
 }
+
+// HasChanges skips its query while the index files are unchanged; a
+// foreign commit must still be seen by the very next call, every time,
+// however soon it follows the last answer.
+func TestHasChangesSeesEveryForeignCommit(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"heuristics/h.md": heuristicNote})
+	ix := openQuickGrace(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		for j := 0; j < 3; j++ { // answered from the files after the first
+			if has, err := ix.HasChanges(ctx); err != nil || has {
+				t.Fatalf("round %d: HasChanges = %v, %v before any foreign write", i, has, err)
+			}
+		}
+		exec1(t, db, `UPDATE heuristics SET times_validated = times_validated + 1`)
+		if has, err := ix.HasChanges(ctx); err != nil || !has {
+			t.Fatalf("round %d: HasChanges = %v, %v right after a foreign commit, want true", i, has, err)
+		}
+		writeBack(t, ix)
+	}
+}
