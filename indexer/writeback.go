@@ -91,6 +91,25 @@ func (ix *Index) HasChanges(ctx context.Context) (bool, error) {
 	if ix.quiet.none && sig == ix.quiet.sig && now.Sub(ix.quiet.at) < quietRecheck {
 		return false, nil
 	}
+	return ix.queryChanges(ctx, sig, now)
+}
+
+// HasChangesNow is HasChanges without the look at the files: it always
+// asks the database (write-back calls it when a write to the WAL woke it,
+// and once more shortly after, since a commit is visible only once its
+// last frame and the WAL index are written).
+func (ix *Index) HasChangesNow(ctx context.Context) (bool, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.db == nil {
+		return false, nil
+	}
+	return ix.queryChanges(ctx, ix.indexFilesSig(), time.Now())
+}
+
+// queryChanges asks the change log, remembering a "none" with the file
+// signature sig taken before the query.
+func (ix *Index) queryChanges(ctx context.Context, sig [2]fileSig, now time.Time) (bool, error) {
 	var ok bool
 	err := ix.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM elf_changes)`).Scan(&ok)
 	ix.quiet.none = err == nil && !ok

@@ -461,6 +461,9 @@ func TestHasChangesSeesEveryForeignCommit(t *testing.T) {
 			}
 		}
 		exec1(t, db, `UPDATE heuristics SET times_validated = times_validated + 1`)
+		if has, err := ix.HasChangesNow(ctx); err != nil || !has {
+			t.Fatalf("round %d: HasChangesNow = %v, %v right after a foreign commit, want true", i, has, err)
+		}
 		if has, err := ix.HasChanges(ctx); err != nil || !has {
 			t.Fatalf("round %d: HasChanges = %v, %v right after a foreign commit, want true", i, has, err)
 		}

@@ -240,6 +240,10 @@ func (l *loop) handleEvent(ev fsnotify.Event) error {
 		return nil
 	}
 	if layout.Ignored(rel) {
+		if l.w.cfg.IndexWritten != nil && (rel == layout.IndexFile || rel == layout.IndexFile+"-wal") &&
+			(ev.Has(fsnotify.Write) || ev.Has(fsnotify.Create)) {
+			l.w.cfg.IndexWritten()
+		}
 		return nil
 	}
 	if l.log.GetLevel() <= zerolog.TraceLevel {

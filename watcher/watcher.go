@@ -57,6 +57,10 @@ type Config struct {
 	// the consumer). Past it they are dropped for one Rescan batch, so a
 	// burst of any size costs bounded memory.
 	MaxTracked int
+	// IndexWritten, if set, is called when the index file or its WAL is
+	// written or created, by any process (write-back wakes on it instead of
+	// polling fast). It runs on the watcher's goroutine and must not block.
+	IndexWritten func()
 	// Logger receives the watcher's logs, narrowed to component=watcher.
 	Logger zerolog.Logger
 }

@@ -931,3 +931,23 @@ func TestBatchSortedAcrossFlushes(t *testing.T) {
 		t.Fatal("no batch")
 	}
 }
+
+// A write to the index or its WAL (by any process) is reported through
+// IndexWritten, and never handed on as a record path; other ignored files
+// are not reported.
+func TestIndexWrittenReported(t *testing.T) {
+	var n atomic.Int64
+	h := start(t, Config{IndexWritten: func() { n.Add(1) }}, nil)
+	h.write("index.db-shm", "x")
+	h.write("note.tmp", "x")
+	h.write("a.md", "x")
+	h.waitSeen("a.md")
+	if got := n.Load(); got != 0 {
+		t.Errorf("IndexWritten called %d times for -shm and .tmp writes, want 0", got)
+	}
+	h.write("index.db-wal", "frames")
+	h.poll(func() bool { return n.Load() > 0 }, func() string { return "no IndexWritten after a WAL write" })
+	before := n.Load()
+	h.write("index.db", "page")
+	h.poll(func() bool { return n.Load() > before }, func() string { return "no IndexWritten after an index write" })
+}

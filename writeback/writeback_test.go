@@ -27,6 +27,8 @@ func (f *fakeIndex) HasChanges(context.Context) (bool, error) {
 	return f.pending > 0, nil
 }
 
+func (f *fakeIndex) HasChangesNow(ctx context.Context) (bool, error) { return f.HasChanges(ctx) }
+
 func (f *fakeIndex) WriteBack(context.Context, string) (indexer.WriteBackResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -71,5 +73,39 @@ func TestLoopWritesBackAndNotifies(t *testing.T) {
 	}
 	if ok, _ := ix.HasChanges(context.Background()); ok {
 		t.Error("Run returned with changes left")
+	}
+}
+
+// okIndex is a fakeIndex whose write-backs never fail.
+type okIndex struct{ fakeIndex }
+
+func (f *okIndex) WriteBack(context.Context, string) (indexer.WriteBackResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.pending = 0
+	return indexer.WriteBackResult{Changed: []string{"memory/failures/a.md"}}, nil
+}
+
+// With an hour between polls, only Kick can make the loop write back.
+func TestKickWakesTheLoop(t *testing.T) {
+	ix := &okIndex{}
+	got := make(chan []string, 4)
+	l := New(ix, func(p []string) { got <- p }, zerolog.Nop(), time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	for i := 0; i < 3; i++ {
+		ix.add()
+		l.Kick()
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("kick %d: no write-back within 10 s", i)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
