@@ -19,15 +19,21 @@ import (
 
 const waitFor = 10 * time.Second
 
-// trace records what the fakes saw, in order.
+// trace records what the fakes saw, in order. Waiters are woken by each
+// new event (changed is closed and replaced), so no test sleeps.
 type trace struct {
-	mu     sync.Mutex
-	events []string
+	mu      sync.Mutex
+	events  []string
+	changed chan struct{}
 }
 
 func (tr *trace) add(format string, args ...any) {
 	tr.mu.Lock()
 	tr.events = append(tr.events, fmt.Sprintf(format, args...))
+	if tr.changed != nil {
+		close(tr.changed)
+		tr.changed = nil
+	}
 	tr.mu.Unlock()
 }
 
@@ -47,15 +53,36 @@ func (tr *trace) index(prefix string) int {
 	return -1
 }
 
+// until blocks until cond holds for the events so far, failing the test
+// with what after waitFor. It wakes on every new event.
+func (tr *trace) until(t *testing.T, what string, cond func(events []string) bool) {
+	t.Helper()
+	deadline := time.NewTimer(waitFor)
+	defer deadline.Stop()
+	for {
+		tr.mu.Lock()
+		ok := cond(tr.events)
+		if tr.changed == nil {
+			tr.changed = make(chan struct{})
+		}
+		changed := tr.changed
+		tr.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("%s; saw %q", what, tr.list())
+		}
+	}
+}
+
 func (tr *trace) wait(t *testing.T, prefix string) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for tr.index(prefix) < 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("never saw %q; saw %q", prefix, tr.list())
-		}
-		time.Sleep(time.Millisecond) // polling interval, not synchronisation
-	}
+	tr.until(t, fmt.Sprintf("never saw %q", prefix), func(events []string) bool {
+		return slices.IndexFunc(events, func(e string) bool { return strings.HasPrefix(e, prefix) }) >= 0
+	})
 }
 
 type fakeIndex struct {
@@ -246,13 +273,9 @@ func TestBatchesAreIndexedAndNotified(t *testing.T) {
 	assertOrder(t, f.tr, "sync a.md,b/c.md", "notify memory/a.md,memory/b/c.md")
 	n := len(f.tr.list())
 	f.w.batches <- watcher.Batch{Rescan: true, Reason: "overflow"}
-	deadline := time.Now().Add(waitFor)
-	for slices.Index(f.tr.list()[n:], "scan") < 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no scan after a Rescan batch: %q", f.tr.list())
-		}
-		time.Sleep(time.Millisecond) // polling interval, not synchronisation
-	}
+	f.tr.until(t, "no scan after a Rescan batch", func(events []string) bool {
+		return slices.Index(events[n:], "scan") >= 0
+	})
 }
 
 func TestRescanRequest(t *testing.T) {
@@ -263,22 +286,15 @@ func TestRescanRequest(t *testing.T) {
 	_, _ = f.start(t)
 	f.tr.wait(t, "scan")
 	rescan <- struct{}{}
-	deadline := time.Now().Add(waitFor)
-	for {
+	f.tr.until(t, "no second scan", func(events []string) bool {
 		n := 0
-		for _, e := range f.tr.list() {
+		for _, e := range events {
 			if e == "scan" {
 				n++
 			}
 		}
-		if n >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no second scan: %q", f.tr.list())
-		}
-		time.Sleep(time.Millisecond) // polling interval, not synchronisation
-	}
+		return n >= 2
+	})
 	if f.tr.index("notify") >= 0 {
 		t.Errorf("notified a committer that is off: %q", f.tr.list())
 	}
@@ -344,6 +360,9 @@ func TestCommitsHeldWhileTheIndexIsBehind(t *testing.T) {
 	f.ix.gate = make(chan struct{})
 	_, _ = f.start(t)
 	f.tr.wait(t, "scan")
+	// Past the startup scan and waiting: a batch sent earlier would be
+	// ready the moment the scan ends, and rightly held for.
+	waitBlocked(t, "[select", "agent.(*Agent).Run")
 	out := f.w.out
 	f.w.batches <- watcher.Batch{Paths: []string{"slow.md"}}
 	f.tr.wait(t, "sync slow.md")
@@ -354,13 +373,7 @@ func TestCommitsHeldWhileTheIndexIsBehind(t *testing.T) {
 	}
 	go func() { out <- watcher.Batch{Paths: []string{"b.md"}} }()
 	// The batch is ready once that goroutine is blocked sending it.
-	deadline := time.Now().Add(waitFor)
-	for !sendBlocked("TestCommitsHeldWhileTheIndexIsBehind.func") {
-		if time.Now().After(deadline) {
-			t.Fatal("the sender never blocked")
-		}
-		time.Sleep(time.Millisecond) // polling interval, not synchronisation
-	}
+	waitBlocked(t, "[chan send", "TestCommitsHeldWhileTheIndexIsBehind.func")
 	close(f.ix.gate)
 	f.tr.wait(t, "hold false")
 	assertOrder(t, f.tr, "sync slow.md", "notify memory/slow.md", "hold true", "sync b.md", "notify memory/b.md", "hold false")
@@ -369,15 +382,26 @@ func TestCommitsHeldWhileTheIndexIsBehind(t *testing.T) {
 	}
 }
 
-// sendBlocked reports whether a goroutine whose stack names fn is blocked
-// in a channel send.
-func sendBlocked(fn string) bool {
+// waitBlocked waits until a goroutine whose stack names fn is blocked in
+// state ("[chan send", "[select"). A goroutine's state raises no event, so
+// this polls, on a ticker, with a deadline.
+func waitBlocked(t *testing.T, state, fn string) {
+	t.Helper()
+	tick, deadline := time.NewTicker(time.Millisecond), time.NewTimer(waitFor)
+	defer tick.Stop()
+	defer deadline.Stop()
 	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "[chan send") && strings.Contains(g, fn) {
-			return true
+	for {
+		n := runtime.Stack(buf, true)
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if strings.Contains(g, state) && strings.Contains(g, fn) {
+				return
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("no goroutine of %s blocked in %s", fn, state)
 		}
 	}
-	return false
 }
