@@ -107,10 +107,7 @@ func refSchema(desc string) *jsonschema.Schema {
 	return &jsonschema.Schema{Types: []string{"string", "integer"}, Description: desc, MaxLength: &maxLen}
 }
 
-var (
-	yes = true
-	no  = false
-)
+var no = false
 
 func readOnly(title string) *mcp.ToolAnnotations {
 	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, DestructiveHint: &no, OpenWorldHint: &no}

@@ -586,8 +586,6 @@ func impCheckSuccessTitle(t *testing.T, old string, learn map[string]string) {
 	}
 }
 
-func impPtr(f float64) *float64 { return &f }
-
 // import keeps the old index's ids: a heuristic's through legacy_id, a
 // copied file's through its old row's filepath.
 func TestImportKeepsLegacyIDs(t *testing.T) {
