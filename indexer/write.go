@@ -160,6 +160,8 @@ type op struct {
 	// searchID is set when the op's single record has its full-text entry
 	// to (re)write.
 	searchID int64
+	// done is set when a many-row statement wrote the op (see update.go).
+	done bool
 }
 
 // record is one record of a file, ready to write.
@@ -318,9 +320,27 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		// by its file) go in many to a statement.
 		canBulk := map[string]bool{"learnings": bulkOK,
 			"heuristics": !s.unkeyed["heuristics"] && !s.anyRefused, "decisions": !s.unkeyed["decisions"] && !s.anyRefused}
+		// Drops, then the edited notes and touched files that many-row
+		// statements write (see update.go), then the rest one by one.
+		for i := range w.ops {
+			o := &w.ops[i]
+			o.done = false
+			if o.drop {
+				if err := s.apply(ctx, o, &delta, moved); err != nil {
+					return fmt.Errorf("index %s: %w", rootRel(o.rel), err)
+				}
+				o.done = true
+			}
+		}
+		if err := s.bulkExisting(ctx, &delta); err != nil {
+			return err
+		}
 		bulk := map[string][]*op{}
 		for i := range w.ops {
 			o := &w.ops[i]
+			if o.done {
+				continue
+			}
 			if isBulk(o) && canBulk[tableOf(o.p.rec.Type)] && moved[o.p.hash] == 0 && w.ix.opts.WantIDs[rootRel(o.rel)] == 0 {
 				if _, ok := w.ix.restoreIDs[rootRel(o.rel)]; !ok {
 					t := tableOf(o.p.rec.Type)
