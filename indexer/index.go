@@ -77,6 +77,11 @@ type Index struct {
 	// claimed collects, during one reconcile, the records that took over
 	// a row another tool wrote; see export.
 	claimed []claim
+	// chainGen is, during a full reconcile, the ledger generation the
+	// ledger was loaded at, then the one the last flush left, as long as
+	// every change to the ledger since it was loaded was one of those
+	// flushes; "" once that is not known (see snapshotAfter).
+	chainGen string
 	// restoreIDs are the ids of rows a mass delete removed, by elf_key:
 	// restored from their files, they get them back.
 	restoreIDs map[string]int64

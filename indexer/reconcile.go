@@ -241,7 +241,15 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 	if err := ix.fillHash(ctx, d.needHash); err != nil {
 		return Result{}, err
 	}
+	if prefix == "" && len(d.kept) == 0 {
+		ix.chainGen = full.gen
+	}
 	res, err := ix.apply(ctx, Result{Unchanged: d.unchanged}, d.cands, d.gone, ledger, progress)
+	chain := ix.chainGen
+	ix.chainGen = ""
+	if err == nil && chain != "" {
+		ix.snapshotAfter(ctx, chain, ledger, files, d)
+	}
 	if err == nil && prefix == "" && full.gen == "" {
 		// A new (or rebuilt) index gets its ledger generation after its
 		// first full reconcile, so the cold scan never paid for the

@@ -30,9 +30,13 @@ import (
 //     the triggers after its first full scan, so a cold scan never pays for
 //     them). The snapshot records the generation it was taken at.
 //   - A snapshot is written only from rows read in one read transaction
-//     together with their generation, and only when the scan that read
-//     them changed nothing, so what it holds is the ledger at that
-//     generation.
+//     together with their generation, when the scan that read them
+//     changed nothing, so what it holds is the ledger at that generation;
+//     or after a scan that changed the ledger, when every change since the
+//     ledger was loaded was one of that scan's own transactions (each
+//     finds the generation the one before it left) and the entries they
+//     wrote are read again at the generation the last one left (see
+//     snapshotAfter).
 //   - It is used only when its generation equals meta.ledger_gen and the
 //     three triggers are in place exactly as elfsync wrote them; its
 //     checksum, magic, schema version and entry count must check out.
@@ -383,4 +387,86 @@ func writeSnapshot(memDir, gen string, order []string, ledger map[string]*entry)
 		return err
 	}
 	return nil
+}
+
+// snapshotAfter writes the snapshot of the ledger a full reconcile left,
+// so the scan after a changed one need not read the ledger from SQL
+// either. ledger is the ledger the reconcile loaded (at the generation
+// it started its chain of flushes from), files its walk, d its diff, and
+// chain the generation its last flush left: every change to the ledger
+// since it was loaded was one of those flushes (each checked, inside its
+// transaction, that it found the generation the one before it left), and
+// they wrote only the entries of d's candidates and gone paths. Those
+// entries are read again here, in one read transaction that finds the
+// generation still chain; the others are as loaded. The snapshot is then
+// exactly the ledger at chain. Anything else writes no snapshot: the
+// next scan reads the ledger from SQL. Failing is only logged.
+func (ix *Index) snapshotAfter(ctx context.Context, chain string, ledger map[string]*entry, files []walked, d delta) {
+	rels := make([]string, 0, len(d.cands)+len(d.gone))
+	for _, c := range d.cands {
+		rels = append(rels, c.rel)
+	}
+	rels = append(rels, d.gone...)
+	fresh := make(map[string]*entry, len(rels))
+	stale := false
+	err := readTx(ctx, ix.db, func(tx *sql.Tx) error {
+		gen, err := ledgerGen(ctx, tx)
+		if err != nil || gen != chain {
+			stale = true
+			return err
+		}
+		for len(rels) > 0 {
+			n := min(len(rels), updateRows)
+			// ?1 and ?2 are the whole-ledger query's bounds (unused
+			// here), ?3 the offset of the memory-relative path.
+			args := make([]any, 0, n+3)
+			args = append(args, 1, 1, len(MemoryDir)+2)
+			for _, rel := range rels[:n] {
+				args = append(args, rootRel(rel))
+			}
+			got, _, err := scanLedgerSums(ctx, tx, `SELECT `+ledgerColumns+` FROM files
+WHERE filepath IN (VALUES `+repeatRow("(?)", n)+`) AND ?1 IS NOT NULL AND ?2 IS NOT NULL`, args...)
+			if err != nil {
+				return err
+			}
+			for rel, e := range got {
+				fresh[rel] = e
+			}
+			rels = rels[n:]
+		}
+		return nil
+	})
+	if err != nil || stale {
+		if err != nil && ctx.Err() == nil {
+			ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
+		}
+		return
+	}
+	for _, c := range d.cands {
+		if e := fresh[c.rel]; e != nil {
+			ledger[c.rel] = e
+		} else {
+			delete(ledger, c.rel)
+		}
+	}
+	for _, rel := range d.gone {
+		if e := fresh[rel]; e != nil {
+			ledger[rel] = e
+		} else {
+			delete(ledger, rel)
+		}
+	}
+	// In walk order; every entry must be a file the walk found.
+	order := make([]string, 0, len(ledger))
+	for _, f := range files {
+		if ledger[f.rel] != nil {
+			order = append(order, f.rel)
+		}
+	}
+	if len(order) != len(ledger) {
+		return
+	}
+	if err := writeSnapshot(ix.memDir, chain, order, ledger); err != nil && ctx.Err() == nil {
+		ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
+	}
 }

@@ -403,3 +403,70 @@ func TestScanTimeWithoutWritingTheIndex(t *testing.T) {
 		t.Errorf("stamp not writable: last scan %v, want %v from the index", got, clock)
 	}
 }
+
+// TestSnapshotAfterChangedScan checks that a scan that changed the
+// ledger leaves a snapshot equal to the SQL ledger, which the next scan
+// uses, and that it leaves none when the ledger changed behind it.
+func TestSnapshotAfterChangedScan(t *testing.T) {
+	root, ix := snapshotRoot(t)
+	writeTree(t, root, map[string]string{
+		"failures/f1.md": strings.Replace(failureNote, "Lock: held", "Lock edited", 1), // edited
+		"failures/n.md":  failureNote,                                                  // new
+		"bad.md":         failureNote,                                                  // valid now
+	})
+	for _, rel := range []string{"failures/f1.md", "failures/n.md", "bad.md"} {
+		aged(t, root, rel)
+	}
+	if err := os.Remove(filepath.Join(root, MemoryDir, "failures", "f2.md")); err != nil { // gone
+		t.Fatal(err)
+	}
+	// A touched file: same content, new mtime.
+	later := time.Now().Add(-30 * time.Minute)
+	if err := os.Chtimes(filepath.Join(root, MemoryDir, "failures", "f3.md"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if res := scan(t, ix); res.Added != 2 || res.Updated != 1 || res.Removed != 1 { // bad.md counts as added
+		t.Fatalf("changed scan: %+v", res)
+	}
+	l := full(t, ix)
+	if !l.fromSnapshot || !sameLedger(l.entries, sqlLedger(t, ix)) {
+		t.Fatalf("after a changed scan: from snapshot %v, same as SQL %v; want both", l.fromSnapshot, sameLedger(l.entries, sqlLedger(t, ix)))
+	}
+	if files, unreadable, err := ix.walkTree(""); err != nil || !l.unchangedWalk(files, unreadable) {
+		t.Fatalf("the walk after a changed scan is not unchanged against its snapshot (%v)", err)
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 || res.Unchanged != 7 {
+		t.Fatalf("scan after: %+v, want a no-op", res)
+	}
+
+	// A chain of flushes that does not start at the generation the ledger
+	// was loaded at (another process wrote the ledger in between) leaves
+	// no trusted chain, and snapshotAfter writes nothing for it.
+	ctx := context.Background()
+	snap := filepath.Join(root, MemoryDir, snapshotName)
+	before, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, root, map[string]string{"failures/n.md": strings.Replace(failureNote, "Lock: held", "Lock again", 1)})
+	aged(t, root, "failures/n.md")
+	ix.chainGen = "not the generation"
+	w := ix.newWriter()
+	e := l.entries["failures/n.md"]
+	p, _ := ix.read(candidate{rel: "failures/n.md", old: e}, nil)
+	w.put(p)
+	var res Result
+	if err := w.flush(ctx, ix.db, &res); err != nil {
+		t.Fatal(err)
+	}
+	if ix.chainGen != "" || res.Updated != 1 {
+		t.Fatalf("flush from a foreign generation: chain %q, %+v; want no chain, one update", ix.chainGen, res)
+	}
+	ix.snapshotAfter(ctx, l.gen, l.byPath(), nil, delta{cands: []candidate{{rel: "failures/n.md"}}})
+	if after, err := os.ReadFile(snap); err != nil || string(after) != string(before) {
+		t.Fatalf("snapshotAfter wrote a snapshot for a stale chain (%v)", err)
+	}
+	if l := full(t, ix); l.fromSnapshot || !sameLedger(l.entries, sqlLedger(t, ix)) {
+		t.Fatalf("stale snapshot used")
+	}
+}

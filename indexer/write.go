@@ -275,7 +275,19 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		}
 		moved[h] = tb.id
 	}
+	// The ledger generation this flush leaves, when the one it finds is
+	// the one the last flush of the reconcile left (see snapshotAfter).
+	chain := ""
 	err := writeTx(ctx, db, func(tx *sql.Tx) error {
+		if w.ix.chainGen != "" {
+			g, err := ledgerGen(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if g == w.ix.chainGen {
+				chain = g
+			}
+		}
 		s, err := prepare(ctx, tx, w)
 		if err != nil {
 			return err
@@ -374,8 +386,13 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 		if err := s.writeDocs(ctx); err != nil {
 			return fmt.Errorf("search index: %w", err)
 		}
+		if chain != "" {
+			chain, err = ledgerGen(ctx, tx)
+			return err
+		}
 		return nil
 	})
+	w.ix.chainGen = chain
 	if err != nil {
 		w.claimed = w.claimed[:nclaimed]
 		return err
