@@ -82,6 +82,9 @@ type Index struct {
 	// every change to the ledger since it was loaded was one of those
 	// flushes; "" once that is not known (see snapshotAfter).
 	chainGen string
+	// bg is the snapshot write a changed scan leaves running (see
+	// snapshotAfter); Close and the next reconcile wait for it.
+	bg sync.WaitGroup
 	// restoreIDs are the ids of rows a mass delete removed, by elf_key:
 	// restored from their files, they get them back.
 	restoreIDs map[string]int64
@@ -229,7 +232,9 @@ func hasHeader(f *os.File) bool {
 
 // Close closes the database.
 func (ix *Index) Close() error {
-	return ix.closeDB()
+	err := ix.closeDB()
+	ix.bg.Wait()
+	return err
 }
 
 // checkFile notices an index file that was deleted or replaced under the

@@ -179,6 +179,9 @@ func (ix *Index) exportClaimed(ctx context.Context, res Result) (Result, error) 
 func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Progress) (Result, error) {
 	// The ledger loads while the tree is walked: one is SQLite, the other
 	// lstat calls, and each takes about half of a no-op scan.
+	// A snapshot the last scan is still writing is waited for: this scan
+	// may use it.
+	ix.bg.Wait()
 	var full fullLedger
 	var ledger map[string]*entry
 	agree := true
@@ -272,6 +275,7 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 // ledger generation gets one, for the next scan. Failing to write is only
 // logged: the snapshot is a cache.
 func (ix *Index) keepSnapshot(ctx context.Context, l fullLedger, files []walked) {
+	ix.bg.Wait() // one snapshot writer at a time
 	var err error
 	switch {
 	case l.fromSnapshot:

@@ -151,6 +151,15 @@ const (
 // of the paths in order (memory-relative, in walk order: a no-op scan's
 // walk, which found every entry of the ledger).
 func encodeSnapshot(gen string, order []string, ledger map[string]*entry) []byte {
+	ents := make([]*entry, len(order))
+	for i, rel := range order {
+		ents[i] = ledger[rel]
+	}
+	return encodeEntries(gen, order, ents)
+}
+
+// encodeEntries is encodeSnapshot of the entries ents of the paths order.
+func encodeEntries(gen string, order []string, ents []*entry) []byte {
 	size := len(snapshotMagic) + 32 + len(gen)
 	for _, rel := range order {
 		size += len(rel) + 4*binary.MaxVarintLen64
@@ -161,8 +170,8 @@ func encodeSnapshot(gen string, order []string, ledger map[string]*entry) []byte
 	b = binary.AppendUvarint(b, uint64(len(gen)))
 	b = append(b, gen...)
 	b = binary.AppendUvarint(b, uint64(len(order)))
-	for _, rel := range order {
-		e := ledger[rel]
+	for i, rel := range order {
+		e := ents[i]
 		b = binary.AppendUvarint(b, uint64(len(rel)))
 		b = append(b, rel...)
 		b = binary.AppendVarint(b, e.id)
@@ -375,7 +384,12 @@ func writeSnapshot(memDir, gen string, order []string, ledger map[string]*entry)
 	if gen == "" {
 		return nil
 	}
-	data := encodeSnapshot(gen, order, ledger)
+	return writeSnapshotData(memDir, encodeSnapshot(gen, order, ledger))
+}
+
+// writeSnapshotData writes an encoded snapshot: to a temporary name
+// first, then renamed over the old one.
+func writeSnapshotData(memDir string, data []byte) error {
 	final := filepath.Join(memDir, snapshotName)
 	tmp := final + ".tmp-" + strconv.Itoa(os.Getpid())
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
@@ -402,6 +416,7 @@ func writeSnapshot(memDir, gen string, order []string, ledger map[string]*entry)
 // exactly the ledger at chain. Anything else writes no snapshot: the
 // next scan reads the ledger from SQL. Failing is only logged.
 func (ix *Index) snapshotAfter(ctx context.Context, chain string, ledger map[string]*entry, files []walked, d delta) {
+	ix.bg.Wait() // one snapshot writer at a time
 	rels := make([]string, 0, len(d.cands)+len(d.gone))
 	for _, c := range d.cands {
 		rels = append(rels, c.rel)
@@ -442,6 +457,22 @@ WHERE filepath IN (VALUES `+repeatRow("(?)", n)+`) AND ?1 IS NOT NULL AND ?2 IS 
 		}
 		return
 	}
+	// The rest needs no database: it runs while the scan goes on to
+	// close the index (whose checkpoint mostly waits on the disk). The
+	// reconcile hands ledger, files and d over to it.
+	ix.bg.Add(1)
+	go func() {
+		defer ix.bg.Done()
+		if err := writeAfter(ix.memDir, chain, ledger, fresh, files, d); err != nil {
+			ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
+		}
+	}()
+}
+
+// writeAfter writes the snapshot of ledger, as loaded, with the entries of
+// d's paths replaced by fresh (those without one dropped), in the order of
+// the walk files: if every entry is a file the walk found.
+func writeAfter(memDir, chain string, ledger, fresh map[string]*entry, files []walked, d delta) error {
 	for _, c := range d.cands {
 		if e := fresh[c.rel]; e != nil {
 			ledger[c.rel] = e
@@ -458,15 +489,15 @@ WHERE filepath IN (VALUES `+repeatRow("(?)", n)+`) AND ?1 IS NOT NULL AND ?2 IS 
 	}
 	// In walk order; every entry must be a file the walk found.
 	order := make([]string, 0, len(ledger))
+	ents := make([]*entry, 0, len(ledger))
 	for _, f := range files {
-		if ledger[f.rel] != nil {
+		if e := ledger[f.rel]; e != nil {
 			order = append(order, f.rel)
+			ents = append(ents, e)
 		}
 	}
 	if len(order) != len(ledger) {
-		return
+		return nil
 	}
-	if err := writeSnapshot(ix.memDir, chain, order, ledger); err != nil && ctx.Err() == nil {
-		ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
-	}
+	return writeSnapshotData(memDir, encodeEntries(chain, order, ents))
 }

@@ -31,6 +31,7 @@ func sameLedger(a, b map[string]*entry) bool {
 // full loads the whole ledger the way a scan does.
 func full(t *testing.T, ix *Index) fullLedger {
 	t.Helper()
+	ix.bg.Wait() // the snapshot a changed scan writes in the background
 	l, err := loadFullLedger(context.Background(), ix.db, ix.memDir)
 	if err != nil {
 		t.Fatal(err)
@@ -463,6 +464,7 @@ func TestSnapshotAfterChangedScan(t *testing.T) {
 		t.Fatalf("flush from a foreign generation: chain %q, %+v; want no chain, one update", ix.chainGen, res)
 	}
 	ix.snapshotAfter(ctx, l.gen, l.byPath(), nil, delta{cands: []candidate{{rel: "failures/n.md"}}})
+	ix.bg.Wait()
 	if after, err := os.ReadFile(snap); err != nil || string(after) != string(before) {
 		t.Fatalf("snapshotAfter wrote a snapshot for a stale chain (%v)", err)
 	}
