@@ -244,14 +244,17 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 	if err := ix.fillHash(ctx, d.needHash); err != nil {
 		return Result{}, err
 	}
-	if prefix == "" && len(d.kept) == 0 {
+	if prefix == "" && len(d.kept) == 0 && full.sorted != nil {
+		// The ledger came from the snapshot: its order is the walk's, so
+		// the walk itself (10 MB at 100k notes) need not be kept alive
+		// through apply for snapshotAfter.
 		ix.chainGen = full.gen
 	}
 	res, err := ix.apply(ctx, Result{Unchanged: d.unchanged}, d.cands, d.gone, ledger, progress)
 	chain := ix.chainGen
 	ix.chainGen = ""
 	if err == nil && chain != "" {
-		ix.snapshotAfter(ctx, chain, ledger, files, d)
+		ix.snapshotAfter(ctx, chain, full.sorted, d)
 	}
 	if err == nil && prefix == "" && full.gen == "" {
 		// A new (or rebuilt) index gets its ledger generation after its

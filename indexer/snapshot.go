@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -151,40 +153,71 @@ const (
 // of the paths in order (memory-relative, in walk order: a no-op scan's
 // walk, which found every entry of the ledger).
 func encodeSnapshot(gen string, order []string, ledger map[string]*entry) []byte {
-	ents := make([]*entry, len(order))
-	for i, rel := range order {
-		ents[i] = ledger[rel]
+	var out bytes.Buffer
+	enc := newSnapEncoder(&out, gen, len(order))
+	for _, rel := range order {
+		enc.add(rel, ledger[rel])
 	}
-	return encodeEntries(gen, order, ents)
+	enc.finish()
+	return out.Bytes()
 }
 
-// encodeEntries is encodeSnapshot of the entries ents of the paths order.
-func encodeEntries(gen string, order []string, ents []*entry) []byte {
-	size := len(snapshotMagic) + 32 + len(gen)
-	for _, rel := range order {
-		size += len(rel) + 4*binary.MaxVarintLen64
+// snapEncoder writes a snapshot to w a chunk at a time, so no copy of the
+// whole file (8 MB for 100k notes) is ever held.
+type snapEncoder struct {
+	w   io.Writer
+	b   []byte
+	crc uint32
+	err error
+}
+
+// snapChunk is how many bytes snapEncoder collects before it writes.
+const snapChunk = 64 << 10
+
+// newSnapEncoder starts a snapshot at generation gen of n entries.
+func newSnapEncoder(w io.Writer, gen string, n int) *snapEncoder {
+	s := &snapEncoder{w: w, b: make([]byte, 0, snapChunk+1024)}
+	s.b = append(s.b, snapshotMagic...)
+	s.b = binary.AppendUvarint(s.b, SchemaVersion)
+	s.b = binary.AppendUvarint(s.b, uint64(len(gen)))
+	s.b = append(s.b, gen...)
+	s.b = binary.AppendUvarint(s.b, uint64(n))
+	return s
+}
+
+// add appends the entry e of the memory-relative path rel.
+func (s *snapEncoder) add(rel string, e *entry) {
+	b := binary.AppendUvarint(s.b, uint64(len(rel)))
+	b = append(b, rel...)
+	b = binary.AppendVarint(b, e.id)
+	b = binary.AppendVarint(b, e.size)
+	b = binary.AppendVarint(b, e.mtime)
+	flags := byte(e.tblCode) << snapTblBits
+	if e.hasErr {
+		flags |= snapHasErr
 	}
-	b := make([]byte, 0, size)
-	b = append(b, snapshotMagic...)
-	b = binary.AppendUvarint(b, SchemaVersion)
-	b = binary.AppendUvarint(b, uint64(len(gen)))
-	b = append(b, gen...)
-	b = binary.AppendUvarint(b, uint64(len(order)))
-	for i, rel := range order {
-		e := ents[i]
-		b = binary.AppendUvarint(b, uint64(len(rel)))
-		b = append(b, rel...)
-		b = binary.AppendVarint(b, e.id)
-		b = binary.AppendVarint(b, e.size)
-		b = binary.AppendVarint(b, e.mtime)
-		flags := byte(e.tblCode) << snapTblBits
-		if e.hasErr {
-			flags |= snapHasErr
-		}
-		b = append(b, flags)
-		b = binary.AppendVarint(b, int64(e.nrec))
+	b = append(b, flags)
+	s.b = binary.AppendVarint(b, int64(e.nrec))
+	if len(s.b) >= snapChunk {
+		s.flush()
 	}
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
+func (s *snapEncoder) flush() {
+	s.crc = crc32.Update(s.crc, crcTable, s.b)
+	if s.err == nil {
+		_, s.err = s.w.Write(s.b)
+	}
+	s.b = s.b[:0]
+}
+
+// finish writes what is left and the checksum.
+func (s *snapEncoder) finish() error {
+	s.flush()
+	if s.err == nil {
+		_, s.err = s.w.Write(binary.LittleEndian.AppendUint32(nil, s.crc))
+	}
+	return s.err
 }
 
 // cmpWalkOrder compares two memory-relative paths in the order the walk
@@ -384,15 +417,29 @@ func writeSnapshot(memDir, gen string, order []string, ledger map[string]*entry)
 	if gen == "" {
 		return nil
 	}
-	return writeSnapshotData(memDir, encodeSnapshot(gen, order, ledger))
+	return writeSnapshotFile(memDir, func(w io.Writer) (bool, error) {
+		enc := newSnapEncoder(w, gen, len(order))
+		for _, rel := range order {
+			enc.add(rel, ledger[rel])
+		}
+		return true, enc.finish()
+	})
 }
 
-// writeSnapshotData writes an encoded snapshot: to a temporary name
-// first, then renamed over the old one.
-func writeSnapshotData(memDir string, data []byte) error {
+// writeSnapshotFile writes the snapshot fill encodes: to a temporary name
+// first, then renamed over the old one, unless fill gives up (false).
+func writeSnapshotFile(memDir string, fill func(w io.Writer) (bool, error)) error {
 	final := filepath.Join(memDir, snapshotName)
 	tmp := final + ".tmp-" + strconv.Itoa(os.Getpid())
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	ok, err := fill(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || !ok {
 		os.Remove(tmp)
 		return err
 	}
@@ -405,17 +452,18 @@ func writeSnapshotData(memDir string, data []byte) error {
 
 // snapshotAfter writes the snapshot of the ledger a full reconcile left,
 // so the scan after a changed one need not read the ledger from SQL
-// either. ledger is the ledger the reconcile loaded (at the generation
-// it started its chain of flushes from), files its walk, d its diff, and
-// chain the generation its last flush left: every change to the ledger
-// since it was loaded was one of those flushes (each checked, inside its
-// transaction, that it found the generation the one before it left), and
-// they wrote only the entries of d's candidates and gone paths. Those
-// entries are read again here, in one read transaction that finds the
-// generation still chain; the others are as loaded. The snapshot is then
-// exactly the ledger at chain. Anything else writes no snapshot: the
-// next scan reads the ledger from SQL. Failing is only logged.
-func (ix *Index) snapshotAfter(ctx context.Context, chain string, ledger map[string]*entry, files []walked, d delta) {
+// either. sorted is the ledger the reconcile loaded from the snapshot (in
+// walk order, at the generation it started its chain of flushes from), d
+// its diff, and chain the generation its last flush left: every change to
+// the ledger since it was loaded was one of those flushes (each checked,
+// inside its transaction, that it found the generation the one before it
+// left), and they wrote only the entries of d's candidates and gone
+// paths. Those entries are read again here, in one read transaction that
+// finds the generation still chain; the others are as loaded. The
+// snapshot is then exactly the ledger at chain. Anything else writes no
+// snapshot: the next scan reads the ledger from SQL. Failing is only
+// logged.
+func (ix *Index) snapshotAfter(ctx context.Context, chain string, sorted []relEntry, d delta) {
 	ix.bg.Wait() // one snapshot writer at a time
 	rels := make([]string, 0, len(d.cands)+len(d.gone))
 	for _, c := range d.cands {
@@ -459,45 +507,57 @@ WHERE filepath IN (VALUES `+repeatRow("(?)", n)+`) AND ?1 IS NOT NULL AND ?2 IS 
 	}
 	// The rest needs no database: it runs while the scan goes on to
 	// close the index (whose checkpoint mostly waits on the disk). The
-	// reconcile hands ledger, files and d over to it.
+	// reconcile hands sorted and d over to it.
 	ix.bg.Add(1)
 	go func() {
 		defer ix.bg.Done()
-		if err := writeAfter(ix.memDir, chain, ledger, fresh, files, d); err != nil {
+		if err := writeAfter(ix.memDir, chain, sorted, fresh, d); err != nil {
 			ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
 		}
 	}()
 }
 
-// writeAfter writes the snapshot of ledger, as loaded, with the entries of
-// d's paths replaced by fresh (those without one dropped), in the order of
-// the walk files: if every entry is a file the walk found.
-func writeAfter(memDir, chain string, ledger, fresh map[string]*entry, files []walked, d delta) error {
+// writeAfter writes the snapshot of the ledger sorted (in walk order) with
+// the entries of d's paths replaced by fresh (those without one dropped,
+// new ones merged in walk order).
+func writeAfter(memDir, chain string, sorted []relEntry, fresh map[string]*entry, d delta) error {
+	replaced := make(map[string]bool, len(d.cands)+len(d.gone))
+	var added []string
 	for _, c := range d.cands {
-		if e := fresh[c.rel]; e != nil {
-			ledger[c.rel] = e
-		} else {
-			delete(ledger, c.rel)
+		if c.old != nil {
+			replaced[c.rel] = true
+		} else if fresh[c.rel] != nil {
+			added = append(added, c.rel)
 		}
 	}
 	for _, rel := range d.gone {
-		if e := fresh[rel]; e != nil {
-			ledger[rel] = e
-		} else {
-			delete(ledger, rel)
+		replaced[rel] = true
+	}
+	slices.SortFunc(added, cmpWalkOrder)
+	n := len(added)
+	for i := range sorted {
+		if !replaced[sorted[i].rel] || fresh[sorted[i].rel] != nil {
+			n++
 		}
 	}
-	// In walk order; every entry must be a file the walk found.
-	order := make([]string, 0, len(ledger))
-	ents := make([]*entry, 0, len(ledger))
-	for _, f := range files {
-		if e := ledger[f.rel]; e != nil {
-			order = append(order, f.rel)
-			ents = append(ents, e)
+	return writeSnapshotFile(memDir, func(w io.Writer) (bool, error) {
+		enc := newSnapEncoder(w, chain, n)
+		for i := range sorted {
+			rel, e := sorted[i].rel, &sorted[i].entry
+			for len(added) > 0 && cmpWalkOrder(added[0], rel) < 0 {
+				enc.add(added[0], fresh[added[0]])
+				added = added[1:]
+			}
+			if replaced[rel] {
+				if e = fresh[rel]; e == nil {
+					continue
+				}
+			}
+			enc.add(rel, e)
 		}
-	}
-	if len(order) != len(ledger) {
-		return nil
-	}
-	return writeSnapshotData(memDir, encodeEntries(chain, order, ents))
+		for _, rel := range added {
+			enc.add(rel, fresh[rel])
+		}
+		return true, enc.finish()
+	})
 }

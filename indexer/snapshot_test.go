@@ -211,6 +211,7 @@ func TestSnapshotUnusable(t *testing.T) {
 			if res := scan(t, ix); res.Updated != 1 {
 				t.Fatalf("edit: %+v", res)
 			}
+			ix.bg.Wait() // the new snapshot, written in the background, then the old put back
 			if err := os.WriteFile(p, old, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -463,7 +464,7 @@ func TestSnapshotAfterChangedScan(t *testing.T) {
 	if ix.chainGen != "" || res.Updated != 1 {
 		t.Fatalf("flush from a foreign generation: chain %q, %+v; want no chain, one update", ix.chainGen, res)
 	}
-	ix.snapshotAfter(ctx, l.gen, l.byPath(), nil, delta{cands: []candidate{{rel: "failures/n.md"}}})
+	ix.snapshotAfter(ctx, l.gen, l.sorted, delta{cands: []candidate{{rel: "failures/n.md"}}})
 	ix.bg.Wait()
 	if after, err := os.ReadFile(snap); err != nil || string(after) != string(before) {
 		t.Fatalf("snapshotAfter wrote a snapshot for a stale chain (%v)", err)
