@@ -77,7 +77,8 @@ func ReadStatus(ctx context.Context, root string) (Status, error) {
 // nothing uncommitted (cleanCheck), git status does not run: on a large
 // tree it was a second walk of every file, beside elfsync's own. Otherwise
 // git status runs as ReadStatus runs it, started as soon as the answer is
-// known to need it. With a nil walk it is ReadStatus.
+// known to need it. With a nil walk it is ReadStatus; with one, Email
+// is not read (status does not show it).
 func ReadStatusWalked(ctx context.Context, root string, walk <-chan *WorkTree) (Status, error) {
 	if !filepath.IsAbs(root) {
 		return Status{}, fmt.Errorf("committer: root %q is not absolute", root)
@@ -93,14 +94,15 @@ func ReadStatusWalked(ctx context.Context, root string, walk <-chan *WorkTree) (
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// log and config run at once, from memDir, before the repository is
-	// known; status too unless a walk may spare it.
+	// known; status too unless a walk may spare it. `elfsync status`
+	// shows no identity: with a walk, config does not run (Email is "").
 	var s gitSide
 	logDone := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.readLogConfig(gctx, g, ".")
+		s.readLogConfig(gctx, g, ".", walk == nil)
 		close(logDone)
 	}()
 	statusDone := make(chan struct{})
@@ -219,23 +221,25 @@ func readGitSide(ctx context.Context, g *Git, spec string) gitSide {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.readLogConfig(ctx, g, spec)
+		s.readLogConfig(ctx, g, spec, true)
 	}()
 	s.status, s.statusErr = s.runStatus(ctx, g, spec)
 	wg.Wait()
 	return s
 }
 
-// readLogConfig runs log and config (readGitSide) at once.
-func (s *gitSide) readLogConfig(ctx context.Context, g *Git, spec string) {
+// readLogConfig runs log and, if email, config (readGitSide) at once.
+func (s *gitSide) readLogConfig(ctx context.Context, g *Git, spec string, email bool) {
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if email, err := g.Out(ctx, "config", "user.email"); err == nil {
-			s.email = email
-		}
-	}()
+	if email {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if email, err := g.Out(ctx, "config", "user.email"); err == nil {
+				s.email = email
+			}
+		}()
+	}
 	s.log, s.logErr = g.Run(ctx, RunOpts{}, "log", "-1", logFormat, "HEAD", "--", spec)
 	if s.logErr == nil {
 		if f := strings.Split(strings.TrimSpace(string(s.log)), "\x00"); len(f) == 4 {
