@@ -1,6 +1,9 @@
 package indexer
 
 import (
+	"math/rand/v2"
+	"path"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -202,5 +205,70 @@ func TestDiff(t *testing.T) {
 				t.Errorf("%d ledger entries accounted for, want %d", n, len(ledger))
 			}
 		})
+	}
+}
+
+// TestDiffSortedSameAsDiff checks the merge diff against the map diff on
+// random ledgers and walks: new, changed, unchanged, gone and kept
+// (under an unreadable directory) files, in walk order.
+func TestDiffSortedSameAsDiff(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	names := []string{"a", "a-b", "a.md", "b", "b/c", "x y", "z", "ä"}
+	for round := 0; round < 300; round++ {
+		// A universe of paths, some in the ledger, some on disk.
+		seen := map[string]bool{}
+		var all []string
+		for k := 0; k < 1+r.IntN(40); k++ {
+			p := names[r.IntN(len(names))]
+			for d := r.IntN(3); d > 0; d-- {
+				p += "/" + names[r.IntN(len(names))]
+			}
+			p += ".md"
+			if !seen[p] {
+				seen[p] = true
+				all = append(all, p)
+			}
+		}
+		slices.SortFunc(all, cmpWalkOrder)
+		var sorted []relEntry
+		var files []walked
+		for k, p := range all {
+			inLedger, onDisk := r.IntN(4) > 0, r.IntN(4) > 0
+			if inLedger {
+				sorted = append(sorted, relEntry{rel: p, entry: entry{id: int64(k + 1), size: int64(k), mtime: 7, tbl: []string{"", "learnings"}[r.IntN(2)]}})
+			}
+			if onDisk {
+				size := int64(k)
+				if r.IntN(3) == 0 {
+					size++ // changed
+				}
+				mtime := int64(7)
+				if r.IntN(4) == 0 {
+					mtime = 8 // touched
+				}
+				files = append(files, walked{rel: p, size: size, mtime: mtime})
+			}
+		}
+		var unreadable []string
+		if r.IntN(3) == 0 && len(all) > 0 {
+			unreadable = []string{path.Dir(all[r.IntN(len(all))])}
+		}
+		want := diff(files, unreadable, (&fullLedger{sorted: sorted}).byPath(), nil)
+		got, missing, ok := diffSorted(files, unreadable, sorted)
+		if !ok {
+			t.Fatalf("round %d: walk order refused: %v", round, files)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d:\nmerge %+v\nmap   %+v", round, got, want)
+		}
+		for _, rel := range want.gone {
+			if missing[rel] == nil {
+				t.Fatalf("round %d: gone %s not among the missing entries", round, rel)
+			}
+		}
+	}
+	// Not in walk order: refused, so the caller falls back to diff.
+	if _, _, ok := diffSorted([]walked{{rel: "b.md"}, {rel: "a.md"}}, nil, nil); ok {
+		t.Error("a walk out of order was merged")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 )
 
 // entry is a file's ledger row. (Fields ordered to pack: a no-op scan of
@@ -370,4 +371,67 @@ func (ix *Index) dropOrphanRows(ctx context.Context) (int, error) {
 		ix.log.Warn().Int("rows", n).Msg("dropped rows that no file accounts for")
 	}
 	return n, nil
+}
+
+// diffSorted is diff for a ledger read from the snapshot, without the map
+// of every entry that diff looks paths up in (100k notes: ~5 MB and ~10 ms
+// to build): files and sorted are both in walk order, so one merge pass
+// pairs them. It returns the delta diff would, and the ledger entries the
+// walk did not find (gone or kept), which is all of the ledger apply looks
+// up. ok is false when files turn out not to be in walk order; the caller
+// then uses diff.
+func diffSorted(files []walked, unreadable []string, sorted []relEntry) (d delta, missing map[string]*entry, ok bool) {
+	mark := diffMarks.Add(1)
+	var miss []*relEntry
+	i, j := 0, 0
+	for i < len(files) || j < len(sorted) {
+		if i > 0 && i < len(files) && cmpWalkOrder(files[i-1].rel, files[i].rel) >= 0 {
+			return delta{}, nil, false
+		}
+		c := 0
+		switch {
+		case i == len(files):
+			c = 1
+		case j == len(sorted):
+			c = -1
+		default:
+			c = cmpWalkOrder(files[i].rel, sorted[j].rel)
+		}
+		switch {
+		case c < 0: // a file the ledger does not know
+			d.cands = append(d.cands, candidate{rel: files[i].rel})
+			i++
+		case c > 0: // an entry the walk did not find
+			miss = append(miss, &sorted[j])
+			j++
+		default:
+			f, e := &files[i], &sorted[j].entry
+			e.seen = mark
+			if e.size == f.size && e.mtime == f.mtime {
+				d.unchanged++
+			} else {
+				d.needHash = append(d.needHash, e)
+				d.cands = append(d.cands, candidate{rel: f.rel, old: e})
+			}
+			i++
+			j++
+		}
+	}
+	missing = make(map[string]*entry, len(miss))
+	for _, re := range miss {
+		missing[re.rel] = &re.entry
+		if under(re.rel, unreadable) {
+			d.kept = append(d.kept, re.rel)
+			continue
+		}
+		d.gone = append(d.gone, re.rel)
+	}
+	sort.Strings(d.gone)
+	sort.Strings(d.kept)
+	for _, rel := range d.gone {
+		if e := missing[rel]; e.tbl != "" && e.hash == "" {
+			d.needHash = append(d.needHash, e)
+		}
+	}
+	return d, missing, true
 }

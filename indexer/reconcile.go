@@ -232,9 +232,19 @@ func (ix *Index) reconcileTree(ctx context.Context, prefix string, progress Prog
 			// without building the ledger's map.
 			return Result{Unchanged: len(files)}, nil
 		}
-		ledger = full.byPath()
 	}
-	d := diff(files, unreadable, ledger, reread)
+	var d delta
+	ok := false
+	if prefix == "" && full.sorted != nil && len(reread) == 0 {
+		// Both in walk order: merged, without the ledger's map.
+		d, ledger, ok = diffSorted(files, unreadable, full.sorted)
+	}
+	if !ok {
+		if prefix == "" {
+			ledger = full.byPath()
+		}
+		d = diff(files, unreadable, ledger, reread)
+	}
 	if prefix == "" && agree && len(reread) == 0 && len(d.cands) == 0 && len(d.gone) == 0 && len(d.kept) == 0 {
 		// Nothing to change: the ledger as loaded is the ledger now, and
 		// the walk found every entry of it, in walk order.
