@@ -82,6 +82,13 @@ func discover(ctx context.Context, g *Git, memDir string) (repo, error) {
 	if !filepath.IsAbs(r.commonDir) {
 		r.commonDir = filepath.Join(memDir, r.commonDir)
 	}
+	// A core.worktree elsewhere makes rev-parse print that tree, and an
+	// empty prefix, for a memDir outside it. That repository is not
+	// memory/'s, and not one to init over either (git init would
+	// reinitialise it): an error.
+	if !sameDir(filepath.Join(r.top, filepath.FromSlash(r.prefix)), memDir) {
+		return repo{}, fmt.Errorf("%s has a git repository whose work tree is %s, which does not hold it", memDir, r.top)
+	}
 	g = g.At(r.top)
 	if r.shared() {
 		ignored, err := isIgnored(ctx, g, r.spec())
@@ -97,6 +104,16 @@ func discover(ctx context.Context, g *Git, memDir string) (repo, error) {
 		}
 	}
 	return r, nil
+}
+
+// sameDir reports whether a and b are the same directory.
+func sameDir(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // discoverLocal finds memDir's repository without running git, in the

@@ -233,6 +233,13 @@ func TestReadStatusSameAsBefore(t *testing.T) {
 				return gitDir, "gitdir: " + gitDir + "\n", root
 			})
 		}},
+		{"core.worktree names another folder", func(t *testing.T) string {
+			other := t.TempDir()
+			return separate(t, func(root string) (string, string, string) {
+				gitDir := root + ".git"
+				return gitDir, "gitdir: " + gitDir + "\n", other
+			})
+		}},
 		{"gitdir names a missing directory", func(t *testing.T) string {
 			root := standalone(t)
 			os.RemoveAll(filepath.Join(root, "memory", ".git"))
@@ -316,6 +323,19 @@ func TestReadStatusSameAsBefore(t *testing.T) {
 			}
 			// The shapes are what they claim to be.
 			switch sh.name {
+			case "core.worktree names another folder":
+				if err == nil || errors.Is(err, ErrNoRepository) {
+					t.Errorf("err = %v, want one that is not ErrNoRepository", err)
+				}
+				// Nor does a committer that may write init over it.
+				head, _ := os.ReadFile(filepath.Join(root+".git", "HEAD"))
+				git(t, filepath.Join(root, "memory"), "symbolic-ref", "HEAD", "refs/heads/person")
+				if _, err := Open(ctx, Config{Root: root, Logger: zerolog.Nop()}); err == nil {
+					t.Error("Open found a repository")
+				}
+				if now, _ := os.ReadFile(filepath.Join(root+".git", "HEAD")); string(now) != "ref: refs/heads/person\n" {
+					t.Errorf("HEAD was %q, then %q", head, now)
+				}
 			case "no repository", "parent ignores memory", "gitdir names a missing directory":
 				if !errors.Is(err, ErrNoRepository) {
 					t.Errorf("err = %v, want ErrNoRepository", err)
