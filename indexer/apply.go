@@ -79,7 +79,13 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	defer cancel()
 
 	jobs := make(chan candidate)
-	out := make(chan parsed, 64)
+	// The workers read ahead while a batch is written: up to a batch of
+	// files, and of file bytes (ahead), wait for the writer, so reading
+	// and hashing the next batch overlaps the SQLite work of this one
+	// instead of taking turns with it.
+	out := make(chan parsed, batchSize)
+	ahead := newByteBudget(batchBytes)
+	defer ahead.close()
 	var wg sync.WaitGroup
 	for i := 0; i < ix.opts.Workers; i++ {
 		wg.Add(1)
@@ -89,6 +95,7 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 			for c := range jobs {
 				var p parsed
 				p, buf = ix.read(c, buf)
+				ahead.take(heldBytes(&p))
 				select {
 				case out <- p:
 				case <-ctx.Done():
@@ -139,9 +146,8 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 		}
 	}
 	for p := range out {
-		if !p.touch {
-			held += p.size
-		}
+		ahead.give(heldBytes(&p))
+		held += heldBytes(&p)
 		w.put(p)
 		done++
 		if w.len() >= batchSize || held >= batchBytes {
@@ -165,6 +171,64 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	}
 	// The deferred entries, or those a crash between rows and index left.
 	return res, ix.completeSearch(ctx)
+}
+
+// heldBytes is what a parsed file counts against the bytes a batch holds:
+// its size, unless only its ledger entry changes.
+func heldBytes(p *parsed) int64 {
+	if p.touch {
+		return 0
+	}
+	return p.size
+}
+
+// byteBudget bounds the file bytes read ahead of the writer. A file is
+// always let through when nothing is held, so one larger than the limit
+// still passes.
+type byteBudget struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	used    int64
+	limit   int64
+	closed  bool
+	waiting int // takers waiting, for tests
+}
+
+func newByteBudget(limit int64) *byteBudget {
+	b := &byteBudget{limit: limit}
+	b.cond.L = &b.mu
+	return b
+}
+
+// take waits until n more bytes fit (or the budget is closed) and holds them.
+func (b *byteBudget) take(n int64) {
+	b.mu.Lock()
+	for !b.closed && b.used > 0 && b.used+n > b.limit {
+		b.waiting++
+		b.cond.Wait()
+		b.waiting--
+	}
+	b.used += n
+	b.mu.Unlock()
+}
+
+// give returns n bytes taken before.
+func (b *byteBudget) give(n int64) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.used -= n
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// close lets every waiting and later take through: the reader is gone.
+func (b *byteBudget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.cond.Broadcast()
+	b.mu.Unlock()
 }
 
 // read reads, hashes and parses one candidate. buf is reused between calls.
