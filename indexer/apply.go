@@ -123,6 +123,23 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	// (completeSearch), as one large insert builds the index faster than
 	// many small ones merged later.
 	w.deferSearch = len(cands) > deferAbove
+	if w.deferSearch {
+		// Empty record tables (a cold scan): their framework indexes are
+		// built after the rows (see coldindex.go).
+		deferred, err := deferIndexes(ctx, ix.db)
+		if err != nil {
+			return res, err
+		}
+		if deferred {
+			defer func() {
+				// Built below unless the rows failed; else now, or at the
+				// next Open.
+				if err := restoreIndexes(context.WithoutCancel(ctx), ix.db); err != nil {
+					ix.log.Warn().Err(err).Msg("framework indexes not built yet; the next open builds them")
+				}
+			}()
+		}
+	}
 	total := len(cands) + len(gone)
 	done := 0
 	var held int64 // file bytes of the records w holds
@@ -161,6 +178,9 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	}
 	ix.claimed = append(ix.claimed, w.claimed...)
 	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if err := restoreIndexes(ctx, ix.db); err != nil {
 		return res, err
 	}
 	if w.deferSearch {

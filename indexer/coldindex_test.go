@@ -1,0 +1,151 @@
+package indexer
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/rs/zerolog"
+)
+
+// recordIndexes lists the indexes of the record tables, with their SQL.
+func recordIndexes(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT name || ': ' || sql FROM sqlite_master
+		WHERE type = 'index' AND tbl_name IN ('learnings', 'heuristics', 'decisions') AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func coldTree(n int) map[string]string {
+	files := map[string]string{}
+	for i := range n {
+		files[fmt.Sprintf("failures/f%03d.md", i)] = fmt.Sprintf("---\ntype: failure\ntitle: Failure %d\ndomain: d%d\nseverity: 2\n---\n\nBody %d.\n", i, i%3, i)
+		files[fmt.Sprintf("decisions/d%03d.md", i)] = fmt.Sprintf("---\ntype: decision\ntitle: Decision %d\ndomain: d%d\n---\n\nBecause %d.\n", i, i%3, i)
+	}
+	files["heuristics/git.md"] = "# Heuristics: git\n\n## H-7: Pull before you push\n\n**Confidence**: 0.8\n\nAlways.\n"
+	return files
+}
+
+// A cold scan builds the framework's indexes of the record tables after
+// the rows: they are missing while the rows go in, and back, the same,
+// when the rows are in.
+func TestColdScanBuildsIndexesAfterRows(t *testing.T) {
+	old := deferAbove
+	deferAbove = 10
+	t.Cleanup(func() { deferAbove = old })
+	root := t.TempDir()
+	writeTree(t, root, coldTree(30))
+	var db *sql.DB
+	var atRows []string
+	ix, err := Open(context.Background(), Options{Root: root, Logger: zerolog.Nop(), RowsDone: func() {
+		atRows = recordIndexes(t, db)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	db = rw(t, root)
+	before := recordIndexes(t, db)
+	if len(before) < 10 {
+		t.Fatalf("a new index has only these record-table indexes: %v", before)
+	}
+	var during []string
+	res, err := ix.Scan(context.Background(), func(done, total int) {
+		if during == nil {
+			during = recordIndexes(t, db)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 61 {
+		t.Errorf("added %d files, want 61", res.Added)
+	}
+	if len(during) >= len(before) {
+		t.Errorf("while the rows went in the indexes were all there: %v", during)
+	}
+	for _, s := range during {
+		if !slices.Contains(before, s) {
+			t.Errorf("index %q appeared during the load", s)
+		}
+	}
+	if !slices.Equal(atRows, before) {
+		t.Errorf("when the rows were in, indexes\n%v\nwant\n%v", atRows, before)
+	}
+	if after := recordIndexes(t, db); !slices.Equal(after, before) {
+		t.Errorf("after the scan, indexes\n%v\nwant\n%v", after, before)
+	}
+	if n := count(t, db, `SELECT count(*) FROM meta WHERE key = ?`, deferredIndexesKey); n != 0 {
+		t.Errorf("meta.%s left behind", deferredIndexesKey)
+	}
+	if n := count(t, db, `SELECT count(*) FROM learnings INDEXED BY idx_learnings_domain WHERE domain = 'd1'`); n != 10 {
+		t.Errorf("idx_learnings_domain finds %d rows of domain d1, want 10", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM decisions INDEXED BY idx_decisions_domain WHERE domain = 'd2'`); n != 10 {
+		t.Errorf("idx_decisions_domain finds %d rows of domain d2, want 10", n)
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
+		t.Errorf("second scan changed something: %+v", res)
+	}
+}
+
+// Indexes dropped for a cold load that a crash kept from being built
+// again are built by the next Open; tables with rows never lose theirs.
+func TestDeferredIndexesSurviveACrash(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	ix, err := Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rw(t, root)
+	before := recordIndexes(t, db)
+	dropped, err := deferIndexes(ctx, ix.db)
+	if err != nil || !dropped {
+		t.Fatalf("deferIndexes on empty tables = %v, %v; want true", dropped, err)
+	}
+	mid := recordIndexes(t, db)
+	if len(mid) != len(before)-len(deferrableIndexes) {
+		t.Errorf("after the drop %d indexes, want %d: %v", len(mid), len(before)-len(deferrableIndexes), mid)
+	}
+	// The crash: the process ends without building them.
+	ix.Close()
+	ix, err = Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if after := recordIndexes(t, db); !slices.Equal(after, before) {
+		t.Errorf("after reopening, indexes\n%v\nwant\n%v", after, before)
+	}
+	if n := count(t, db, `SELECT count(*) FROM meta WHERE key = ?`, deferredIndexesKey); n != 0 {
+		t.Errorf("meta.%s left behind", deferredIndexesKey)
+	}
+
+	writeTree(t, root, coldTree(2))
+	scan(t, ix)
+	dropped, err = deferIndexes(ctx, ix.db)
+	if err != nil || dropped {
+		t.Errorf("deferIndexes with rows = %v, %v; want false", dropped, err)
+	}
+	if after := recordIndexes(t, db); !slices.Equal(after, before) {
+		t.Errorf("with rows, indexes\n%v\nwant\n%v", after, before)
+	}
+}
