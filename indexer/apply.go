@@ -139,6 +139,10 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 				}
 			}()
 		}
+		if w.cached, err = prepareBulk(ctx, ix.db); err != nil {
+			return res, err
+		}
+		defer w.cached.close()
 	}
 	total := len(cands) + len(gone)
 	done := 0

@@ -165,8 +165,7 @@ func (s *stmts) writeDocs(ctx context.Context) error {
 				args = append(args, next, d.key, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
 				next++
 			}
-			q := `INSERT INTO search_docs (id, elf_key, tbl, row_id, title, summary, body, rule) VALUES ` + placeholders(n, 8, "")
-			if _, err := s.tx.ExecContext(ctx, q, args...); err != nil {
+			if _, err := s.w.cached.exec(ctx, s.tx, insertDocsSQL(n), args...); err != nil {
 				return fmt.Errorf("%s: %w", fresh[0].key, err)
 			}
 			fresh = fresh[n:]
@@ -179,6 +178,11 @@ func (s *stmts) writeDocs(ctx context.Context) error {
 	}
 	_, err := catchUpSearch(ctx, s.tx, 0)
 	return err
+}
+
+// insertDocsSQL is the insert of n search_docs rows.
+func insertDocsSQL(n int) string {
+	return `INSERT INTO search_docs (id, elf_key, tbl, row_id, title, summary, body, rule) VALUES ` + placeholders(n, 8, "")
 }
 
 // sameText reports whether a search_docs row holds d's text.

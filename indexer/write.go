@@ -179,6 +179,9 @@ type writer struct {
 	// deferSearch leaves the FTS5 entries of the rows written to one
 	// pass after the last flush (see Index.apply).
 	deferSearch bool
+	// cached are the multi-row statements a large reconcile prepared
+	// once (nil: none).
+	cached cachedStmts
 	// claimed lists the records whose rows a framework tool (or an older
 	// index) wrote: after the flush their database-only values go into
 	// their files.
@@ -333,7 +336,7 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 			}
 		}
 		for _, t := range []string{"learnings", "heuristics", "decisions"} {
-			rest, err := bulkInsert(ctx, tx, t, bulk[t], &delta)
+			rest, err := bulkInsert(ctx, tx, w.cached, t, bulk[t], &delta)
 			if err != nil {
 				return fmt.Errorf("index new files: %w", err)
 			}
