@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -123,11 +124,12 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	// (completeSearch), as one large insert builds the index faster than
 	// many small ones merged later.
 	w.deferSearch = len(cands) > deferAbove
+	deferred := false // the framework's record-table indexes
 	if w.deferSearch {
 		// Empty record tables (a cold scan): their framework indexes are
 		// built after the rows (see coldindex.go).
-		deferred, err := deferIndexes(ctx, ix.db)
-		if err != nil {
+		var err error
+		if deferred, err = deferIndexes(ctx, ix.db); err != nil {
 			return res, err
 		}
 		if deferred {
@@ -184,14 +186,21 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if err := restoreIndexes(ctx, ix.db); err != nil {
-		return res, err
+	if deferred {
+		if err := restoreIndexes(ctx, ix.db); err != nil {
+			return res, err
+		}
 	}
 	if w.deferSearch {
 		res.RowsAt = time.Now()
 		if ix.opts.RowsDone != nil {
 			ix.opts.RowsDone()
 		}
+		// The Go heap the rows needed (parsed batches, read buffers) goes
+		// back to the system before SQLite's memory grows for the full
+		// text: the peak RSS of a 100k cold scan was the two together.
+		w, cands = nil, nil
+		debug.FreeOSMemory()
 	}
 	// The deferred entries, or those a crash between rows and index left.
 	return res, ix.completeSearch(ctx)

@@ -101,6 +101,12 @@ func TestColdScanBuildsIndexesAfterRows(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM decisions INDEXED BY idx_decisions_domain WHERE domain = 'd2'`); n != 10 {
 		t.Errorf("idx_decisions_domain finds %d rows of domain d2, want 10", n)
 	}
+	if n := count(t, db, `SELECT count(*) FROM search_config WHERE k = 'hashsize' AND v = ?`, ftsHashSize); n != 1 {
+		t.Errorf("the full-text build did not set hashsize %d", ftsHashSize)
+	}
+	if n := count(t, db, `SELECT count(*) FROM search WHERE search MATCH 'failure'`); n != 30 {
+		t.Errorf("%d records match 'failure', want 30", n)
+	}
 	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
 		t.Errorf("second scan changed something: %+v", res)
 	}
