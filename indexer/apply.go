@@ -132,6 +132,7 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 		if deferred, err = deferIndexes(ctx, ix.db); err != nil {
 			return res, err
 		}
+		w.emptyTables = deferred
 		if deferred {
 			defer func() {
 				// Built below unless the rows failed; else now, or at the

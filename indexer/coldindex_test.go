@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -107,6 +108,10 @@ func TestColdScanBuildsIndexesAfterRows(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM search WHERE search MATCH 'failure'`); n != 30 {
 		t.Errorf("%d records match 'failure', want 30", n)
 	}
+	if n := count(t, db, `SELECT count(*) FROM heuristics WHERE id = 7 AND elf_key = 'memory/heuristics/git.md#H-7'
+		AND rule = 'Pull before you push' AND confidence = 0.8`); n != 1 {
+		t.Error("the section H-7 has no row of id 7 with its rule and confidence")
+	}
 	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 {
 		t.Errorf("second scan changed something: %+v", res)
 	}
@@ -153,5 +158,41 @@ func TestDeferredIndexesSurviveACrash(t *testing.T) {
 	}
 	if after := recordIndexes(t, db); !slices.Equal(after, before) {
 		t.Errorf("with rows, indexes\n%v\nwant\n%v", after, before)
+	}
+}
+
+// A domain file the ledger lost goes through the insert-first upsert of
+// a new file: its sections' rows are updated in place, and a row with a
+// change not yet written back is left alone.
+func TestLostDomainFileUpsertsInPlace(t *testing.T) {
+	root := t.TempDir()
+	dom := "# Heuristics: git\n\n## H-7: Pull before you push\n\n**Confidence**: 0.8\n\nAlways.\n\n## H-9: Small commits\n\n**Confidence**: 0.6\n\nOften.\n"
+	writeTree(t, root, map[string]string{"heuristics/git.md": dom})
+	ix := openIndex(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	if n := count(t, db, `SELECT count(*) FROM heuristics WHERE id IN (7, 9)`); n != 2 {
+		t.Fatalf("%d of the sections have their numbers as ids, want 2", n)
+	}
+	// Another process changes H-9 (logged for write-back), and the
+	// ledger loses the file.
+	exec1(t, db, `UPDATE heuristics SET rule = 'Tiny commits' WHERE id = 9`)
+	exec1(t, db, `DELETE FROM files`)
+	writeTree(t, root, map[string]string{"heuristics/git.md": strings.Replace(
+		strings.Replace(dom, "Pull before you push", "Fetch before you push", 1), "Small commits", "Smaller commits", 1)})
+	if _, err := ix.Scan(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM heuristics`); n != 2 {
+		t.Errorf("%d heuristic rows, want 2", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM heuristics WHERE id = 7 AND rule = 'Fetch before you push'`); n != 1 {
+		t.Error("H-7 was not updated in place")
+	}
+	if n := count(t, db, `SELECT count(*) FROM heuristics WHERE id = 9 AND rule = 'Tiny commits'`); n != 1 {
+		t.Error("H-9's change waiting for write-back was overwritten")
+	}
+	if n := count(t, db, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'heuristics'), 0)`); n != 9 {
+		t.Errorf("heuristics' AUTOINCREMENT counter is %d, want 9", n)
 	}
 }
