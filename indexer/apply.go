@@ -84,7 +84,7 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	// files, and of file bytes (ahead), wait for the writer, so reading
 	// and hashing the next batch overlaps the SQLite work of this one
 	// instead of taking turns with it.
-	out := make(chan parsed, batchSize)
+	out := make(chan parsed, min(len(cands), batchSize))
 	ahead := newByteBudget(batchBytes)
 	defer ahead.close()
 	var wg sync.WaitGroup
