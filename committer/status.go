@@ -49,6 +49,9 @@ type Status struct {
 	// Email is git's configured user.email; "" means elfsync commits with
 	// its fallback identity.
 	Email string
+	// FromIndex means Uncommitted (empty) was known from git's index and
+	// a walk of memory/ (ReadStatusWalked), without running git status.
+	FromIndex bool
 }
 
 // ReadStatus reports the git side of root's memory folder without changing
@@ -65,6 +68,18 @@ type Status struct {
 // level with memory/'s pathspec. They are thrown away when memory/ turns
 // out to have no repository it may use.
 func ReadStatus(ctx context.Context, root string) (Status, error) {
+	return ReadStatusWalked(ctx, root, nil)
+}
+
+// ReadStatusWalked is ReadStatus for a caller that walks memory/ anyway
+// (`elfsync status`): it sends that walk on walk, once (nil if it has
+// none), without waiting (walk is buffered). When the walk and git's index show that git status would find
+// nothing uncommitted (cleanCheck), git status does not run: on a large
+// tree it was a second walk of every file, beside elfsync's own. Otherwise
+// git status runs as ReadStatus runs it, started as soon as the answer is
+// known to need it. With a nil walk it is ReadStatus; with one, Email
+// is not read (status does not show it).
+func ReadStatusWalked(ctx context.Context, root string, walk <-chan *WorkTree) (Status, error) {
 	if !filepath.IsAbs(root) {
 		return Status{}, fmt.Errorf("committer: root %q is not absolute", root)
 	}
@@ -78,8 +93,28 @@ func ReadStatus(ctx context.Context, root string) (Status, error) {
 	g := NewGit(memDir, GitOptions{})
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	side := make(chan gitSide, 1)
-	go func() { side <- readGitSide(gctx, g, ".") }()
+	// log and config run at once, from memDir, before the repository is
+	// known; status too unless a walk may spare it. `elfsync status`
+	// shows no identity: with a walk, config does not run (Email is "").
+	var s gitSide
+	logDone := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.readLogConfig(gctx, g, ".", walk == nil)
+		close(logDone)
+	}()
+	statusDone := make(chan struct{})
+	runStatus := func() {
+		go func() {
+			defer close(statusDone)
+			s.status, s.statusErr = s.runStatus(gctx, g, ".")
+		}()
+	}
+	if walk == nil {
+		runStatus()
+	}
 	r, ok := discoverLocal(memDir)
 	var err error
 	if !ok {
@@ -88,7 +123,10 @@ func ReadStatus(ctx context.Context, root string) (Status, error) {
 	if err != nil {
 		// Leave no git process behind.
 		cancel()
-		<-side
+		wg.Wait()
+		if walk == nil {
+			<-statusDone
+		}
 		if errors.Is(err, errNotRepo) {
 			return Status{}, ErrNoRepository
 		}
@@ -101,7 +139,52 @@ func ReadStatus(ctx context.Context, root string) (Status, error) {
 		repo:   r,
 		git:    g.At(r.top),
 	}
-	return c.finishStatus(ctx, <-side)
+	if walk != nil {
+		<-logDone
+		ix, tree, why := c.prepareCleanCheck(gctx, s.logTree)
+		if why == "" {
+			var wt *WorkTree
+			select {
+			case wt = <-walk:
+			case <-gctx.Done():
+			}
+			if clean, _ := cleanCheck(r, memDir, ix, tree, wt); clean {
+				s.status, s.clean = nil, true
+			}
+		}
+		if !s.clean {
+			runStatus()
+		}
+	}
+	wg.Wait()
+	if !s.clean {
+		<-statusDone
+	}
+	return c.finishStatus(ctx, s)
+}
+
+// prepareCleanCheck reads what cleanCheck needs before the walk is done:
+// the index and the object name of memory/'s tree in HEAD (logTree is
+// HEAD's root tree as the log printed it, which is memory/'s when memory/
+// is the top level; a shared tree asks rev-parse). why says why there is
+// none ("" if there is).
+func (c *Committer) prepareCleanCheck(ctx context.Context, logTree string) (ix *gitIndex, tree []byte, why string) {
+	if c.repo.prefix == "" {
+		tree = parseTreeID(logTree)
+	} else if out, err := c.gitOut(ctx, RunOpts{}, "rev-parse", "-q", "--verify", "HEAD:"+c.repo.spec()); err == nil {
+		tree = parseTreeID(out)
+	}
+	if tree == nil {
+		return nil, nil, "no tree of memory/ in HEAD"
+	}
+	ix, err := readGitIndex(filepath.Join(c.repo.gitDir, "index"), len(tree))
+	if err != nil {
+		return nil, nil, err.Error()
+	}
+	if ix.unsupported != "" {
+		return nil, nil, ix.unsupported
+	}
+	return ix, tree, ""
 }
 
 // Status reports what is uncommitted under memory/, the last commit that
@@ -117,7 +200,16 @@ type gitSide struct {
 	email             string
 	status, log       []byte
 	statusErr, logErr error
+	// logTree is the root tree of the commit log printed.
+	logTree string
+	// clean means cleanCheck found nothing uncommitted: status did not
+	// run.
+	clean bool
 }
+
+// logFormat is what log prints of the newest commit under memory/: hash,
+// subject, commit time and root tree, NUL-separated.
+const logFormat = "--format=%H%x00%s%x00%ct%x00%T"
 
 // readGitSide runs the three git commands Status needs at once, in g's
 // directory with pathspec spec (memory/ from there): status, the newest
@@ -126,27 +218,49 @@ type gitSide struct {
 func readGitSide(ctx context.Context, g *Git, spec string) gitSide {
 	var s gitSide
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if email, err := g.Out(ctx, "config", "user.email"); err == nil {
-			s.email = email
-		}
+		s.readLogConfig(ctx, g, spec, true)
 	}()
-	go func() {
-		defer wg.Done()
-		s.log, s.logErr = g.Run(ctx, RunOpts{}, "log", "-1", "--format=%H%x00%s%x00%ct", "HEAD", "--", spec)
-	}()
-	s.status, s.statusErr = g.Run(ctx, RunOpts{Env: []string{"GIT_OPTIONAL_LOCKS=0"}},
-		"status", "--porcelain=v1", "-z", "--untracked-files=all", "--", spec)
+	s.status, s.statusErr = s.runStatus(ctx, g, spec)
 	wg.Wait()
 	return s
+}
+
+// readLogConfig runs log and, if email, config (readGitSide) at once.
+func (s *gitSide) readLogConfig(ctx context.Context, g *Git, spec string, email bool) {
+	var wg sync.WaitGroup
+	if email {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if email, err := g.Out(ctx, "config", "user.email"); err == nil {
+				s.email = email
+			}
+		}()
+	}
+	s.log, s.logErr = g.Run(ctx, RunOpts{}, "log", "-1", logFormat, "HEAD", "--", spec)
+	if s.logErr == nil {
+		if f := strings.Split(strings.TrimSpace(string(s.log)), "\x00"); len(f) == 4 {
+			s.logTree = f[3]
+		}
+	}
+	wg.Wait()
+}
+
+// runStatus runs git status (readGitSide); it sets no field of s, so it
+// may run beside readLogConfig.
+func (*gitSide) runStatus(ctx context.Context, g *Git, spec string) ([]byte, error) {
+	return g.Run(ctx, RunOpts{Env: []string{"GIT_OPTIONAL_LOCKS=0"}},
+		"status", "--porcelain=v1", "-z", "--untracked-files=all", "--", spec)
 }
 
 // finishStatus builds the Status from the files in the git directory and
 // the git commands' output.
 func (c *Committer) finishStatus(ctx context.Context, side gitSide) (Status, error) {
 	st := Status{
+		FromIndex: side.clean,
 		Repo:      c.repo.top,
 		GitDir:    c.repo.gitDir,
 		Shared:    c.repo.shared(),
@@ -178,13 +292,13 @@ func (c *Committer) finishStatus(ctx context.Context, side gitSide) (Status, err
 		if head == "" {
 			return st, nil
 		}
-		out, err = c.git.Run(ctx, RunOpts{}, "log", "-1", "--format=%H%x00%s%x00%ct", head, "--", c.repo.spec())
+		out, err = c.git.Run(ctx, RunOpts{}, "log", "-1", logFormat, head, "--", c.repo.spec())
 		if err != nil {
 			return st, fmt.Errorf("git log: %w", err)
 		}
 	}
-	f := strings.SplitN(strings.TrimSpace(string(out)), "\x00", 3)
-	if len(f) == 3 {
+	f := strings.Split(strings.TrimSpace(string(out)), "\x00")
+	if len(f) == 4 {
 		secs, _ := strconv.ParseInt(f[2], 10, 64)
 		st.LastCommit = CommitInfo{Hash: f[0], Subject: f[1], Time: time.Unix(secs, 0).UTC()}
 	}

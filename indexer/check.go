@@ -39,6 +39,11 @@ type Drift struct {
 	IndexExists   bool      `json:"-"`
 	// Matched are the root-relative paths CheckOptions.Match picked.
 	Matched []string `json:"-"`
+	// Entries, with CheckOptions.Entries, are what the walk saw (see
+	// WalkEntry), and Unreadable the memory-relative paths it could not
+	// read.
+	Entries    []WalkEntry `json:"-"`
+	Unreadable []string    `json:"-"`
 }
 
 // Refused is a row whose direct write was refused by write-back (an
@@ -76,6 +81,9 @@ type CheckOptions struct {
 	// root-relative paths of those it accepts, in walk order. status finds
 	// conflict copies this way, in the walk it makes anyway.
 	Match func(name string) bool
+	// Entries makes Drift.Entries list every entry under memory/ the
+	// walk did not descend into, with its lstat where it made one.
+	Entries bool
 }
 
 // CheckWith is Check with options.
@@ -93,7 +101,7 @@ func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, erro
 	// The walk runs while the index is read. A file the index read as
 	// holding no record (a domain file whose last section was removed, or
 	// that the framework's MCP server just created) is not missing a row.
-	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("", opts.Match)
+	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("", walkOpts{match: opts.Match, entries: opts.Entries})
 	ledger := map[string]*entry{}
 	// Rows whose file has no ledger entry (rare: a row inserted by hand
 	// with a key), by memory-relative path: true once the walk saw it.
@@ -201,6 +209,7 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 		return d, fmt.Errorf("walk %s: %w", memDir, err)
 	}
 	d.Files = len(w.files)
+	d.Entries, d.Unreadable = w.entries, w.unreadable
 	mark := diffMarks.Add(1)
 	for _, f := range w.files {
 		e := ledger[f.rel]

@@ -131,7 +131,10 @@ func (d dirHandle) lstat(e dirent) (fileStat, error) {
 		typ = fs.ModeIrregular
 	}
 	sec, nsec := st.Mtim.Unix()
-	return fileStat{mode: typ | fs.FileMode(st.Mode&0o777), size: st.Size, mtime: time.Unix(sec, nsec).UnixNano()}, nil
+	csec, cnsec := st.Ctim.Unix()
+	return fileStat{mode: typ | fs.FileMode(st.Mode&0o777), size: st.Size, mtime: time.Unix(sec, nsec).UnixNano(),
+		entry: WalkEntry{HasStat: true, Mode: st.Mode, Dev: st.Dev, Ino: st.Ino, Uid: st.Uid, Gid: st.Gid, Size: st.Size,
+			MtimeSec: sec, MtimeNsec: nsec, CtimeSec: csec, CtimeNsec: cnsec}}, nil
 }
 
 func (d dirHandle) close() { unix.Close(d.fd) }

@@ -37,6 +37,29 @@ type walkResult struct {
 	// entries that are not directories and not ignored (of any type,
 	// links included) whose name match accepted.
 	matched []string
+	// entries, with walkOpts.entries, are every entry the walk saw and
+	// did not descend into, in walk order.
+	entries []WalkEntry
+}
+
+// WalkEntry is an entry under memory/ that a walk saw and did not descend
+// into: a file, a link, or an ignored directory (Ignored) that it skipped.
+// `elfsync status` tells from them whether git would find anything
+// uncommitted (committer.WorkEntry has the same fields).
+type WalkEntry struct {
+	Rel  string      // memory-relative, forward slashes
+	Type fs.FileMode // fs.ModeType bits; ModeIrregular if unknown
+	// Ignored means Ignored(Rel): the walk neither lstats such an entry
+	// nor, for a directory, descends into it.
+	Ignored bool
+	// HasStat says whether the fields below hold what lstat said (a
+	// record file's; on Linux only).
+	HasStat                                  bool
+	Mode                                     uint32 // st_mode
+	Dev, Ino                                 uint64
+	Uid, Gid                                 uint32
+	Size                                     int64
+	MtimeSec, MtimeNsec, CtimeSec, CtimeNsec int64
 }
 
 // walkTreeMatch is walkTree that also picks, by name, entries of every
@@ -44,7 +67,20 @@ type walkResult struct {
 // that) is given each name of an entry that is not a directory and not
 // ignored. status lists conflict copies this way, without a second walk.
 func (ix *Index) walkTreeMatch(prefix string, match func(name string) bool) (walkResult, error) {
-	w := &treeWalk{ix: ix, match: match}
+	return ix.walkTreeWith(prefix, walkOpts{match: match})
+}
+
+// walkOpts are the settings of walkTreeWith.
+type walkOpts struct {
+	match func(name string) bool // as walkTreeMatch's
+	// entries makes the walk list in walkResult.entries every entry it
+	// does not descend into (see WalkEntry).
+	entries bool
+}
+
+// walkTreeWith is walkTreeMatch with more settings.
+func (ix *Index) walkTreeWith(prefix string, o walkOpts) (walkResult, error) {
+	w := &treeWalk{ix: ix, match: o.match, entries: o.entries}
 	w.more = sync.NewCond(&w.mu)
 	top := &dirNode{}
 	// The top first, alone: its error is the caller's. It queues its
@@ -70,9 +106,10 @@ func (ix *Index) walkTreeMatch(prefix string, match func(name string) bool) (wal
 // shared by a few workers (one goroutine per worker, not per directory: a
 // tree of 100k notes has thousands of folders).
 type treeWalk struct {
-	ix     *Index
-	match  func(name string) bool
-	nfiles atomic.Int64
+	ix      *Index
+	match   func(name string) bool
+	entries bool
+	nfiles  atomic.Int64
 
 	mu      sync.Mutex
 	more    *sync.Cond // signalled when a job is queued or the last one is done
@@ -127,30 +164,33 @@ func (w *treeWalk) work() {
 type dirNode struct {
 	files      []walked
 	matched    []string
+	entries    []WalkEntry
 	subs       []subDir
 	unreadable []string
 }
 
-// subDir is a subdirectory and how many of its folder's files and matched
-// entries sort before it.
+// subDir is a subdirectory and how many of its folder's files, matched
+// entries and entries sort before it.
 type subDir struct {
-	node             *dirNode
-	nfiles, nmatched int
+	node                       *dirNode
+	nfiles, nmatched, nentries int
 }
 
 // flatten appends the node's files, matched entries and unreadable paths
 // to r, depth first.
 func (n *dirNode) flatten(r *walkResult) {
 	r.unreadable = append(r.unreadable, n.unreadable...)
-	fi, mi := 0, 0
+	fi, mi, ei := 0, 0, 0
 	for _, sd := range n.subs {
 		r.files = append(r.files, n.files[fi:sd.nfiles]...)
 		r.matched = append(r.matched, n.matched[mi:sd.nmatched]...)
-		fi, mi = sd.nfiles, sd.nmatched
+		r.entries = append(r.entries, n.entries[ei:sd.nentries]...)
+		fi, mi, ei = sd.nfiles, sd.nmatched, sd.nentries
 		sd.node.flatten(r)
 	}
 	r.files = append(r.files, n.files[fi:]...)
 	r.matched = append(r.matched, n.matched[mi:]...)
+	r.entries = append(r.entries, n.entries[ei:]...)
 }
 
 // dirBufs recycles what reading a directory needs: the getdents buffer and
@@ -180,14 +220,17 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 	defer d.close()
 	slices.SortFunc(ents, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
 	n.files = make([]walked, 0, len(ents))
+	if w.entries {
+		n.entries = make([]WalkEntry, 0, len(ents))
+	}
 	for _, e := range ents {
 		if frontmatter.Ignored(e.name) { // the elements above were checked on the way down
+			if w.entries {
+				n.entries = append(n.entries, WalkEntry{Rel: joinRel(rel, e.name), Type: entryType(e), Ignored: true})
+			}
 			continue
 		}
-		crel := e.name
-		if rel != "" {
-			crel = rel + "/" + e.name
-		}
+		crel := joinRel(rel, e.name)
 		// A record file's size and mtime come from an lstat, as does the
 		// type of an entry the directory read did not give one.
 		typ := e.typ
@@ -208,12 +251,17 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 		}
 		if typ.IsDir() {
 			sub := &dirNode{}
-			n.subs = append(n.subs, subDir{node: sub, nfiles: len(n.files), nmatched: len(n.matched)})
+			n.subs = append(n.subs, subDir{node: sub, nfiles: len(n.files), nmatched: len(n.matched), nentries: len(n.entries)})
 			w.queue(dirJob{node: sub, abs: abs + string(filepath.Separator) + e.name, rel: crel})
 			continue
 		}
 		if typ.IsRegular() && record {
 			n.files = append(n.files, walked{crel, st.size, st.mtime})
+		}
+		if w.entries {
+			we := st.entry
+			we.Rel, we.Type = crel, entryType(dirent{typ: typ, known: true})
+			n.entries = append(n.entries, we)
 		}
 		if w.match != nil && w.match(e.name) {
 			n.matched = append(n.matched, crel)
@@ -221,6 +269,22 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 	}
 	w.nfiles.Add(int64(len(n.files)))
 	return nil
+}
+
+// joinRel joins a memory-relative directory ("" for the top) and a name.
+func joinRel(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// entryType is the type of a directory entry as WalkEntry gives it.
+func entryType(e dirent) fs.FileMode {
+	if !e.known {
+		return fs.ModeIrregular
+	}
+	return e.typ & fs.ModeType
 }
 
 // unreadable records a path the walk could not read.
@@ -242,4 +306,7 @@ type fileStat struct {
 	mode  fs.FileMode
 	size  int64
 	mtime int64 // ns since the epoch
+	// entry holds the lstat's fields for a WalkEntry (HasStat on
+	// Linux; Rel and Type are the walk's to fill).
+	entry WalkEntry
 }

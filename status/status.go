@@ -132,18 +132,25 @@ func ReadWith(ctx context.Context, root string, o Options) (Report, error) {
 		st  committer.Status
 		err error
 	}
+	// The walk the index check makes anyway goes to git's side, which
+	// can then often tell without git status that nothing is uncommitted.
 	gitDone := make(chan gitResult, 1)
+	walked := make(chan *committer.WorkTree, 1)
 	if o.Git {
 		gctx, cancel := context.WithCancel(ctx)
 		defer cancel() // an index error returns early: stop git's children
 		go func() {
-			st, err := committer.ReadStatus(gctx, root)
+			st, err := committer.ReadStatusWalked(gctx, root, walked)
 			gitDone <- gitResult{st, err}
 		}()
 	}
-	d, err := indexer.CheckWith(ctx, root, indexer.CheckOptions{MaxSize: o.MaxSize, Match: o.ConflictCopy})
+	d, err := indexer.CheckWith(ctx, root, indexer.CheckOptions{MaxSize: o.MaxSize, Match: o.ConflictCopy, Entries: o.Git})
 	if err != nil {
+		walked <- nil
 		return Report{}, fmt.Errorf("status: %w", err)
+	}
+	if o.Git {
+		walked <- workTree(d)
 	}
 	rep := Report{
 		Files: d.Files, Rows: d.Rows,
@@ -194,6 +201,15 @@ func ReadWith(ctx context.Context, root string, o Options) (Report, error) {
 		rep.OnlyPending = rep.OnlyPending || searchOnly
 	}
 	return rep, nil
+}
+
+// workTree is the walk of the index check as git's side takes it.
+func workTree(d indexer.Drift) *committer.WorkTree {
+	t := &committer.WorkTree{Entries: make([]committer.WorkEntry, len(d.Entries)), Complete: len(d.Unreadable) == 0}
+	for i, e := range d.Entries {
+		t.Entries[i] = committer.WorkEntry(e)
+	}
+	return t
 }
 
 // pending returns the drifting paths that the running watcher is still
