@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -40,8 +41,22 @@ var deferrableIndexes = func() []string {
 	return names
 }()
 
-// identRE is an SQL identifier that needs no quoting.
-var identRE = regexp.MustCompile(`^\w+$`)
+// plainIndexRE is the only shape of index statement a cold load drops
+// and builds again: a named index on a record table over plain columns,
+// each optionally ASC or DESC. No expression, no WHERE clause, no second
+// statement: meta is a table any process can write, so what restore
+// runs from it must be no more than this.
+var plainIndexRE = regexp.MustCompile(`^CREATE INDEX (?:IF NOT EXISTS )?(\w+) ON (learnings|heuristics|decisions) ?\((\s*"?\w+"?(?: (?:ASC|DESC))?\s*(?:,\s*"?\w+"?(?: (?:ASC|DESC))?\s*)*)\)$`)
+
+// plainIndex returns the name an index statement creates when it has
+// plainIndexRE's shape and that name is one of deferrableIndexes.
+func plainIndex(stmt string) (string, bool) {
+	m := plainIndexRE.FindStringSubmatch(strings.TrimSpace(stmt))
+	if m == nil || !slices.Contains(deferrableIndexes, m[1]) {
+		return "", false
+	}
+	return m[1], true
+}
 
 // deferIndexes drops the framework's secondary indexes of the record
 // tables when all three are empty, and records them for restoreIndexes.
@@ -81,7 +96,8 @@ func deferIndexes(ctx context.Context, db *sql.DB) (bool, error) {
 				rows.Close()
 				return err
 			}
-			if !identRE.MatchString(name) || !strings.HasPrefix(stmt, "CREATE INDEX ") {
+			if n, ok := plainIndex(stmt); !ok || n != name {
+				// A partial or expression index stays where it is.
 				continue
 			}
 			drop = append(drop, name)
@@ -132,15 +148,35 @@ func restoreIndexes(ctx context.Context, db *sql.DB) error {
 	if err := json.Unmarshal([]byte(v), &stmts); err != nil {
 		return fmt.Errorf("restore indexes: meta.%s: %w", deferredIndexesKey, err)
 	}
+	refused := false
 	err = withTx(ctx, db, func(tx *sql.Tx) error {
 		for _, stmt := range stmts {
 			// The statements sqlite_master held for these indexes (see
-			// deferIndexes); an index that exists again is left alone.
-			if !strings.HasPrefix(stmt, "CREATE INDEX ") {
+			// deferIndexes), of plainIndexRE's shape only; an index that
+			// exists again is left alone.
+			if _, ok := plainIndex(stmt); !ok {
+				// Not what deferIndexes wrote: none of it runs, and the
+				// framework's own definitions of the deferrable indexes
+				// are built instead.
+				refused = true
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS "+strings.TrimPrefix(stmt, "CREATE INDEX ")); err != nil {
+			stmt = strings.TrimSpace(stmt)
+			if !strings.HasPrefix(stmt, "CREATE INDEX IF NOT EXISTS ") {
+				stmt = "CREATE INDEX IF NOT EXISTS " + strings.TrimPrefix(stmt, "CREATE INDEX ")
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return err
+			}
+		}
+		if refused {
+			for _, line := range strings.Split(strings.TrimSpace(frameworkIndexes), "\n") {
+				stmt := strings.TrimSuffix(strings.TrimSpace(line), ";")
+				if _, ok := plainIndex(stmt); ok {
+					if _, err := tx.ExecContext(ctx, stmt); err != nil {
+						return err
+					}
+				}
 			}
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, deferredIndexesKey)

@@ -196,3 +196,59 @@ func TestLostDomainFileUpsertsInPlace(t *testing.T) {
 		t.Errorf("heuristics' AUTOINCREMENT counter is %d, want 9", n)
 	}
 }
+
+func TestPlainIndexShape(t *testing.T) {
+	for _, c := range []struct {
+		stmt string
+		ok   bool
+	}{
+		{`CREATE INDEX idx_learnings_domain ON learnings(domain)`, true},
+		{`CREATE INDEX IF NOT EXISTS idx_learnings_created_at ON learnings(created_at DESC)`, true},
+		{`CREATE INDEX idx_heuristics_domain_confidence ON heuristics(domain, confidence DESC)`, true},
+		{`CREATE INDEX idx_learnings_domain ON learnings(domain); DROP TABLE learnings`, false},
+		{`CREATE INDEX idx_learnings_domain ON learnings(domain) WHERE domain IS NOT NULL`, false},
+		{`CREATE INDEX idx_learnings_domain ON learnings(lower(domain))`, false},
+		{`CREATE INDEX idx_other ON learnings(domain)`, false},
+		{`CREATE INDEX idx_learnings_domain ON metrics(domain)`, false},
+	} {
+		if _, ok := plainIndex(c.stmt); ok != c.ok {
+			t.Errorf("plainIndex(%q) ok = %v, want %v", c.stmt, ok, c.ok)
+		}
+	}
+}
+
+// meta is writable by any process: what restoreIndexes finds there runs
+// only when it is a plain index statement deferIndexes could have
+// written; otherwise the framework's own definitions are built instead.
+func TestRestoreIndexesRunsOnlyPlainStatements(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	ix, err := Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rw(t, root)
+	before := recordIndexes(t, db)
+	if dropped, err := deferIndexes(ctx, ix.db); err != nil || !dropped {
+		t.Fatalf("deferIndexes = %v, %v", dropped, err)
+	}
+	ix.Close()
+	hostile := `["CREATE INDEX idx_learnings_domain ON learnings(domain); DROP TABLE decisions"]`
+	if _, err := db.Exec(`UPDATE meta SET value = ? WHERE key = ?`, hostile, deferredIndexesKey); err != nil {
+		t.Fatal(err)
+	}
+	ix, err = Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if n := count(t, db, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'decisions'`); n != 1 {
+		t.Fatal("a statement from meta ran: decisions was dropped")
+	}
+	if after := recordIndexes(t, db); !slices.Equal(after, before) {
+		t.Errorf("after reopening, indexes\n%v\nwant\n%v", after, before)
+	}
+	if n := count(t, db, `SELECT count(*) FROM meta WHERE key = ?`, deferredIndexesKey); n != 0 {
+		t.Errorf("meta.%s left behind", deferredIndexesKey)
+	}
+}
