@@ -82,6 +82,13 @@ func discover(ctx context.Context, g *Git, memDir string) (repo, error) {
 	if !filepath.IsAbs(r.commonDir) {
 		r.commonDir = filepath.Join(memDir, r.commonDir)
 	}
+	// A core.worktree elsewhere makes rev-parse print that tree, and an
+	// empty prefix, for a memDir outside it. That repository is not
+	// memory/'s, and not one to init over either (git init would
+	// reinitialise it): an error.
+	if !sameDir(filepath.Join(r.top, filepath.FromSlash(r.prefix)), memDir) {
+		return repo{}, fmt.Errorf("%s has a git repository whose work tree is %s, which does not hold it", memDir, r.top)
+	}
 	g = g.At(r.top)
 	if r.shared() {
 		ignored, err := isIgnored(ctx, g, r.spec())
@@ -99,38 +106,43 @@ func discover(ctx context.Context, g *Git, memDir string) (repo, error) {
 	return r, nil
 }
 
-// discoverLocal finds memDir's repository without running git, in the one
-// case where that is exactly what discover (rev-parse) finds: memDir/.git is
-// a plain directory that git would take for a repository (HEAD, objects/,
-// refs/), owned like memDir by this user (git's safe.directory check), not
-// a linked worktree (no commondir), and its config sets no work tree, no
-// bare repository, no format beyond 0 and includes nothing. memDir is then
-// the top level, a repository of its own. ok is false for everything else,
-// which discover settles.
+// sameDir reports whether a and b are the same directory.
+func sameDir(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
+}
+
+// discoverLocal finds memDir's repository without running git, in the
+// cases where that is exactly what discover (rev-parse) finds, with memDir
+// the top level, a repository of its own:
+//
+//   - memDir/.git is a directory, owned like memDir by this user (git's
+//     safe.directory check), whose config sets no work tree;
+//   - memDir/.git is a regular file of this user's, "gitdir: PATH" (what
+//     `git clone --separate-git-dir`, submodules and the benchmark make),
+//     PATH naming a directory of this user's whose config sets no work
+//     tree or names memDir itself.
+//
+// Either git directory must be one git would take for a repository (HEAD,
+// objects/, refs/), not a linked worktree's (no commondir) and its config
+// plain: no bare repository, no format beyond 0, no includes. ok is false
+// for everything else, which discover settles.
 func discoverLocal(memDir string) (r repo, ok bool) {
-	dotGit := filepath.Join(memDir, ".git")
-	for _, p := range []string{memDir, dotGit} {
-		fi, err := os.Lstat(p)
-		if err != nil || !fi.IsDir() || !ownedByMe(fi) {
-			return repo{}, false
-		}
-	}
-	for _, p := range []string{"commondir", "config.worktree"} {
-		if _, err := os.Lstat(filepath.Join(dotGit, p)); !errors.Is(err, os.ErrNotExist) {
-			return repo{}, false
-		}
-	}
-	for _, d := range []string{"objects", "refs"} {
-		if fi, err := os.Stat(filepath.Join(dotGit, d)); err != nil || !fi.IsDir() {
-			return repo{}, false
-		}
-	}
-	head, err := os.ReadFile(filepath.Join(dotGit, "HEAD"))
-	if err != nil || !validHead(string(head)) {
+	// git refuses every repository as not owned when this is set.
+	if os.Getenv("GIT_TEST_ASSUME_DIFFERENT_OWNER") != "" {
 		return repo{}, false
 	}
-	cfg, err := os.ReadFile(filepath.Join(dotGit, "config"))
-	if err != nil || !plainConfig(string(cfg)) {
+	fi, err := os.Lstat(memDir)
+	if err != nil || !fi.IsDir() || !ownedByMe(fi) {
+		return repo{}, false
+	}
+	dotGit := filepath.Join(memDir, ".git")
+	fi, err = os.Lstat(dotGit)
+	if err != nil || !ownedByMe(fi) || !(fi.IsDir() || fi.Mode().IsRegular()) {
 		return repo{}, false
 	}
 	// git runs in the physical directory: its top level has no symlinks.
@@ -138,13 +150,102 @@ func discoverLocal(memDir string) (r repo, ok bool) {
 	if err != nil {
 		return repo{}, false
 	}
-	return repo{
-		top:    top,
-		gitDir: filepath.Join(top, ".git"),
-		// rev-parse prints the common directory as ".git", which
-		// discover joins to memDir.
-		commonDir: dotGit,
-	}, true
+	if fi.IsDir() {
+		if worktree, ok := gitDirConfig(dotGit); !ok || worktree != "" {
+			return repo{}, false
+		}
+		return repo{
+			top:    top,
+			gitDir: filepath.Join(top, ".git"),
+			// rev-parse prints the common directory as ".git", which
+			// discover joins to memDir.
+			commonDir: dotGit,
+		}, true
+	}
+	gitDir, ok := readGitFile(dotGit, fi.Size(), top)
+	if !ok {
+		return repo{}, false
+	}
+	// rev-parse prints the git directory, and the common directory which
+	// is the same, as git reads them from the file: physical paths.
+	gitDir, err = filepath.EvalSymlinks(gitDir)
+	if err != nil {
+		return repo{}, false
+	}
+	if fi, err := os.Lstat(gitDir); err != nil || !fi.IsDir() || !ownedByMe(fi) {
+		return repo{}, false
+	}
+	worktree, ok := gitDirConfig(gitDir)
+	if !ok {
+		return repo{}, false
+	}
+	if worktree != "" {
+		// git resolves a relative core.worktree from the git directory,
+		// by chdir: ".." after a link leaves the link's target. The
+		// path is not cleaned before EvalSymlinks, which walks it the
+		// same way.
+		if !filepath.IsAbs(worktree) {
+			worktree = gitDir + string(filepath.Separator) + worktree
+		}
+		if wt, err := filepath.EvalSymlinks(worktree); err != nil || wt != top {
+			return repo{}, false
+		}
+	}
+	return repo{top: top, gitDir: gitDir, commonDir: gitDir}, true
+}
+
+// readGitFile reads a .git file of size bytes in the directory top (a
+// physical path) and returns the git directory it names, absolute, or ok
+// false if the file is not plainly one git reads: "gitdir: PATH" and an
+// optional newline, PATH absolute or relative to top.
+func readGitFile(p string, size int64, top string) (gitDir string, ok bool) {
+	if size > 4096 {
+		return "", false
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", false
+	}
+	s, ok := strings.CutPrefix(string(b), "gitdir: ")
+	if !ok {
+		return "", false
+	}
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" || strings.ContainsAny(s, "\x00\n\r") {
+		return "", false
+	}
+	if !filepath.IsAbs(s) {
+		// git joins it to the directory it found .git in, as getcwd
+		// printed it, without cleaning.
+		s = top + string(filepath.Separator) + s
+	}
+	return s, true
+}
+
+// gitDirConfig checks that dir is a git directory git would take for a
+// repository (HEAD, objects/, refs/), not a linked worktree's (no
+// commondir) nor one with a config per worktree, and that its config is
+// plain. It returns the config's core.worktree ("" if unset).
+func gitDirConfig(dir string) (worktree string, ok bool) {
+	for _, p := range []string{"commondir", "config.worktree"} {
+		if _, err := os.Lstat(filepath.Join(dir, p)); !errors.Is(err, os.ErrNotExist) {
+			return "", false
+		}
+	}
+	for _, d := range []string{"objects", "refs"} {
+		if fi, err := os.Stat(filepath.Join(dir, d)); err != nil || !fi.IsDir() {
+			return "", false
+		}
+	}
+	head, err := os.ReadFile(filepath.Join(dir, "HEAD"))
+	if err != nil || !validHead(string(head)) {
+		return "", false
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "config"))
+	if err != nil {
+		return "", false
+	}
+	return plainConfig(string(cfg))
 }
 
 // validHead reports whether a HEAD file's content is what git accepts: a
@@ -165,25 +266,27 @@ func validHead(s string) bool {
 	return true
 }
 
-// plainConfig reports whether a repository's config leaves where its work
-// tree is to git's discovery: no core.worktree, core.bare false if set,
-// repositoryformatversion 0 if set, no [extensions] and no includes (which
-// could set either). Anything it cannot read plainly (continued lines)
-// counts as not plain.
-func plainConfig(s string) bool {
-	section := ""
+// plainConfig reports whether a repository's config is one elfsync reads
+// the same as git: core.bare false if set, repositoryformatversion 0 if
+// set, no [extensions] and no includes (which could set either), and
+// core.worktree at most once, with a value that has no quotes, escapes,
+// comments or tabs, which it returns ("" if unset). Anything it cannot
+// read plainly (continued lines) counts as not plain.
+func plainConfig(s string) (worktree string, ok bool) {
+	section, seen := "", false
 	for _, line := range strings.Split(s, "\n") {
+		orig := line
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
 		if strings.HasSuffix(line, "\\") {
-			return false
+			return "", false
 		}
 		if line[0] == '[' {
 			end := strings.IndexByte(line, ']')
 			if end < 0 {
-				return false
+				return "", false
 			}
 			name := strings.ToLower(line[1:end])
 			if i := strings.IndexAny(name, " .\""); i >= 0 {
@@ -192,33 +295,42 @@ func plainConfig(s string) bool {
 			section = name
 			switch section {
 			case "include", "includeif", "extensions":
-				return false
+				return "", false
 			}
 			if rest := strings.TrimSpace(line[end+1:]); rest != "" {
-				return false // a key on the header's line
+				return "", false // a key on the header's line
 			}
 			continue
 		}
 		if section != "core" {
 			continue
 		}
-		key, value, _ := strings.Cut(line, "=")
+		key, value, hasValue := strings.Cut(line, "=")
 		key = strings.ToLower(strings.TrimSpace(key))
 		value = strings.ToLower(strings.TrimSpace(value))
 		switch key {
 		case "worktree":
-			return false
+			// git trims only ASCII blanks around a value, and reads
+			// quotes, escapes and comments in it; a path with any of
+			// those, or other spaces at its ends, is not plain.
+			_, raw, _ := strings.Cut(orig, "=")
+			raw = strings.Trim(raw, " \t\r")
+			if seen || !hasValue || raw == "" || raw != strings.TrimSpace(raw) ||
+				strings.ContainsAny(raw, "\"\\#;\t\r\v\f") {
+				return "", false
+			}
+			seen, worktree = true, raw
 		case "bare":
 			if value != "false" {
-				return false
+				return "", false
 			}
 		case "repositoryformatversion":
 			if value != "0" {
-				return false
+				return "", false
 			}
 		}
 	}
-	return true
+	return worktree, true
 }
 
 // isIgnored asks the work tree whether it ignores path (relative to top).

@@ -92,6 +92,25 @@ func TestReadStatusSameAsBefore(t *testing.T) {
 		writeFile(t, root, "memory/.gitignore", "index.db*\n")
 		return root
 	}
+	// separate moves standalone's memory/.git to the git directory that
+	// where gives for root and leaves in its place a .git file with
+	// content; worktree, if not "", is set as core.worktree.
+	separate := func(t *testing.T, where func(root string) (gitDir, content, worktree string)) string {
+		root := standalone(t)
+		mem := filepath.Join(root, "memory")
+		gitDir, content, worktree := where(root)
+		if err := os.MkdirAll(filepath.Dir(gitDir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(mem, ".git"), gitDir); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, root, "memory/.git", content)
+		if worktree != "" {
+			git(t, mem, "config", "core.worktree", worktree)
+		}
+		return root
+	}
 	shapes := []struct {
 		name  string
 		setup func(t *testing.T) string
@@ -185,6 +204,54 @@ func TestReadStatusSameAsBefore(t *testing.T) {
 			writeFile(t, root, "memory/failures/b.md", note("B"))
 			return root
 		}},
+		{"git directory beside the root, its work tree in config", func(t *testing.T) string {
+			// As the benchmark makes it: git --git-dir ROOT.git
+			// --work-tree memory init, memory/.git naming ROOT.git.
+			return separate(t, func(root string) (string, string, string) {
+				gitDir := root + ".git"
+				return gitDir, "gitdir: " + gitDir + "\n", filepath.Join(root, "memory")
+			})
+		}},
+		{"git directory and work tree relative, as in a submodule", func(t *testing.T) string {
+			return separate(t, func(root string) (string, string, string) {
+				return filepath.Join(root, "modules", "memory"), "gitdir: ../modules/memory", "../../memory"
+			})
+		}},
+		{"git directory through a symlink", func(t *testing.T) string {
+			link := filepath.Join(t.TempDir(), "link.git")
+			return separate(t, func(root string) (string, string, string) {
+				gitDir := filepath.Join(root, "real.git")
+				if err := os.Symlink(gitDir, link); err != nil {
+					t.Skip(err)
+				}
+				return gitDir, "gitdir: " + link + "\n", "../memory"
+			})
+		}},
+		{"core.worktree names the root", func(t *testing.T) string {
+			return separate(t, func(root string) (string, string, string) {
+				gitDir := root + ".git"
+				return gitDir, "gitdir: " + gitDir + "\n", root
+			})
+		}},
+		{"core.worktree names another folder", func(t *testing.T) string {
+			other := t.TempDir()
+			return separate(t, func(root string) (string, string, string) {
+				gitDir := root + ".git"
+				return gitDir, "gitdir: " + gitDir + "\n", other
+			})
+		}},
+		{"gitdir names a missing directory", func(t *testing.T) string {
+			root := standalone(t)
+			os.RemoveAll(filepath.Join(root, "memory", ".git"))
+			writeFile(t, root, "memory/.git", "gitdir: "+filepath.Join(t.TempDir(), "gone.git")+"\n")
+			return root
+		}},
+		{"gitdir file not in git's format", func(t *testing.T) string {
+			return separate(t, func(root string) (string, string, string) {
+				gitDir := root + ".git"
+				return gitDir, "gitdir:" + gitDir + "\n", ""
+			})
+		}},
 		{"linked worktree", func(t *testing.T) string {
 			proj, _ := personRepo(t, false)
 			writeFile(t, proj, "elf/memory/failures/a.md", note("A"))
@@ -246,13 +313,30 @@ func TestReadStatusSameAsBefore(t *testing.T) {
 				}
 			}
 			wantLocal := map[string]bool{"standalone": true, "no commits yet": true, "detached HEAD": true,
-				"index.lock held": true, "last error recorded": true, "rebase in progress": true, "root through a symlink": true}
+				"index.lock held": true, "last error recorded": true, "rebase in progress": true, "root through a symlink": true,
+				"git directory outside the root":                          true,
+				"git directory beside the root, its work tree in config":  true,
+				"git directory and work tree relative, as in a submodule": true,
+				"git directory through a symlink":                         true}
 			if ok != wantLocal[sh.name] {
 				t.Errorf("discoverLocal ok = %v, want %v", ok, wantLocal[sh.name])
 			}
 			// The shapes are what they claim to be.
 			switch sh.name {
-			case "no repository", "parent ignores memory":
+			case "core.worktree names another folder":
+				if err == nil || errors.Is(err, ErrNoRepository) {
+					t.Errorf("err = %v, want one that is not ErrNoRepository", err)
+				}
+				// Nor does a committer that may write init over it.
+				head, _ := os.ReadFile(filepath.Join(root+".git", "HEAD"))
+				git(t, filepath.Join(root, "memory"), "symbolic-ref", "HEAD", "refs/heads/person")
+				if _, err := Open(ctx, Config{Root: root, Logger: zerolog.Nop()}); err == nil {
+					t.Error("Open found a repository")
+				}
+				if now, _ := os.ReadFile(filepath.Join(root+".git", "HEAD")); string(now) != "ref: refs/heads/person\n" {
+					t.Errorf("HEAD was %q, then %q", head, now)
+				}
+			case "no repository", "parent ignores memory", "gitdir names a missing directory":
 				if !errors.Is(err, ErrNoRepository) {
 					t.Errorf("err = %v, want ErrNoRepository", err)
 				}
@@ -313,7 +397,7 @@ func TestPlainConfigAndHead(t *testing.T) {
 		"[core]\n\tbare = false\n[remote \"origin\"]\n\turl = x\n\tworktree = y\n[user]\n\temail = a@b\n":       true,
 		"[core]\n\tbare = true\n":                     false,
 		"[core]\n\tbare\n":                            false,
-		"[Core]\n\tWorkTree = /x\n":                   false,
+		"[Core]\n\tWorkTree = /x\n":                   true,
 		"[core]\n\trepositoryformatversion = 1\n":     false,
 		"[extensions]\n\tworktreeConfig = true\n":     false,
 		"[include]\n\tpath = x\n":                     false,
@@ -322,8 +406,32 @@ func TestPlainConfigAndHead(t *testing.T) {
 		"[core] worktree = /x\n":                      false,
 		"[core.x]\n\tfoo = bar\n[core]\n\tbare=false": true,
 	} {
-		if got := plainConfig(cfg); got != want {
+		if _, got := plainConfig(cfg); got != want {
 			t.Errorf("plainConfig(%q) = %v, want %v", cfg, got, want)
+		}
+	}
+	// core.worktree is returned as git reads it, or the config is not
+	// plain.
+	for cfg, want := range map[string]string{
+		"[core]\n\tbare = false\n":                                     "",
+		"[Core]\n\tWorkTree = /x\n":                                    "/x",
+		"[core]\n\tworktree=  /a b/c \r\n":                             "/a b/c",
+		"[core]\n\tworktree = ../../m\n[remote \"o\"]\n\tworktree = y": "../../m",
+		"[core]\n\tworktree = /x\n\tworktree = /x\n":                   "!",
+		"[core]\n\tworktree\n":                                         "!",
+		"[core]\n\tworktree =\n":                                       "!",
+		"[core]\n\tworktree = \"/x\"\n":                                "!",
+		"[core]\n\tworktree = /x # here\n":                             "!",
+		"[core]\n\tworktree = /x\\\\y\n":                               "!",
+		"[core]\n\tworktree = /x\ty\n":                                 "!",
+		"[core]\n\tworktree = /x\u00a0\n":                              "!",
+	} {
+		wt, ok := plainConfig(cfg)
+		if !ok {
+			wt = "!"
+		}
+		if wt != want {
+			t.Errorf("plainConfig(%q) worktree = %q, want %q", cfg, wt, want)
 		}
 	}
 	for head, want := range map[string]bool{

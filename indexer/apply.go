@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -79,7 +80,13 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	defer cancel()
 
 	jobs := make(chan candidate)
-	out := make(chan parsed, 64)
+	// The workers read ahead while a batch is written: up to a batch of
+	// files, and of file bytes (ahead), wait for the writer, so reading
+	// and hashing the next batch overlaps the SQLite work of this one
+	// instead of taking turns with it.
+	out := make(chan parsed, min(len(cands), batchSize))
+	ahead := newByteBudget(batchBytes)
+	defer ahead.close()
 	var wg sync.WaitGroup
 	for i := 0; i < ix.opts.Workers; i++ {
 		wg.Add(1)
@@ -89,6 +96,7 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 			for c := range jobs {
 				var p parsed
 				p, buf = ix.read(c, buf)
+				ahead.take(heldBytes(&p))
 				select {
 				case out <- p:
 				case <-ctx.Done():
@@ -116,6 +124,29 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	// (completeSearch), as one large insert builds the index faster than
 	// many small ones merged later.
 	w.deferSearch = len(cands) > deferAbove
+	deferred := false // the framework's record-table indexes
+	if w.deferSearch {
+		// Empty record tables (a cold scan): their framework indexes are
+		// built after the rows (see coldindex.go).
+		var err error
+		if deferred, err = deferIndexes(ctx, ix.db); err != nil {
+			return res, err
+		}
+		w.emptyTables = deferred
+		if deferred {
+			defer func() {
+				// Built below unless the rows failed; else now, or at the
+				// next Open.
+				if err := restoreIndexes(context.WithoutCancel(ctx), ix.db); err != nil {
+					ix.log.Warn().Err(err).Msg("framework indexes not built yet; the next open builds them")
+				}
+			}()
+		}
+		if w.cached, err = prepareBulk(ctx, ix.db); err != nil {
+			return res, err
+		}
+		defer w.cached.close()
+	}
 	total := len(cands) + len(gone)
 	done := 0
 	var held int64 // file bytes of the records w holds
@@ -139,9 +170,8 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 		}
 	}
 	for p := range out {
-		if !p.touch {
-			held += p.size
-		}
+		ahead.give(heldBytes(&p))
+		held += heldBytes(&p)
 		w.put(p)
 		done++
 		if w.len() >= batchSize || held >= batchBytes {
@@ -157,14 +187,82 @@ func (ix *Index) apply(ctx context.Context, res Result, cands []candidate, gone 
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	if deferred {
+		if err := restoreIndexes(ctx, ix.db); err != nil {
+			return res, err
+		}
+	}
 	if w.deferSearch {
 		res.RowsAt = time.Now()
 		if ix.opts.RowsDone != nil {
 			ix.opts.RowsDone()
 		}
+		// The Go heap the rows needed (parsed batches, read buffers) goes
+		// back to the system before SQLite's memory grows for the full
+		// text: the peak RSS of a 100k cold scan was the two together.
+		w, cands = nil, nil
+		debug.FreeOSMemory()
 	}
 	// The deferred entries, or those a crash between rows and index left.
 	return res, ix.completeSearch(ctx)
+}
+
+// heldBytes is what a parsed file counts against the bytes a batch holds:
+// its size, unless only its ledger entry changes.
+func heldBytes(p *parsed) int64 {
+	if p.touch {
+		return 0
+	}
+	return p.size
+}
+
+// byteBudget bounds the file bytes read ahead of the writer. A file is
+// always let through when nothing is held, so one larger than the limit
+// still passes.
+type byteBudget struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	used    int64
+	limit   int64
+	closed  bool
+	waiting int // takers waiting, for tests
+}
+
+func newByteBudget(limit int64) *byteBudget {
+	b := &byteBudget{limit: limit}
+	b.cond.L = &b.mu
+	return b
+}
+
+// take waits until n more bytes fit (or the budget is closed) and holds them.
+func (b *byteBudget) take(n int64) {
+	b.mu.Lock()
+	for !b.closed && b.used > 0 && b.used+n > b.limit {
+		b.waiting++
+		b.cond.Wait()
+		b.waiting--
+	}
+	b.used += n
+	b.mu.Unlock()
+}
+
+// give returns n bytes taken before.
+func (b *byteBudget) give(n int64) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.used -= n
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// close lets every waiting and later take through: the reader is gone.
+func (b *byteBudget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.cond.Broadcast()
+	b.mu.Unlock()
 }
 
 // read reads, hashes and parses one candidate. buf is reused between calls.

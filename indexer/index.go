@@ -201,6 +201,11 @@ func (ix *Index) open(ctx context.Context) error {
 		return fmt.Errorf("open index %s: %w", ix.dbPath, err)
 	}
 	ix.db, ix.dbFile = db, f
+	// Indexes a crashed cold scan dropped (see coldindex.go).
+	if err := restoreIndexes(ctx, db); err != nil {
+		ix.closeDB()
+		return fmt.Errorf("open index %s: %w", ix.dbPath, err)
+	}
 	return nil
 }
 

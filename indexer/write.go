@@ -172,6 +172,9 @@ type record struct {
 	wantID  int64 // 0: any
 	section bool
 	rowID   int64
+	// fresh is set for a record of a file new to the ledger in a load
+	// into empty record tables (see writer.emptyTables): it has no row.
+	fresh bool
 }
 
 // writer collects changes and writes them in one transaction per flush.
@@ -181,6 +184,12 @@ type writer struct {
 	// deferSearch leaves the FTS5 entries of the rows written to one
 	// pass after the last flush (see Index.apply).
 	deferSearch bool
+	// cached are the multi-row statements a large reconcile prepared
+	// once (nil: none).
+	cached cachedStmts
+	// emptyTables is set when the reconcile began with no record rows (a
+	// cold scan): a file new to the ledger then has no row to update.
+	emptyTables bool
 	// claimed lists the records whose rows a framework tool (or an older
 	// index) wrote: after the flush their database-only values go into
 	// their files.
@@ -365,7 +374,7 @@ func (w *writer) flush(ctx context.Context, db *sql.DB, res *Result) error {
 			}
 		}
 		for _, t := range []string{"learnings", "heuristics", "decisions"} {
-			rest, err := bulkInsert(ctx, tx, t, bulk[t], &delta)
+			rest, err := bulkInsert(ctx, tx, w.cached, t, bulk[t], &delta)
 			if err != nil {
 				return fmt.Errorf("index new files: %w", err)
 			}
@@ -516,6 +525,7 @@ func (s *stmts) apply(ctx context.Context, o *op, res *Result, moved map[string]
 	}
 	keys := make([]string, 0, len(recs))
 	for i := range recs {
+		recs[i].fresh = p.old == nil && s.w.emptyTables
 		if err := s.upsert(ctx, o.rel, &recs[i]); err != nil {
 			return err
 		}
@@ -695,7 +705,17 @@ func (s *stmts) upsert(ctx context.Context, rel string, r *record) error {
 	// INSERT that turns into an update still draws a new id from the
 	// table's AUTOINCREMENT counter, so every edit of a heuristic skipped
 	// one.
-	err := upd.QueryRowContext(ctx, args...).Scan(&r.rowID)
+	//
+	// A record that cannot have a row yet (a domain file's section in a
+	// cold scan) goes the other way: the upsert first, one statement
+	// instead of three. (A file whose ledger entry was lost has its rows;
+	// it is not fresh.)
+	var err error
+	if r.fresh && claimed == 0 {
+		err = ins.QueryRowContext(ctx, args...).Scan(&r.rowID)
+	} else {
+		err = upd.QueryRowContext(ctx, args...).Scan(&r.rowID)
+	}
 	skipped := false
 	if errors.Is(err, sql.ErrNoRows) {
 		err = s.tx.QueryRowContext(ctx, `SELECT id FROM `+safeTable(r.tbl)+` WHERE elf_key = ?`, r.key).Scan(&r.rowID)

@@ -124,6 +124,9 @@ func TestStatusFromIndexIsGits(t *testing.T) {
 		init   []string
 		change func(t *testing.T, s setup)
 		fast   bool // the fast path must decide (clean, known for sure)
+		// discover: a repository of memory/'s own that elfsync does
+		// not find without git (a shared one never is).
+		discover bool
 	}{
 		{name: "clean", fast: true},
 		{name: "clean shared", shared: true, fast: true},
@@ -131,7 +134,7 @@ func TestStatusFromIndexIsGits(t *testing.T) {
 			put(t, s.root, "src/main.go", "package main // changed\n")
 			put(t, s.root, "new.txt", "untracked outside memory/\n")
 		}},
-		{name: "sha256 repository", init: []string{"--object-format=sha256"}, fast: true},
+		{name: "sha256 repository", discover: true, init: []string{"--object-format=sha256"}, fast: true},
 		{name: "modified, same size", change: func(t *testing.T, s setup) {
 			put(t, s.mem, "failures/a.md", "---\ntitle: a\n---\nbody A\n")
 		}},
@@ -213,7 +216,7 @@ func TestStatusFromIndexIsGits(t *testing.T) {
 			gitRun(t, s.top, "update-index", "--skip-worktree", "--", filepath.Join(s.mem, "failures/a.md"))
 			put(t, s.mem, "failures/a.md", "hidden change\n")
 		}},
-		{name: "sparse checkout", change: func(t *testing.T, s setup) {
+		{name: "sparse checkout", discover: true, change: func(t *testing.T, s setup) {
 			gitRun(t, s.top, "sparse-checkout", "set", "--no-cone", "/failures/", "/.gitignore")
 		}},
 		{name: "assume-unchanged", change: func(t *testing.T, s setup) {
@@ -359,9 +362,18 @@ func TestStatusFromIndexIsGits(t *testing.T) {
 			}
 			walk := make(chan *committer.WorkTree, 1)
 			walk <- workTree(d)
+			// git writes every command it runs to GIT_TRACE.
+			trace := filepath.Join(t.TempDir(), "trace")
+			t.Setenv("GIT_TRACE", trace)
 			got, err := committer.ReadStatusWalked(ctx, s.root, walk)
 			if err != nil {
 				t.Fatal(err)
+			}
+			os.Unsetenv("GIT_TRACE")
+			traced, _ := os.ReadFile(trace)
+			wantDiscover := tt.shared || tt.discover
+			if discovered := strings.Contains(string(traced), "rev-parse --show-toplevel"); discovered != wantDiscover {
+				t.Errorf("ran rev-parse to find the repository: %v, want %v\n%s", discovered, wantDiscover, traced)
 			}
 			if !slices.Equal(got.Uncommitted, want.Uncommitted) {
 				t.Errorf("uncommitted with the walk = %q, git status says %q (from index: %v)", got.Uncommitted, want.Uncommitted, got.FromIndex)
