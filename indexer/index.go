@@ -146,6 +146,19 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 		ix.Close()
 		return nil, err
 	}
+	// The merge settings of small writes, in case a crash at the end of a
+	// large build left its own (see mergeStep). Not while entries are
+	// pending: a build may be running in another process, and a crash
+	// during one is the next scan's completeSearch's to finish.
+	if n, err := SearchPending(ctx, ix.db); err != nil || n == 0 {
+		if err == nil {
+			err = setMergeConfig(ctx, ix.db, ftsCrisis)
+		}
+		if err != nil {
+			ix.Close()
+			return nil, fmt.Errorf("full-text index: %w", err)
+		}
+	}
 	return ix, nil
 }
 
