@@ -308,23 +308,20 @@ const searchChunk = 20000
 // entry: after a scan that deferred them, or a crash between the two
 // steps.
 func (ix *Index) completeSearch(ctx context.Context) error {
+	// Called after every write batch: with nothing pending (the common
+	// case) it is this one query. Open puts the small writes' merge
+	// settings in place.
 	n, err := SearchPending(ctx, ix.db)
-	if err != nil {
+	if err != nil || n == 0 {
 		return err
 	}
-	large := n > deferAbove
-	crisis := ftsCrisis
-	if large {
+	if n > deferAbove {
 		if err := setHashSize(ctx, ix.db); err != nil {
 			return fmt.Errorf("full-text index: %w", err)
 		}
-		crisis = ftsBuildCrisis
-	}
-	if err := setMergeConfig(ctx, ix.db, crisis); err != nil {
-		return fmt.Errorf("full-text index: %w", err)
-	}
-	if n == 0 {
-		return nil
+		if err := setMergeConfig(ctx, ix.db, ftsBuildCrisis); err != nil {
+			return fmt.Errorf("full-text index: %w", err)
+		}
 	}
 	for {
 		var rest int
@@ -340,10 +337,10 @@ func (ix *Index) completeSearch(ctx context.Context) error {
 			break
 		}
 	}
-	if large {
-		if err := setMergeConfig(ctx, ix.db, ftsCrisis); err != nil {
-			return fmt.Errorf("full-text index: %w", err)
-		}
+	// Back to the small writes' settings, also after finishing a build a
+	// crash cut short (Open leaves them alone while entries are pending).
+	if err := setMergeConfig(ctx, ix.db, ftsCrisis); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
 	}
 	return nil
 }
