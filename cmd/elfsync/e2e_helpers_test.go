@@ -192,15 +192,34 @@ func (w *watchProc) kill() {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !poll(timeout, time.Millisecond, 100*time.Millisecond, nil, cond) {
+		t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	}
+}
+
+// poll calls cond until it reports true, and then returns true; false
+// once timeout has passed. It is the one place the end-to-end tests look
+// at another process's state (files, rows, commits, status), which has
+// no event to wait on. Between looks it waits first, doubling up to most,
+// or until wake is closed (the watched process ended), so that cond
+// sees it at once.
+func poll(timeout, first, most time.Duration, wake <-chan struct{}, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
-	for delay := time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
+	timer := time.NewTimer(first)
+	defer timer.Stop()
+	for delay := first; ; delay = min(delay*2, most) {
 		if cond() {
-			return
+			return true
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+			return false
 		}
-		time.Sleep(delay) // polling interval, not synchronisation
+		timer.Reset(delay)
+		select {
+		case <-timer.C:
+		case <-wake:
+			wake = nil // closed: it wakes once, cond sees the rest
+		}
 	}
 }
 

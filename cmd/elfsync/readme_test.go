@@ -467,8 +467,9 @@ func (r *readmeRun) runWatcher(c readmeCall, args []string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", c, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	defer func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
@@ -479,11 +480,11 @@ func (r *readmeRun) runWatcher(c readmeCall, args []string) {
 	if i := slices.Index(args, "--root"); i >= 0 && i+1 < len(args) {
 		root = args[i+1]
 	}
-	deadline := time.Now().Add(time.Minute)
-	for delay := time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
+	var st result
+	up := poll(time.Minute, time.Millisecond, 100*time.Millisecond, done, func() bool {
 		select {
-		case err := <-done:
-			t.Fatalf("%s\nexited before it was up: %v\n%s", c, err, stderr.String())
+		case <-done:
+			t.Fatalf("%s\nexited before it was up: %v\n%s", c, waitErr, stderr.String())
 		default:
 		}
 		// Up: this process holds the root's lock and finished a full
@@ -494,15 +495,12 @@ func (r *readmeRun) runWatcher(c readmeCall, args []string) {
 				LastScan *time.Time `json:"last_scan"`
 			} `json:"watcher"`
 		}
-		st := runElfsync(r.env, "status", "--json", "--root", root)
-		if json.Unmarshal([]byte(st.stdout), &s) == nil && s.Watcher.PID == cmd.Process.Pid &&
-			s.Watcher.LastScan != nil && s.Watcher.LastScan.After(started) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s\nnot up after a minute (status: %s)\n%s", c, st.stdout, stderr.String())
-		}
-		time.Sleep(delay) // polling interval, not synchronisation
+		st = runElfsync(r.env, "status", "--json", "--root", root)
+		return json.Unmarshal([]byte(st.stdout), &s) == nil && s.Watcher.PID == cmd.Process.Pid &&
+			s.Watcher.LastScan != nil && s.Watcher.LastScan.After(started)
+	})
+	if !up {
+		t.Fatalf("%s\nnot up after a minute (status: %s)\n%s", c, st.stdout, stderr.String())
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	select {

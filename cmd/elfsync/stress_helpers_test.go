@@ -241,11 +241,13 @@ func statusJSON(t *testing.T, env []string, root string) (rep status.Report, out
 // assertInvariants then checks the invariants independently.
 func waitConverged(t *testing.T, env []string, root string, w *watchProc, timeout time.Duration) status.Report {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
 	var rep status.Report
 	var out result
-	var ok bool
-	for delay := 20 * time.Millisecond; ; delay = min(delay*2, 500*time.Millisecond) {
+	var exited chan struct{}
+	if w != nil {
+		exited = w.done
+	}
+	converged := poll(timeout, 20*time.Millisecond, 500*time.Millisecond, exited, func() bool {
 		if w != nil {
 			select {
 			case <-w.done:
@@ -253,15 +255,14 @@ func waitConverged(t *testing.T, env []string, root string, w *watchProc, timeou
 			default:
 			}
 		}
+		var ok bool
 		rep, out, ok = statusJSON(t, env, root)
-		if ok && rep.InSync && len(rep.Uncommitted) == 0 && !rep.GitLockHeld && rep.LastCommit != nil {
-			return rep
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not converged after %v: status exit %d: %s\n%s", timeout, out.code, summarizeStatus(rep), out.stderr)
-		}
-		time.Sleep(delay) // polling interval, not synchronisation
+		return ok && rep.InSync && len(rep.Uncommitted) == 0 && !rep.GitLockHeld && rep.LastCommit != nil
+	})
+	if !converged {
+		t.Fatalf("not converged after %v: status exit %d: %s\n%s", timeout, out.code, summarizeStatus(rep), out.stderr)
 	}
+	return rep
 }
 
 // summarizeStatus is a short form of a status report for failure messages.
