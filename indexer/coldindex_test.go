@@ -119,26 +119,35 @@ func TestColdScanBuildsIndexesAfterRows(t *testing.T) {
 
 // Indexes dropped for a cold load that a crash kept from being built
 // again are built by the next Open; tables with rows never lose theirs.
-func TestDeferredIndexesSurviveACrash(t *testing.T) {
-	ctx := context.Background()
+// deferredIndex opens a new index, whose record tables are empty, and
+// drops their deferrable indexes as a cold load does. It returns the
+// root, the index, a second connection and the indexes there were before.
+func deferredIndex(t *testing.T) (string, *Index, *sql.DB, []string) {
+	t.Helper()
 	root := t.TempDir()
-	ix, err := Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
+	ix, err := Open(context.Background(), Options{Root: root, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := rw(t, root)
 	before := recordIndexes(t, db)
-	dropped, err := deferIndexes(ctx, ix.db)
+	dropped, err := deferIndexes(context.Background(), ix.db)
 	if err != nil || !dropped {
 		t.Fatalf("deferIndexes on empty tables = %v, %v; want true", dropped, err)
 	}
+	return root, ix, db, before
+}
+
+func TestDeferredIndexesSurviveACrash(t *testing.T) {
+	ctx := context.Background()
+	root, ix, db, before := deferredIndex(t)
 	mid := recordIndexes(t, db)
 	if len(mid) != len(before)-len(deferrableIndexes) {
 		t.Errorf("after the drop %d indexes, want %d: %v", len(mid), len(before)-len(deferrableIndexes), mid)
 	}
 	// The crash: the process ends without building them.
 	ix.Close()
-	ix, err = Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
+	ix, err := Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +161,7 @@ func TestDeferredIndexesSurviveACrash(t *testing.T) {
 
 	writeTree(t, root, coldTree(2))
 	scan(t, ix)
-	dropped, err = deferIndexes(ctx, ix.db)
+	dropped, err := deferIndexes(ctx, ix.db)
 	if err != nil || dropped {
 		t.Errorf("deferIndexes with rows = %v, %v; want false", dropped, err)
 	}
@@ -222,22 +231,13 @@ func TestPlainIndexShape(t *testing.T) {
 // written; otherwise the framework's own definitions are built instead.
 func TestRestoreIndexesRunsOnlyPlainStatements(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
-	ix, err := Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := rw(t, root)
-	before := recordIndexes(t, db)
-	if dropped, err := deferIndexes(ctx, ix.db); err != nil || !dropped {
-		t.Fatalf("deferIndexes = %v, %v", dropped, err)
-	}
+	root, ix, db, before := deferredIndex(t)
 	ix.Close()
 	hostile := `["CREATE INDEX idx_learnings_domain ON learnings(domain); DROP TABLE decisions"]`
 	if _, err := db.Exec(`UPDATE meta SET value = ? WHERE key = ?`, hostile, deferredIndexesKey); err != nil {
 		t.Fatal(err)
 	}
-	ix, err = Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
+	ix, err := Open(ctx, Options{Root: root, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
