@@ -216,14 +216,18 @@ func (s *stmts) insertDocsAt(ctx context.Context, docs []*searchDoc, next int64)
 // one once FTS5 is part of the transaction. So the deletes the trigger
 // wrote became a segment at the insert of the new rows, and the entries
 // of those rows a second one: two segments a write (a 1%-modified scan of
-// 20k notes: one of ~35 pages and one of ~75), and a level filled and
-// started a merge twice as often; two statements also cost more than one
-// (200 changed notes: 12 + 13 ms apart, 17 ms in one). So the FTS5
-// deletes and inserts go first, in one statement, in rowid order: the
-// deletes read the old rows, still there, the inserts take the new texts
-// as parameters (the very strings the rows get), and the rows above
-// fts_upto an interrupted build left from search_docs. The old rows are
-// then deleted with fts_upto below them, so that the trigger does not
+// 20k notes: one of ~35 pages and one of ~75). The pages merged per write
+// are the same either way (a level fills twice as often, with segments
+// half the size), but queries read twice as many small segments, the
+// merge of the build's segments began at the 3rd write after a cold scan
+// (at the 5th with one segment a write), and two statements cost more
+// than one (200 changed notes: 12 + 13 ms apart, 17 ms in one).
+//
+// So the FTS5 deletes and inserts go first, in one statement, in rowid
+// order: the deletes read the old rows, still there, the inserts take the
+// new texts as parameters (the very strings the rows get), and the rows
+// above fts_upto an interrupted build left from search_docs. The old rows
+// are then deleted with fts_upto below them, so that the trigger does not
 // delete their entries twice, the new rows written and fts_upto raised
 // past them: all in this transaction, so no other connection ever sees
 // fts_upto between. (The new rows cannot go in first, for one statement
