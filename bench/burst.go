@@ -139,6 +139,10 @@ func (e *env) burstRun(ctx context.Context, cas string, run int) error {
 		})
 	}()
 
+	// Each run, and the floor below, starts with nothing of an earlier run
+	// (or scenario) left to write back, so that neither the commit of the
+	// burst (10k new objects) nor the floor pays for another's writeback.
+	settleDisk()
 	cpu0, err := readProcTimes(w.pid)
 	if err != nil {
 		return err
@@ -231,6 +235,7 @@ func (e *env) burstRun(ctx context.Context, cas string, run int) error {
 	// The floor: git alone adding and committing the same files, in a
 	// fresh repository of its own.
 	gitDir := root + ".floor.git"
+	settleDisk()
 	floor, err := e.gitAddCommit(ctx, gitDir, mem, n)
 	os.RemoveAll(gitDir)
 	if err != nil {

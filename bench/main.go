@@ -123,6 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			failed = append(failed, s.name+": "+ctx.Err().Error())
 			break
 		}
+		settleDisk()
 		start := time.Now()
 		e.logf("scenario %s", s.name)
 		if err := s.fn(ctx); err != nil {

@@ -13,6 +13,8 @@ import (
 
 func setProcessGroup(*exec.Cmd) {}
 
+func settleDisk() {}
+
 func killGroup(cmd *exec.Cmd, _ syscall.Signal) error {
 	if cmd.Process == nil {
 		return nil

@@ -15,6 +15,10 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
+// settleDisk writes the page cache's dirty data to disk, so that a
+// scenario does not pay for the writeback of the one before it.
+func settleDisk() { syscall.Sync() }
+
 // killGroup sends sig to the child's whole process group.
 func killGroup(cmd *exec.Cmd, sig syscall.Signal) error {
 	if cmd.Process == nil {
