@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,20 +11,24 @@ import (
 	"strings"
 )
 
-// The full-text index is written in two steps (see searchTriggers): the
-// rows of search_docs, with the records' rows, and then their FTS5
-// entries, one statement for every row above meta.fts_upto, in id order.
+// The full-text index is the rows of search_docs, written with the
+// records' rows, and their FTS5 entries, up to meta.fts_upto (see
+// searchTriggers): in a small write in the same transaction, in a large
+// one in one pass after all rows, a statement for every row above
+// fts_upto, in id order.
 //
 // FTS5 keeps new entries in memory and writes them out as a segment
-// whenever a write goes to a rowid not above the last one, at every
-// statement savepoint, and at commit; every segment is merged into larger
+// whenever a write goes to a rowid below the last one (or to the same one
+// but for an insert after its delete), at every statement savepoint, and
+// at commit; every segment is merged into larger
 // ones later. Written a row at a time through triggers, a changed text
 // (delete the old entry, insert the new one under the same rowid) made a
 // segment per record: a third of a 1%-modified scan went into merging
-// them. A changed text now gets a new row with a new, larger id, so the
-// deletes of a transaction come first, in id order, and its inserts after
-// them, and a small write makes them in one statement: one segment a
-// transaction (see writeDocsIndexed).
+// them. Now a small write makes its FTS5 deletes and inserts in one
+// statement, in rowid order (see writeDocsIndexed), and a large one gives
+// a changed text a new row with a new, larger id, so that its deletes
+// come first, in id order, and its inserts after them, in one pass after
+// all rows: one segment a transaction.
 
 // searchDoc is one full-text row: a record's key, its row and its text.
 type searchDoc struct {
@@ -67,10 +72,11 @@ func (s *stmts) dropDocs(ctx context.Context, fp string, sections bool, keep map
 	return nil
 }
 
-// writeDocs writes the transaction's full-text rows: deletes first, then
-// a new row for each new or changed text, and, unless the scan defers it
-// (see Index.apply), their FTS5 entries (see writeDocsIndexed). A record
-// whose text did not change keeps its row and entry.
+// writeDocs writes the transaction's full-text rows and, unless the scan
+// defers them (see Index.apply), their FTS5 entries (see
+// writeDocsIndexed). A record whose text did not change keeps its row and
+// entry; a changed text keeps its row too unless the entries are
+// deferred: then the old row is deleted and the text gets a new one.
 func (s *stmts) writeDocs(ctx context.Context) error {
 	if len(s.docs) == 0 && len(s.dropIDs) == 0 {
 		return nil
@@ -124,6 +130,7 @@ func (s *stmts) writeDocs(ctx context.Context) error {
 		}
 	}
 	fresh := docs[:0]
+	var changed []changedDoc
 	for _, d := range docs {
 		h, ok := old[d.key]
 		if ok && !dropped[h.id] && sameText(h.text, d) {
@@ -135,6 +142,10 @@ func (s *stmts) writeDocs(ctx context.Context) error {
 			continue
 		}
 		if ok && !dropped[h.id] {
+			if !s.w.deferSearch {
+				changed = append(changed, changedDoc{h.id, d})
+				continue
+			}
 			dropped[h.id] = true
 			s.dropIDs = append(s.dropIDs, h.id)
 		}
@@ -154,7 +165,7 @@ func (s *stmts) writeDocs(ctx context.Context) error {
 		if err := s.insertDocs(ctx, fresh); err != nil {
 			return err
 		}
-	} else if err := s.writeDocsIndexed(ctx, ids, fresh); err != nil {
+	} else if err := s.writeDocsIndexed(ctx, ids, changed, fresh); err != nil {
 		return err
 	}
 	s.docs = s.docs[:0]
@@ -207,32 +218,43 @@ func (s *stmts) insertDocsAt(ctx context.Context, docs []*searchDoc, next int64)
 	return nil
 }
 
+// changedDoc is a new text for the search_docs row id.
+type changedDoc struct {
+	id  int64
+	doc *searchDoc
+}
+
 // writeDocsIndexed writes a small write's full-text rows and their FTS5
-// entries: it deletes the rows ids (in id order) and writes a row for
-// each of fresh.
+// entries: it deletes the rows ids (in id order), puts the new texts of
+// changed in their rows and writes a row for each of fresh.
 //
 // FTS5 writes out what it holds as a segment at every statement savepoint
 // (xSavepoint), and every statement that writes more than one row opens
-// one once FTS5 is part of the transaction. So the deletes the trigger
-// wrote became a segment at the insert of the new rows, and the entries
-// of those rows a second one: two segments a write (a 1%-modified scan of
-// 20k notes: one of ~35 pages and one of ~75). The pages merged per write
-// are the same either way (a level fills twice as often, with segments
-// half the size), but queries read twice as many small segments, the
-// merge of the build's segments began at the 3rd write after a cold scan
-// (at the 5th with one segment a write), and two statements cost more
-// than one (200 changed notes: 12 + 13 ms apart, 17 ms in one).
+// one once FTS5 is part of the transaction. So when the trigger wrote the
+// deletes and a later statement the new entries, they were two segments
+// a write (a 1%-modified scan of 20k notes: one of ~35 pages and one of
+// ~75). The pages merged per write are the same either way (a level
+// fills twice as often, with segments half the size), but queries read
+// twice as many small segments, the merge of the build's segments began
+// at the 3rd write after a cold scan (at the 5th with one segment a
+// write), and two statements cost more than one (200 changed notes: 12 +
+// 13 ms apart, 17 ms in one).
 //
 // So the FTS5 deletes and inserts go first, in one statement, in rowid
-// order: the deletes read the old rows, still there, the inserts take the
-// new texts as parameters (the very strings the rows get), and the rows
-// above fts_upto an interrupted build left from search_docs. The old rows
-// are then deleted with fts_upto below them, so that the trigger does not
-// delete their entries twice, the new rows written and fts_upto raised
-// past them: all in this transaction, so no other connection ever sees
-// fts_upto between. (The new rows cannot go in first, for one statement
-// to read both old and new texts from search_docs: elf_key is unique.)
-func (s *stmts) writeDocsIndexed(ctx context.Context, ids []int64, fresh []*searchDoc) error {
+// order: the deletes read the old texts from their rows, still there; the
+// inserts take the new texts as parameters (the very strings the rows
+// get), and the rows above fts_upto an interrupted build left from
+// search_docs. A changed text keeps its row: its delete and insert go to
+// the same rowid, which FTS5 holds in memory together as for an UPDATE
+// (the delete first). A new row per changed text (the deferred path, see
+// writeDocs) deleted and inserted the row and its elf_key entry: 200
+// changed notes wrote ~575 WAL pages for search_docs and search in
+// 40-47 ms, in place ~300 in 23-29 ms. Then, with fts_upto below every
+// row touched, so that the triggers write nothing twice, the old rows are
+// deleted, the changed ones updated, the new ones written and fts_upto
+// raised past them: all in this transaction, so no other connection ever
+// sees fts_upto between.
+func (s *stmts) writeDocsIndexed(ctx context.Context, ids []int64, changed []changedDoc, fresh []*searchDoc) error {
 	upto, err := ftsUpto(ctx, s.tx)
 	if err != nil {
 		return err
@@ -241,53 +263,70 @@ func (s *stmts) writeDocsIndexed(ctx context.Context, ids []int64, fresh []*sear
 	if err != nil {
 		return err
 	}
-	if ids == nil {
-		ids = []int64{} // [], not null: NOT IN (null) holds for no row
+	// Every row whose old entry goes, or that must not be indexed from
+	// search_docs as it is now.
+	slices.SortFunc(changed, func(a, b changedDoc) int { return cmp.Compare(a.id, b.id) })
+	touched := make([]int64, 0, len(ids)+len(changed))
+	touched = append(touched, ids...)
+	for _, c := range changed {
+		touched = append(touched, c.id)
 	}
-	ij, err := json.Marshal(ids)
+	tj, err := json.Marshal(touched)
 	if err != nil {
 		return err
 	}
-	// The first statement: the deletes, the waiting rows and the first
-	// ftsRows new texts; any more go ftsRows to a statement (a segment
-	// each).
-	n := min(len(fresh), ftsRows)
-	args := make([]any, 0, 2+n*5)
-	args = append(args, string(ij), upto)
-	id := next
-	for _, d := range fresh[:n] {
-		args = append(args, id, d.title, d.summary, d.body, d.rule)
-		id++
+	// The new texts in rowid order: the changed rows' (all below next),
+	// then the new rows'. The first statement takes the deletes, the
+	// waiting rows and the first ftsRows of them; any more go ftsRows to
+	// a statement (a segment each).
+	texts := make([]any, 0, (len(changed)+len(fresh))*5)
+	for _, c := range changed {
+		d := c.doc
+		texts = append(texts, c.id, d.title, d.summary, d.body, d.rule)
 	}
+	for i, d := range fresh {
+		texts = append(texts, next+int64(i), d.title, d.summary, d.body, d.rule)
+	}
+	n := min(len(texts)/5, ftsRows)
+	args := append([]any{string(tj), upto}, texts[:n*5]...)
 	if _, err := s.tx.ExecContext(ctx, indexDocsSQL(n), args...); err != nil {
 		return fmt.Errorf("index full text: %w", err)
 	}
-	for rest := fresh[n:]; len(rest) > 0; {
-		n := min(len(rest), ftsRows)
-		args := make([]any, 0, n*5)
-		for _, d := range rest[:n] {
-			args = append(args, id, d.title, d.summary, d.body, d.rule)
-			id++
-		}
+	for rest := texts[n*5:]; len(rest) > 0; {
+		n := min(len(rest)/5, ftsRows)
 		q := `INSERT INTO search (rowid, title, summary, body, rule) VALUES ` + placeholders(n, 5, "")
-		if _, err := s.tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := s.tx.ExecContext(ctx, q, rest[:n*5]...); err != nil {
 			return fmt.Errorf("index full text: %w", err)
 		}
-		rest = rest[n:]
+		rest = rest[n*5:]
 	}
-	if len(ids) > 0 && ids[0] <= upto {
-		if _, err := s.tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, ids[0]-1); err != nil {
-			return err
+	if len(touched) > 0 {
+		if low := slices.Min(touched); low <= upto {
+			if _, err := s.tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, low-1); err != nil {
+				return err
+			}
 		}
 	}
 	if err := s.deleteDocs(ctx, ids); err != nil {
 		return err
 	}
+	for rest := changed; len(rest) > 0; {
+		n := min(len(rest), docRows)
+		args := make([]any, 0, n*7)
+		for _, c := range rest[:n] {
+			d := c.doc
+			args = append(args, c.id, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
+		}
+		if _, err := s.tx.ExecContext(ctx, updateDocsSQL(n), args...); err != nil {
+			return fmt.Errorf("%s: %w", rest[0].doc.key, err)
+		}
+		rest = rest[n:]
+	}
 	if err := s.insertDocsAt(ctx, fresh, next); err != nil {
 		return err
 	}
 	if _, err := s.tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('fts_upto', ?)
-		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, id-1); err != nil {
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, next-1+int64(len(fresh))); err != nil {
 		return err
 	}
 	return mergeStep(ctx, s.tx)
@@ -298,9 +337,10 @@ func (s *stmts) writeDocsIndexed(ctx context.Context, ids []int64, fresh []*sear
 // tests).
 var ftsRows = 2000
 
-// indexDocsSQL is writeDocsIndexed's first statement, with n new texts:
-// ?1 is the JSON array of the rows to delete, ?2 fts_upto. A NULL in the
-// search column is a plain insert.
+// indexDocsSQL is writeDocsIndexed's first statement, with n new texts
+// (rowid and the four columns each): ?1 is the JSON array of the rows
+// touched, ?2 fts_upto. A NULL in the search column is a plain insert;
+// for one rowid the delete ('delete' sorts after NULL) goes first.
 func indexDocsSQL(n int) string {
 	q := `INSERT INTO search (search, rowid, title, summary, body, rule)
 		SELECT 'delete', id, title, summary, body, rule FROM search_docs
@@ -312,7 +352,15 @@ func indexDocsSQL(n int) string {
 		UNION ALL SELECT NULL, column1, column2, column3, column4, column5 FROM (VALUES ` + placeholders(n, 5, "") + `)`
 	}
 	return q + `
-		ORDER BY 2`
+		ORDER BY 2, 1 DESC`
+}
+
+// updateDocsSQL puts new texts in n search_docs rows (id, tbl, row_id
+// and the four columns each).
+func updateDocsSQL(n int) string {
+	return `UPDATE search_docs SET tbl = v.column2, row_id = v.column3,
+		title = v.column4, summary = v.column5, body = v.column6, rule = v.column7
+		FROM (VALUES ` + placeholders(n, 7, "") + `) AS v WHERE search_docs.id = v.column1`
 }
 
 // Merging the full-text index. A large build (completeSearch) merges only
