@@ -2,6 +2,8 @@ package indexer
 
 import (
 	"database/sql"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,5 +149,131 @@ func TestFullTextMergesInSteps(t *testing.T) {
 	openIndex(t, root)
 	if got := searchConfig(t, db, "crisismerge"); got != ftsCrisis {
 		t.Errorf("crisismerge %d after an Open that followed a crash, want %d", got, ftsCrisis)
+	}
+}
+
+// A small write leaves one new segment: its FTS5 deletes and inserts go
+// in one statement. Written by the delete trigger and a later insert,
+// they made two, as FTS5 writes out what it holds at every statement
+// savepoint (the next multi-row statement's), so a level filled twice as
+// fast and merged twice as often. Also when rows an interrupted build
+// left above fts_upto are edited, deleted or just waiting.
+func TestSmallWriteOneSegment(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{}
+	for i := range 30 {
+		files["failures/n"+strconv.Itoa(i)+".md"] = searchNote(i, "alpha bravo")
+	}
+	writeTree(t, root, files)
+	for rel := range files {
+		aged(t, root, rel)
+	}
+	ix := openIndex(t, root)
+	scan(t, ix)
+	db := rw(t, root)
+	segs := func() map[int]bool {
+		ids := map[int]bool{}
+		for _, s := range ftsStructure(t, db) {
+			ids[s.id] = true
+		}
+		return ids
+	}
+	edit := func(name string, change func()) {
+		t.Helper()
+		before := segs()
+		change()
+		scan(t, ix)
+		var added []int
+		for id := range segs() {
+			if !before[id] {
+				added = append(added, id)
+			}
+		}
+		if len(added) != 1 {
+			t.Errorf("%s: %d new segments %v, want 1: %v", name, len(added), added, ftsStructure(t, db))
+		}
+		ftsIntact(t, db, name)
+		if n := pendingSearch(t, db); n != 0 {
+			t.Errorf("%s: %d records not searchable", name, n)
+		}
+	}
+	note := func(i int, words string) {
+		rel := "failures/n" + strconv.Itoa(i) + ".md"
+		writeTree(t, root, map[string]string{rel: searchNote(i, words)})
+		aged(t, root, rel)
+	}
+	remove := func(i int) {
+		if err := os.Remove(filepath.Join(root, MemoryDir, "failures", "n"+strconv.Itoa(i)+".md")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("one edit", func() { note(1, "charlie") })
+	edit("edits, a new note and a removal", func() {
+		note(2, "delta")
+		note(3, "delta")
+		note(40, "delta")
+		remove(4)
+	})
+	// An interrupted build: the rows above fts_upto have no entries.
+	var mid int64
+	if err := db.QueryRow(`SELECT id FROM search_docs ORDER BY id LIMIT 1 OFFSET 15`).Scan(&mid); err != nil {
+		t.Fatal(err)
+	}
+	exec1(t, db, `INSERT INTO search (search, rowid, title, summary, body, rule)
+		SELECT 'delete', id, title, summary, body, rule FROM search_docs WHERE id > ?`, mid)
+	exec1(t, db, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, mid)
+	ftsIntact(t, db, "interrupted")
+	// Untouched notes, with rows at or below fts_upto and above it.
+	var below, above []int
+	rows, err := db.Query(`SELECT CAST(substr(elf_key, length('memory/failures/n') + 1) AS INTEGER), id > ?
+		FROM search_docs ORDER BY id`, mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var i int
+		var isAbove bool
+		if err := rows.Scan(&i, &isAbove); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case i < 5 || i >= 30:
+		case isAbove:
+			above = append(above, i)
+		default:
+			below = append(below, i)
+		}
+	}
+	rows.Close()
+	if len(below) < 2 || len(above) < 2 {
+		t.Fatalf("untouched notes %v at or below fts_upto, %v above, want 2 or more each", below, above)
+	}
+	edit("edits and removals below and above fts_upto", func() {
+		note(below[0], "echo")
+		remove(below[1])
+		note(above[0], "echo")
+		remove(above[1])
+	})
+	// More new texts than one statement takes: at most a segment a
+	// statement.
+	old := ftsRows
+	ftsRows = 2
+	t.Cleanup(func() { ftsRows = old })
+	before := len(ftsStructure(t, db))
+	for i := 41; i < 46; i++ {
+		note(i, "foxtrot")
+	}
+	scan(t, ix)
+	ftsIntact(t, db, "five new notes, two a statement")
+	if n := pendingSearch(t, db); n != 0 {
+		t.Errorf("five new notes, two a statement: %d records not searchable", n)
+	}
+	if got := len(ftsStructure(t, db)) - before; got < 1 || got > 3 {
+		t.Errorf("five new notes, two a statement: %d new segments, want 1 to 3", got)
+	}
+	for w, n := range map[string]int{"alpha": 22, "charlie": 1, "delta": 3, "echo": 2, "foxtrot": 5} {
+		if got := count(t, db, `SELECT count(*) FROM search WHERE search MATCH ?`, w); got != n {
+			t.Errorf("%d matches of %s, want %d", got, w, n)
+		}
 	}
 }

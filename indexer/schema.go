@@ -447,15 +447,18 @@ CREATE TABLE heuristics (
 `
 
 // searchTriggers keep search in step with search_docs for the rows it
-// already indexes: those whose id is at most meta.fts_upto. elfsync
-// writes a new text as a new search_docs row with a larger id (never an
-// UPDATE in place, which would make FTS5 write a segment per row) and
-// indexes the rows above fts_upto in one statement, in id order, raising
-// fts_upto in the same transaction (see catchUpSearch). So a delete or an
-// update of an indexed row takes its entry out here, and rows above
-// fts_upto, written but not yet indexed, are searchable once the next
-// catch-up runs: a crash between the two leaves them for the next scan.
-// Plain SQL: only elfsync writes search_docs, but any SQLite can.
+// already indexes: those whose id is at most meta.fts_upto. A large write
+// gives a new text a new search_docs row with a larger id (never an
+// UPDATE in place a row at a time, which would make FTS5 write a segment
+// per row) and indexes the rows above fts_upto in one statement, in id
+// order, raising fts_upto in the same transaction (see catchUpSearch). So
+// a delete or an update of an indexed row takes its entry out here, and
+// rows above fts_upto, written but not yet indexed, are searchable once
+// the next catch-up runs: a crash between the two leaves them for the
+// next scan. A small write writes its FTS5 entries itself, in one
+// statement, with fts_upto below the rows it changes (see
+// writeDocsIndexed). Plain SQL: only elfsync writes search_docs, but any
+// SQLite can.
 const searchTriggers = `
 CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs
 WHEN old.id <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_upto'), 0) BEGIN

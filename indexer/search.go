@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,19 +11,24 @@ import (
 	"strings"
 )
 
-// The full-text index is written in two steps (see searchTriggers): the
-// rows of search_docs, with the records' rows, and then their FTS5
-// entries, one statement for every row above meta.fts_upto, in id order.
+// The full-text index is the rows of search_docs, written with the
+// records' rows, and their FTS5 entries, up to meta.fts_upto (see
+// searchTriggers): in a small write in the same transaction, in a large
+// one in one pass after all rows, a statement for every row above
+// fts_upto, in id order.
 //
 // FTS5 keeps new entries in memory and writes them out as a segment
-// whenever a write goes to a rowid not above the last one, at every
-// statement savepoint, and at commit; every segment is merged into larger
+// whenever a write goes to a rowid below the last one (or to the same one
+// but for an insert after its delete), at every statement savepoint, and
+// at commit; every segment is merged into larger
 // ones later. Written a row at a time through triggers, a changed text
 // (delete the old entry, insert the new one under the same rowid) made a
 // segment per record: a third of a 1%-modified scan went into merging
-// them. A changed text now gets a new row with a new, larger id, so the
-// deletes of a transaction come first, in id order, and its inserts after
-// them: one or two segments a transaction.
+// them. Now a small write makes its FTS5 deletes and inserts in one
+// statement, in rowid order (see writeDocsIndexed), and a large one gives
+// a changed text a new row with a new, larger id, so that its deletes
+// come first, in id order, and its inserts after them, in one pass after
+// all rows: one segment a transaction.
 
 // searchDoc is one full-text row: a record's key, its row and its text.
 type searchDoc struct {
@@ -66,10 +72,11 @@ func (s *stmts) dropDocs(ctx context.Context, fp string, sections bool, keep map
 	return nil
 }
 
-// writeDocs writes the transaction's full-text rows: deletes first, then
-// a new row for each new or changed text, and, unless the scan defers it
-// (see Index.apply), their FTS5 entries. A record whose text did not
-// change keeps its row and entry.
+// writeDocs writes the transaction's full-text rows and, unless the scan
+// defers them (see Index.apply), their FTS5 entries (see
+// writeDocsIndexed). A record whose text did not change keeps its row and
+// entry; a changed text keeps its row too unless the entries are
+// deferred: then the old row is deleted and the text gets a new one.
 func (s *stmts) writeDocs(ctx context.Context) error {
 	if len(s.docs) == 0 && len(s.dropIDs) == 0 {
 		return nil
@@ -123,6 +130,7 @@ func (s *stmts) writeDocs(ctx context.Context) error {
 		}
 	}
 	fresh := docs[:0]
+	var changed []changedDoc
 	for _, d := range docs {
 		h, ok := old[d.key]
 		if ok && !dropped[h.id] && sameText(h.text, d) {
@@ -134,68 +142,241 @@ func (s *stmts) writeDocs(ctx context.Context) error {
 			continue
 		}
 		if ok && !dropped[h.id] {
+			if !s.w.deferSearch {
+				changed = append(changed, changedDoc{h.id, d})
+				continue
+			}
 			dropped[h.id] = true
 			s.dropIDs = append(s.dropIDs, h.id)
 		}
 		fresh = append(fresh, d)
 	}
+	var ids []int64
 	if len(s.dropIDs) > 0 {
-		// In id order: the delete trigger writes FTS5 deletes, which stay
-		// in memory only while their rowids rise.
-		ids := slices.Compact(slices.Sorted(slices.Values(s.dropIDs)))
-		ij, err := json.Marshal(ids)
-		if err != nil {
-			return err
-		}
-		if _, err := s.tx.ExecContext(ctx, `DELETE FROM search_docs WHERE id IN (SELECT value FROM json_each(?) ORDER BY 1)`, string(ij)); err != nil {
-			return err
-		}
+		ids = slices.Compact(slices.Sorted(slices.Values(s.dropIDs)))
 	}
-	if len(fresh) > 0 {
-		// New rows above every id written or indexed so far, so none of
-		// them counts as indexed before it is.
-		next, err := nextDocID(ctx, s.tx)
-		if err != nil {
+	if s.w.deferSearch {
+		// A large write: the delete trigger writes the FTS5 deletes (in
+		// id order: they stay in memory only while their rowids rise) and
+		// completeSearch the new entries, in one pass after the rows.
+		if err := s.deleteDocs(ctx, ids); err != nil {
 			return err
 		}
-		for len(fresh) > 0 {
-			n := min(len(fresh), docRows)
-			args := make([]any, 0, n*8)
-			for _, d := range fresh[:n] {
-				args = append(args, next, d.key, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
-				next++
-			}
-			if _, err := s.w.cached.exec(ctx, s.tx, insertDocsSQL(n), args...); err != nil {
-				return fmt.Errorf("%s: %w", fresh[0].key, err)
-			}
-			fresh = fresh[n:]
+		if err := s.insertDocs(ctx, fresh); err != nil {
+			return err
 		}
+	} else if err := s.writeDocsIndexed(ctx, ids, changed, fresh); err != nil {
+		return err
 	}
 	s.docs = s.docs[:0]
 	s.dropIDs = s.dropIDs[:0]
-	if s.w.deferSearch {
+	return nil
+}
+
+// deleteDocs deletes the search_docs rows ids (in id order); the delete
+// trigger takes out the entries of those indexed.
+func (s *stmts) deleteDocs(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := catchUpSearch(ctx, s.tx, 0); err != nil {
+	ij, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	_, err = s.tx.ExecContext(ctx, `DELETE FROM search_docs WHERE id IN (SELECT value FROM json_each(?) ORDER BY 1)`, string(ij))
+	return err
+}
+
+// insertDocs writes a new search_docs row for each of docs, above every
+// id written or indexed so far, so none of them counts as indexed before
+// it is.
+func (s *stmts) insertDocs(ctx context.Context, docs []*searchDoc) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	next, err := nextDocID(ctx, s.tx)
+	if err != nil {
+		return err
+	}
+	return s.insertDocsAt(ctx, docs, next)
+}
+
+// insertDocsAt writes docs as search_docs rows next, next+1, ...
+func (s *stmts) insertDocsAt(ctx context.Context, docs []*searchDoc, next int64) error {
+	for len(docs) > 0 {
+		n := min(len(docs), docRows)
+		args := make([]any, 0, n*8)
+		for _, d := range docs[:n] {
+			args = append(args, next, d.key, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
+			next++
+		}
+		if _, err := s.w.cached.exec(ctx, s.tx, insertDocsSQL(n), args...); err != nil {
+			return fmt.Errorf("%s: %w", docs[0].key, err)
+		}
+		docs = docs[n:]
+	}
+	return nil
+}
+
+// changedDoc is a new text for the search_docs row id.
+type changedDoc struct {
+	id  int64
+	doc *searchDoc
+}
+
+// writeDocsIndexed writes a small write's full-text rows and their FTS5
+// entries: it deletes the rows ids (in id order), puts the new texts of
+// changed in their rows and writes a row for each of fresh.
+//
+// FTS5 writes out what it holds as a segment at every statement savepoint
+// (xSavepoint), and every statement that writes more than one row opens
+// one once FTS5 is part of the transaction. So when the trigger wrote the
+// deletes and a later statement the new entries, they were two segments
+// a write (a 1%-modified scan of 20k notes: one of ~35 pages and one of
+// ~75). The pages merged per write are the same either way (a level
+// fills twice as often, with segments half the size), but queries read
+// twice as many small segments, the merge of the build's segments began
+// at the 3rd write after a cold scan (at the 5th with one segment a
+// write), and two statements cost more than one (200 changed notes: 12 +
+// 13 ms apart, 17 ms in one).
+//
+// So the FTS5 deletes and inserts go first, in one statement, in rowid
+// order: the deletes read the old texts from their rows, still there; the
+// inserts take the new texts as parameters (the very strings the rows
+// get), and the rows above fts_upto an interrupted build left from
+// search_docs. A changed text keeps its row: its delete and insert go to
+// the same rowid, which FTS5 holds in memory together as for an UPDATE
+// (the delete first). A new row per changed text (the deferred path, see
+// writeDocs) deleted and inserted the row and its elf_key entry: 200
+// changed notes wrote ~575 WAL pages for search_docs and search in
+// 40-47 ms, in place ~300 in 23-29 ms. Then, with fts_upto below every
+// row touched, so that the triggers write nothing twice, the old rows are
+// deleted, the changed ones updated, the new ones written and fts_upto
+// raised past them: all in this transaction, so no other connection ever
+// sees fts_upto between.
+func (s *stmts) writeDocsIndexed(ctx context.Context, ids []int64, changed []changedDoc, fresh []*searchDoc) error {
+	upto, err := ftsUpto(ctx, s.tx)
+	if err != nil {
+		return err
+	}
+	next, err := nextDocID(ctx, s.tx)
+	if err != nil {
+		return err
+	}
+	// Every row whose old entry goes, or that must not be indexed from
+	// search_docs as it is now.
+	slices.SortFunc(changed, func(a, b changedDoc) int { return cmp.Compare(a.id, b.id) })
+	touched := make([]int64, 0, len(ids)+len(changed))
+	touched = append(touched, ids...)
+	for _, c := range changed {
+		touched = append(touched, c.id)
+	}
+	tj, err := json.Marshal(touched)
+	if err != nil {
+		return err
+	}
+	// The new texts in rowid order: the changed rows' (all below next),
+	// then the new rows'. The first statement takes the deletes, the
+	// waiting rows and the first ftsRows of them; any more go ftsRows to
+	// a statement (a segment each).
+	texts := make([]any, 0, (len(changed)+len(fresh))*5)
+	for _, c := range changed {
+		d := c.doc
+		texts = append(texts, c.id, d.title, d.summary, d.body, d.rule)
+	}
+	for i, d := range fresh {
+		texts = append(texts, next+int64(i), d.title, d.summary, d.body, d.rule)
+	}
+	n := min(len(texts)/5, ftsRows)
+	args := append([]any{string(tj), upto}, texts[:n*5]...)
+	if _, err := s.tx.ExecContext(ctx, indexDocsSQL(n), args...); err != nil {
+		return fmt.Errorf("index full text: %w", err)
+	}
+	for rest := texts[n*5:]; len(rest) > 0; {
+		n := min(len(rest)/5, ftsRows)
+		q := `INSERT INTO search (rowid, title, summary, body, rule) VALUES ` + placeholders(n, 5, "")
+		if _, err := s.tx.ExecContext(ctx, q, rest[:n*5]...); err != nil {
+			return fmt.Errorf("index full text: %w", err)
+		}
+		rest = rest[n*5:]
+	}
+	if len(touched) > 0 {
+		if low := slices.Min(touched); low <= upto {
+			if _, err := s.tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, low-1); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.deleteDocs(ctx, ids); err != nil {
+		return err
+	}
+	for rest := changed; len(rest) > 0; {
+		n := min(len(rest), docRows)
+		args := make([]any, 0, n*7)
+		for _, c := range rest[:n] {
+			d := c.doc
+			args = append(args, c.id, d.tbl, d.rowID, d.title, d.summary, d.body, d.rule)
+		}
+		if _, err := s.tx.ExecContext(ctx, updateDocsSQL(n), args...); err != nil {
+			return fmt.Errorf("%s: %w", rest[0].doc.key, err)
+		}
+		rest = rest[n:]
+	}
+	if err := s.insertDocsAt(ctx, fresh, next); err != nil {
+		return err
+	}
+	if _, err := s.tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('fts_upto', ?)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, next-1+int64(len(fresh))); err != nil {
 		return err
 	}
 	return mergeStep(ctx, s.tx)
 }
 
+// ftsRows is how many new texts one FTS5 insert of writeDocsIndexed
+// takes (5 parameters each, well under SQLite's 32,766; a variable for
+// tests).
+var ftsRows = 2000
+
+// indexDocsSQL is writeDocsIndexed's first statement, with n new texts
+// (rowid and the four columns each): ?1 is the JSON array of the rows
+// touched, ?2 fts_upto. A NULL in the search column is a plain insert;
+// for one rowid the delete ('delete' sorts after NULL) goes first.
+func indexDocsSQL(n int) string {
+	q := `INSERT INTO search (search, rowid, title, summary, body, rule)
+		SELECT 'delete', id, title, summary, body, rule FROM search_docs
+			WHERE id IN (SELECT value FROM json_each(?1)) AND id <= ?2
+		UNION ALL SELECT NULL, id, title, summary, body, rule FROM search_docs
+			WHERE id > ?2 AND id NOT IN (SELECT value FROM json_each(?1))`
+	if n > 0 {
+		q += `
+		UNION ALL SELECT NULL, column1, column2, column3, column4, column5 FROM (VALUES ` + placeholders(n, 5, "") + `)`
+	}
+	return q + `
+		ORDER BY 2, 1 DESC`
+}
+
+// updateDocsSQL puts new texts in n search_docs rows (id, tbl, row_id
+// and the four columns each).
+func updateDocsSQL(n int) string {
+	return `UPDATE search_docs SET tbl = v.column2, row_id = v.column3,
+		title = v.column4, summary = v.column5, body = v.column6, rule = v.column7
+		FROM (VALUES ` + placeholders(n, 7, "") + `) AS v WHERE search_docs.id = v.column1`
+}
+
 // Merging the full-text index. A large build (completeSearch) merges only
 // in crisis, when a level holds 16 segments (crisismerge; automerge is 0):
 // that rewrites the data the fewest times, and a cold build of 20k notes
-// leaves ~11 segments of ~850 pages each. Every later small write adds one
-// or two segments; with crisismerge 16 the 3rd of them merged all of the
-// build's at once (a 1-file scan 0.60 s instead of 0.06 s), and in watch
-// the same merge one level up stalled a flush ~1 s. So outside a large
+// leaves ~11 segments of ~850 pages each. Every later small write adds a
+// segment (two before writeDocsIndexed); with crisismerge 16 the 3rd of
+// them merged all of the build's at once (a 1-file scan 0.60 s instead of
+// 0.06 s), and in watch the same merge one level up stalled a flush ~1 s. So outside a large
 // build crisismerge is ftsCrisis, far above what a level holds, and every
 // small write transaction merges at most ftsMergePages pages ('merge'):
 // a level is merged when it holds usermerge 16 segments, as the crisis
 // did, so the data is rewritten as few times, but a step per write. A
-// level then holds at most 16 segments plus one or two a write for the
-// steps of its merge (after a cold build of 100k notes: ~15 of ~850
-// pages, 43 writes), well below ftsCrisis.
+// level then holds at most 16 segments plus one a write for the steps of
+// its merge (with two a write, after a cold build of 100k notes: ~15 of
+// ~850 pages, 43 writes), well below ftsCrisis.
 var (
 	// ftsMergePages bounds the pages one small write merges (a variable
 	// for tests).
@@ -268,8 +449,8 @@ func nextDocID(ctx context.Context, tx *sql.Tx) (int64, error) {
 }
 
 // catchUpSearch writes the FTS5 entries of the search_docs rows above
-// fts_upto, at most limit of them (0: all), in id order, and raises
-// fts_upto past them. It returns how many rows remain.
+// fts_upto, at most limit of them, in id order, and raises fts_upto past
+// them. It returns how many rows remain.
 func catchUpSearch(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
 	upto, err := ftsUpto(ctx, tx)
 	if err != nil {
@@ -277,11 +458,7 @@ func catchUpSearch(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
 	}
 	var top int64
 	var n int
-	if limit > 0 {
-		err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0), count(*) FROM (SELECT id FROM search_docs WHERE id > ? ORDER BY id LIMIT ?)`, upto, limit).Scan(&top, &n)
-	} else {
-		err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0), count(*) FROM search_docs WHERE id > ?`, upto).Scan(&top, &n)
-	}
+	err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0), count(*) FROM (SELECT id FROM search_docs WHERE id > ? ORDER BY id LIMIT ?)`, upto, limit).Scan(&top, &n)
 	if err != nil || n == 0 {
 		return 0, err
 	}

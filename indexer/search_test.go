@@ -176,10 +176,11 @@ func TestFullTextConvergesAfterCrash(t *testing.T) {
 	}
 }
 
-// A changed text gets a new search_docs row above every indexed one, so
-// no new row is ever taken for indexed, even when the highest rows were
-// deleted.
-func TestChangedTextTakesNewRow(t *testing.T) {
+// A changed text keeps its search_docs row in a small write (its FTS5
+// delete and insert in one statement) and gets a new row above every
+// indexed one in a large write, whose entries come after all rows. No new
+// row is ever taken for indexed, even when the highest rows were deleted.
+func TestChangedTextRow(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"failures/a.md": searchNote(1, "oscar"), "failures/b.md": searchNote(2, "papa")})
 	ix := openIndex(t, root)
@@ -195,8 +196,20 @@ func TestChangedTextTakesNewRow(t *testing.T) {
 	a, b := id("memory/failures/a.md"), id("memory/failures/b.md")
 	writeTree(t, root, map[string]string{"failures/a.md": searchNote(1, "quebec")})
 	scan(t, ix)
+	if a2 := id("memory/failures/a.md"); a2 != a {
+		t.Errorf("small write: edited text moved from row %d to %d", a, a2)
+	}
+	old := deferAbove
+	t.Cleanup(func() { deferAbove = old })
+	deferAbove = 0
+	writeTree(t, root, map[string]string{"failures/a.md": searchNote(1, "quebec sierra")})
+	scan(t, ix)
+	deferAbove = old
 	if a2 := id("memory/failures/a.md"); a2 <= max(a, b) {
-		t.Errorf("edited text kept row %d (old rows %d, %d)", a2, a, b)
+		t.Errorf("large write: edited text kept row %d (old rows %d, %d)", a2, a, b)
+	}
+	if n := count(t, db, `SELECT count(*) FROM search WHERE search MATCH 'sierra'`); n != 1 {
+		t.Errorf("large write: %d matches of sierra, want 1", n)
 	}
 	top := id("memory/failures/a.md")
 	if err := os.Remove(filepath.Join(root, MemoryDir, "failures", "a.md")); err != nil {

@@ -470,6 +470,14 @@ func TestFullTextFollowsEveryChange(t *testing.T) {
 	}
 	scan(t, ix)
 	check("after edits", map[string]int{"alpha": 13, "bravo": 10, "charlie": 2, "zebra": 1, "yak": 0})
+	// Every full-text row names its record's row, also where the record
+	// moved to another table.
+	if n := count(t, db, `SELECT count(*) FROM search_docs d WHERE NOT EXISTS (
+		SELECT 1 FROM learnings r WHERE d.tbl = 'learnings' AND r.id = d.row_id AND r.elf_key = d.elf_key
+		UNION ALL SELECT 1 FROM heuristics r WHERE d.tbl = 'heuristics' AND r.id = d.row_id AND r.elf_key = d.elf_key
+		UNION ALL SELECT 1 FROM decisions r WHERE d.tbl = 'decisions' AND r.id = d.row_id AND r.elf_key = d.elf_key)`); n != 0 {
+		t.Errorf("after edits %d search_docs rows name no record row", n)
+	}
 
 	var ps int
 	if err := db.QueryRow(`PRAGMA page_size`).Scan(&ps); err != nil || ps != pageSize {
