@@ -150,6 +150,36 @@ func TestFullTextMergesInSteps(t *testing.T) {
 	if got := searchConfig(t, db, "crisismerge"); got != ftsCrisis {
 		t.Errorf("crisismerge %d after an Open that followed a crash, want %d", got, ftsCrisis)
 	}
+
+	// A crash during a build that left entries pending: Open keeps the
+	// build's settings, and a small write that indexes the rest puts the
+	// small writes' back.
+	ix = openIndex(t, root)
+	exec1(t, db, `INSERT INTO search (search, rank) VALUES ('crisismerge', ?)`, ftsBuildCrisis)
+	var mid int64
+	if err := db.QueryRow(`SELECT id FROM search_docs ORDER BY id LIMIT 1 OFFSET 300`).Scan(&mid); err != nil {
+		t.Fatal(err)
+	}
+	exec1(t, db, `INSERT INTO search (search, rowid, title, summary, body, rule)
+		SELECT 'delete', id, title, summary, body, rule FROM search_docs WHERE id > ?`, mid)
+	exec1(t, db, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, mid)
+	ix.Close()
+	ix = openIndex(t, root)
+	if got := searchConfig(t, db, "crisismerge"); got != ftsBuildCrisis {
+		t.Fatalf("crisismerge %d after an Open with entries pending, want the build's %d", got, ftsBuildCrisis)
+	}
+	writeTree(t, root, map[string]string{"failures/n1.md": searchNote(1, "edited again")})
+	aged(t, root, "failures/n1.md")
+	if res := scan(t, ix); res.Updated != 1 {
+		t.Fatalf("edit after the crash: %+v", res)
+	}
+	if n := pendingSearch(t, db); n != 0 {
+		t.Fatalf("%d records not searchable after the edit", n)
+	}
+	ftsIntact(t, db, "after the build's rest")
+	if got := searchConfig(t, db, "crisismerge"); got != ftsCrisis {
+		t.Errorf("crisismerge %d after a small write indexed a cut-short build's rest, want %d", got, ftsCrisis)
+	}
 }
 
 // A small write leaves one new segment: its FTS5 deletes and inserts go

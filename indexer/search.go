@@ -329,6 +329,17 @@ func (s *stmts) writeDocsIndexed(ctx context.Context, ids []int64, changed []cha
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, next-1+int64(len(fresh))); err != nil {
 		return err
 	}
+	if next-1 > upto {
+		// Rows waited above fts_upto: a large build was cut short, and
+		// this write indexed the rest of it. Nothing is pending now, so
+		// completeSearch will not run to put the small writes' merge
+		// settings back in place of the build's (Open left them while
+		// entries were pending): without this, the crisis merge of 16
+		// segments stalls a write again in a watcher that lives on.
+		if err := setMergeConfig(ctx, s.tx, ftsCrisis); err != nil {
+			return fmt.Errorf("full-text index: %w", err)
+		}
+	}
 	return mergeStep(ctx, s.tx)
 }
 
@@ -404,8 +415,9 @@ func mergeStep(ctx context.Context, tx *sql.Tx) error {
 // setMergeConfig makes crisis the full-text index's crisismerge, and
 // ftsUserMerge its usermerge, settings kept in search_config, unless they
 // are already. A crash during a large build leaves ftsBuildCrisis there;
-// the next Open or completeSearch sets it back.
-func setMergeConfig(ctx context.Context, db *sql.DB, crisis int) error {
+// the next Open or completeSearch sets it back, or the small write that
+// indexes what the build left (writeDocsIndexed).
+func setMergeConfig(ctx context.Context, db configWriter, crisis int) error {
 	if err := setSearchConfig(ctx, db, "crisismerge", crisis); err != nil {
 		return err
 	}
@@ -540,7 +552,13 @@ func setHashSize(ctx context.Context, db *sql.DB) error {
 
 // setSearchConfig sets the full-text index's integer setting k to v,
 // unless it is already.
-func setSearchConfig(ctx context.Context, db *sql.DB, k string, v int) error {
+// configWriter is what setSearchConfig needs: a *sql.DB or a *sql.Tx.
+type configWriter interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}
+
+func setSearchConfig(ctx context.Context, db configWriter, k string, v int) error {
 	var have sql.NullInt64
 	err := db.QueryRowContext(ctx, `SELECT v FROM search_config WHERE k = ?`, k).Scan(&have)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
