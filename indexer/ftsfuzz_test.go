@@ -247,9 +247,7 @@ func TestFullTextRandomScans(t *testing.T) {
 			if err := db.QueryRow(`SELECT id FROM search_docs ORDER BY random() LIMIT 1`).Scan(&mid); err != nil {
 				t.Fatal(err)
 			}
-			exec1(t, db, `INSERT INTO search (search, rowid, title, summary, body, rule)
-				SELECT 'delete', id, title, summary, body, rule FROM search_docs WHERE id > ? ORDER BY id`, mid)
-			exec1(t, db, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, mid)
+			cutBuild(t, db, mid)
 			did = append(did, fmt.Sprint("interrupted at ", mid))
 		}
 		if r.IntN(6) == 0 {

@@ -83,22 +83,13 @@ func TestFullTextMergesInSteps(t *testing.T) {
 	deferAbove, ftsHashSize, ftsMergePages = 10, 16<<10, 3
 	t.Cleanup(func() { deferAbove, ftsHashSize, ftsMergePages = oldDefer, oldHash, oldPages })
 
-	root := t.TempDir()
-	files := map[string]string{}
-	for i := range 600 {
+	root, ix, db := searchRoot(t, 600, func(i int) string {
 		var w strings.Builder
 		for j := range 12 {
 			w.WriteString(" w" + strconv.Itoa(i*7+j*131))
 		}
-		files["failures/n"+strconv.Itoa(i)+".md"] = searchNote(i, w.String())
-	}
-	writeTree(t, root, files)
-	for rel := range files {
-		aged(t, root, rel)
-	}
-	ix := openIndex(t, root)
-	scan(t, ix)
-	db := rw(t, root)
+		return w.String()
+	})
 	if got := searchConfig(t, db, "crisismerge"); got != ftsCrisis {
 		t.Errorf("crisismerge %d after the build, want %d", got, ftsCrisis)
 	}
@@ -160,9 +151,7 @@ func TestFullTextMergesInSteps(t *testing.T) {
 	if err := db.QueryRow(`SELECT id FROM search_docs ORDER BY id LIMIT 1 OFFSET 300`).Scan(&mid); err != nil {
 		t.Fatal(err)
 	}
-	exec1(t, db, `INSERT INTO search (search, rowid, title, summary, body, rule)
-		SELECT 'delete', id, title, summary, body, rule FROM search_docs WHERE id > ?`, mid)
-	exec1(t, db, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, mid)
+	cutBuild(t, db, mid)
 	ix.Close()
 	ix = openIndex(t, root)
 	if got := searchConfig(t, db, "crisismerge"); got != ftsBuildCrisis {
@@ -189,18 +178,7 @@ func TestFullTextMergesInSteps(t *testing.T) {
 // fast and merged twice as often. Also when rows an interrupted build
 // left above fts_upto are edited, deleted or just waiting.
 func TestSmallWriteOneSegment(t *testing.T) {
-	root := t.TempDir()
-	files := map[string]string{}
-	for i := range 30 {
-		files["failures/n"+strconv.Itoa(i)+".md"] = searchNote(i, "alpha bravo")
-	}
-	writeTree(t, root, files)
-	for rel := range files {
-		aged(t, root, rel)
-	}
-	ix := openIndex(t, root)
-	scan(t, ix)
-	db := rw(t, root)
+	root, ix, db := searchRoot(t, 30, func(int) string { return "alpha bravo" })
 	segs := func() map[int]bool {
 		ids := map[int]bool{}
 		for _, s := range ftsStructure(t, db) {
@@ -249,9 +227,7 @@ func TestSmallWriteOneSegment(t *testing.T) {
 	if err := db.QueryRow(`SELECT id FROM search_docs ORDER BY id LIMIT 1 OFFSET 15`).Scan(&mid); err != nil {
 		t.Fatal(err)
 	}
-	exec1(t, db, `INSERT INTO search (search, rowid, title, summary, body, rule)
-		SELECT 'delete', id, title, summary, body, rule FROM search_docs WHERE id > ?`, mid)
-	exec1(t, db, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, mid)
+	cutBuild(t, db, mid)
 	ftsIntact(t, db, "interrupted")
 	// Untouched notes, with rows at or below fts_upto and above it.
 	var below, above []int

@@ -19,6 +19,34 @@ func searchNote(i int, words string) string {
 	return "---\ntype: failure\ntitle: Note " + strconv.Itoa(i) + "\n---\n\nThe " + words + " of note " + strconv.Itoa(i) + ".\n"
 }
 
+// searchRoot writes n notes failures/n<i>.md, note i with the words
+// words(i), aged past the racy window, and scans them into a new index:
+// its root, the index and a read-write connection.
+func searchRoot(t *testing.T, n int, words func(i int) string) (string, *Index, *sql.DB) {
+	t.Helper()
+	root := t.TempDir()
+	files := map[string]string{}
+	for i := range n {
+		files["failures/n"+strconv.Itoa(i)+".md"] = searchNote(i, words(i))
+	}
+	writeTree(t, root, files)
+	for rel := range files {
+		aged(t, root, rel)
+	}
+	ix := openIndex(t, root)
+	scan(t, ix)
+	return root, ix, rw(t, root)
+}
+
+// cutBuild leaves what a large build cut short after the search_docs row
+// mid leaves: the entries of the rows above mid gone, fts_upto at mid.
+func cutBuild(t *testing.T, db *sql.DB, mid int64) {
+	t.Helper()
+	exec1(t, db, `INSERT INTO search (search, rowid, title, summary, body, rule)
+		SELECT 'delete', id, title, summary, body, rule FROM search_docs WHERE id > ? ORDER BY id`, mid)
+	exec1(t, db, `UPDATE meta SET value = ? WHERE key = 'fts_upto'`, mid)
+}
+
 // ftsIntact runs FTS5's integrity check. Of an external-content table it
 // checks only the index itself; with nothing pending it also compares
 // the index with search_docs row by row (rank 1), which finds a stale or
@@ -123,18 +151,7 @@ func TestRowsFirstThenFullText(t *testing.T) {
 // finds nothing changed, completes the index, also past edits made in
 // between.
 func TestFullTextConvergesAfterCrash(t *testing.T) {
-	root := t.TempDir()
-	files := map[string]string{}
-	for i := range 20 {
-		files["failures/n"+strconv.Itoa(i)+".md"] = searchNote(i, "kilo lima")
-	}
-	writeTree(t, root, files)
-	for rel := range files {
-		aged(t, root, rel)
-	}
-	ix := openIndex(t, root)
-	scan(t, ix)
-	db := rw(t, root)
+	root, ix, db := searchRoot(t, 20, func(int) string { return "kilo lima" })
 	// What a crash between the two steps leaves: rows and search_docs,
 	// no FTS5 entries, fts_upto below them.
 	exec1(t, db, `INSERT INTO search (search) VALUES ('delete-all')`)
