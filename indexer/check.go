@@ -103,6 +103,8 @@ func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, erro
 	// that the framework's MCP server just created) is not missing a row.
 	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("", walkOpts{match: opts.Match, entries: opts.Entries})
 	ledger := map[string]*entry{}
+	// sorted is the ledger in walk order when it came from the snapshot.
+	var sorted []relEntry
 	// Rows whose file has no ledger entry (rare: a row inserted by hand
 	// with a key), by memory-relative path: true once the walk saw it.
 	strays := map[string]bool{}
@@ -126,7 +128,7 @@ func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, erro
 		if err != nil {
 			return d, err
 		}
-		ledger = full.byPath()
+		ledger, sorted = full.byPath(), full.sorted
 		// A record's file is its key's (a row's filepath is another
 		// process's to write, NULL included). Each key marks its file's
 		// ledger entry, so the walk needs one map lookup per file.
@@ -211,8 +213,25 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 	d.Files = len(w.files)
 	d.Entries, d.Unreadable = w.entries, w.unreadable
 	mark := diffMarks.Add(1)
+	// The files are in walk order, as is a ledger read from the
+	// snapshot: most files are the ledger entry after the last one found
+	// (a string comparison, no map lookup). Those that are not (a file
+	// added, or one after a file that is gone) are looked up.
+	next := 0
 	for _, f := range w.files {
-		e := ledger[f.rel]
+		var e *entry
+		if next < len(sorted) && sorted[next].rel == f.rel {
+			e = &sorted[next].entry
+			next++
+		} else if e = ledger[f.rel]; e != nil {
+			// Entries before it are gone: a few are skipped.
+			for k := next + 1; k < min(next+16, len(sorted)); k++ {
+				if sorted[k].rel == f.rel {
+					next = k + 1
+					break
+				}
+			}
+		}
 		if e == nil {
 			if _, ok := strays[f.rel]; ok {
 				strays[f.rel] = true
@@ -245,9 +264,17 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 			d.MissingRows = append(d.MissingRows, rootRel(f.rel))
 		}
 	}
-	for rel, e := range ledger {
-		if e.hasRow && e.seen != mark {
-			d.OrphanRows = append(d.OrphanRows, rootRel(rel))
+	if sorted != nil {
+		for i := range sorted {
+			if e := &sorted[i].entry; e.hasRow && e.seen != mark {
+				d.OrphanRows = append(d.OrphanRows, rootRel(sorted[i].rel))
+			}
+		}
+	} else {
+		for rel, e := range ledger {
+			if e.hasRow && e.seen != mark {
+				d.OrphanRows = append(d.OrphanRows, rootRel(rel))
+			}
 		}
 	}
 	for rel, seen := range strays {
@@ -268,10 +295,37 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 // keyFileBytes is keyFile on the bytes of a key.
 func keyFileBytes(key []byte) []byte {
 	fp := key
-	if i := bytes.LastIndex(key, []byte("#H-")); i > 0 {
+	if i := lastSectionMark(key); i > 0 {
 		fp = key[:i]
 	}
 	return bytes.TrimPrefix(fp, []byte(MemoryDir+"/"))
+}
+
+// lastSectionMark is the index of the last "#H-" in key, -1 if none:
+// strings.LastIndex by its '#'s, which few keys hold (LastIndex hashes
+// every byte; status looks at every key).
+func lastSectionMark[T string | []byte](key T) int {
+	for end := len(key); end > 0; {
+		i := lastByte(key[:end], '#')
+		if i < 0 {
+			break
+		}
+		if len(key)-i >= 3 && key[i+1] == 'H' && key[i+2] == '-' {
+			return i
+		}
+		end = i
+	}
+	return -1
+}
+
+// lastByte is the index of the last c in s, -1 if none.
+func lastByte[T string | []byte](s T, c byte) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // queryRefused lists the refused rows with their reasons.

@@ -308,6 +308,18 @@ func TestKeyFileBytes(t *testing.T) {
 	}
 }
 
+func TestLastSectionMarkIsLastIndex(t *testing.T) {
+	for _, key := range []string{"", "#", "#H", "#H-", "a#H-", "#H-#H", "a#H-b#H-c", "a#H-b#H", "a#Hb#H-c#", "##H-", "#H-#", "x#h-1", "memory/h.md#H-12#x"} {
+		want := strings.LastIndex(key, "#H-")
+		if got := lastSectionMark(key); got != want {
+			t.Errorf("lastSectionMark(%q) = %d, LastIndex %d", key, got, want)
+		}
+		if got := lastSectionMark([]byte(key)); got != want {
+			t.Errorf("lastSectionMark([]byte(%q)) = %d, LastIndex %d", key, got, want)
+		}
+	}
+}
+
 // TestCheckComparesRowsWithFiles checks what status sees that the counts
 // of a scan do not: rows deleted or inserted by hand, by path, whether
 // the ledger came from the snapshot or from SQL, and the entries Match

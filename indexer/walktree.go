@@ -98,6 +98,12 @@ func (ix *Index) walkTreeWith(prefix string, o walkOpts) (walkResult, error) {
 	}
 	wg.Wait()
 	r := walkResult{files: make([]walked, 0, w.nfiles.Load())}
+	if n := w.nentries.Load(); n > 0 {
+		r.entries = make([]WalkEntry, 0, n)
+	}
+	if n := w.nmatched.Load(); n > 0 {
+		r.matched = make([]string, 0, n)
+	}
 	top.flatten(&r)
 	return r, nil
 }
@@ -110,6 +116,9 @@ type treeWalk struct {
 	match   func(name string) bool
 	entries bool
 	nfiles  atomic.Int64
+	// nentries and nmatched count the entries and matched paths all
+	// directories hold, so flatten appends them without growing.
+	nentries, nmatched atomic.Int64
 
 	mu      sync.Mutex
 	more    *sync.Cond // signalled when a job is queued or the last one is done
@@ -268,6 +277,8 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 		}
 	}
 	w.nfiles.Add(int64(len(n.files)))
+	w.nentries.Add(int64(len(n.entries)))
+	w.nmatched.Add(int64(len(n.matched)))
 	return nil
 }
 
