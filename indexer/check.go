@@ -128,10 +128,15 @@ func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, erro
 		if err != nil {
 			return d, err
 		}
-		ledger, sorted = full.byPath(), full.sorted
+		// A ledger from the snapshot is looked up in place (see
+		// ledgerCursor); one from SQL by a map.
+		if sorted = full.sorted; sorted == nil {
+			ledger = full.byPath()
+		}
+		cur := ledgerCursor{sorted: sorted}
 		// A record's file is its key's (a row's filepath is another
 		// process's to write, NULL included). Each key marks its file's
-		// ledger entry, so the walk needs one map lookup per file.
+		// ledger entry, so the walk needs one lookup per file.
 		r, err := db.QueryContext(ctx, `
 SELECT elf_key FROM learnings WHERE elf_key IS NOT NULL
 UNION ALL SELECT elf_key FROM heuristics WHERE elf_key IS NOT NULL
@@ -146,10 +151,16 @@ UNION ALL SELECT elf_key FROM decisions WHERE elf_key IS NOT NULL`)
 				return d, err
 			}
 			d.Rows++
-			// Looked up without copying the key (m[string(b)] does not
-			// allocate); only a stray's path is copied.
+			// Looked up without copying the key (neither findEntry nor
+			// m[string(b)] allocates); only a stray's path is copied.
 			rel := keyFileBytes(key)
-			if e := ledger[string(rel)]; e != nil {
+			var e *entry
+			if sorted != nil {
+				e = findEntry(&cur, rel)
+			} else {
+				e = ledger[string(rel)]
+			}
+			if e != nil {
 				e.hasRow = true
 			} else {
 				strays[string(rel)] = false
@@ -214,27 +225,20 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 	d.Entries, d.Unreadable = w.entries, w.unreadable
 	mark := diffMarks.Add(1)
 	// The files are in walk order, as is a ledger read from the
-	// snapshot: most files are the ledger entry after the last one found
-	// (a string comparison, no map lookup). Those that are not (a file
-	// added, or one after a file that is gone) are looked up.
-	next := 0
+	// snapshot: most files are the entry after the last one found.
+	cur := ledgerCursor{sorted: sorted}
 	for _, f := range w.files {
 		var e *entry
-		if next < len(sorted) && sorted[next].rel == f.rel {
-			e = &sorted[next].entry
-			next++
-		} else if e = ledger[f.rel]; e != nil {
-			// Entries before it are gone: a few are skipped.
-			for k := next + 1; k < min(next+16, len(sorted)); k++ {
-				if sorted[k].rel == f.rel {
-					next = k + 1
-					break
-				}
-			}
+		if sorted != nil {
+			e = findEntry(&cur, f.rel)
+		} else {
+			e = ledger[f.rel]
 		}
 		if e == nil {
-			if _, ok := strays[f.rel]; ok {
-				strays[f.rel] = true
+			if len(strays) > 0 {
+				if _, ok := strays[f.rel]; ok {
+					strays[f.rel] = true
+				}
 			}
 			d.MissingRows = append(d.MissingRows, rootRel(f.rel))
 			continue
@@ -290,6 +294,34 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 	sort.Strings(d.StaleRows)
 	d.StaleRows = slices.Compact(d.StaleRows) // a file's sections, a row both pending and refused
 	return d, nil
+}
+
+// ledgerCursor looks paths up in a ledger in walk order (from the
+// snapshot, which holds its entries strictly in that order) without a
+// map: lookups in walk order find their entry at the cursor or just
+// before it (a domain file's sections), others by binary search. Building
+// a map of 20k entries and looking every file and key up in it cost
+// status several milliseconds.
+type ledgerCursor struct {
+	sorted []relEntry
+	next   int // the entry after the last one found
+}
+
+// findEntry returns the ledger entry of rel, nil if there is none.
+func findEntry[T string | []byte](c *ledgerCursor, rel T) *entry {
+	if c.next < len(c.sorted) && c.sorted[c.next].rel == string(rel) {
+		c.next++
+		return &c.sorted[c.next-1].entry
+	}
+	if c.next > 0 && c.sorted[c.next-1].rel == string(rel) {
+		return &c.sorted[c.next-1].entry
+	}
+	i, ok := slices.BinarySearchFunc(c.sorted, rel, func(re relEntry, rel T) int { return cmpWalk(re.rel, rel) })
+	if !ok {
+		return nil
+	}
+	c.next = i + 1
+	return &c.sorted[i].entry
 }
 
 // keyFileBytes is keyFile on the bytes of a key.

@@ -485,3 +485,38 @@ func TestSnapshotAfterChangedScan(t *testing.T) {
 		t.Fatalf("stale snapshot used")
 	}
 }
+
+// TestLedgerCursorFindsWhatTheMapFinds looks paths up in a ledger in walk
+// order, in walk order, out of it and as bytes: each finds exactly its
+// own entry, and paths the ledger lacks find none, without allocating.
+func TestLedgerCursorFindsWhatTheMapFinds(t *testing.T) {
+	rels := []string{"a", "a-b.md", "a/b.md", "a/c/d.md", "a/c.md", "b.md", "heuristics/git.md", "heuristics/go.md", "z/y.md"}
+	slices.SortFunc(rels, cmpWalkOrder)
+	sorted := make([]relEntry, len(rels))
+	for i, rel := range rels {
+		sorted[i] = relEntry{rel: rel, entry: entry{id: int64(i + 1)}}
+	}
+	lookups := append(slices.Clone(rels), "a/b.md", "heuristics/git.md", "heuristics/git.md", "a/c/d.md", "a-b.md")
+	lookups = append(lookups, "", "a/", "a/b", "aa.md", "heuristics/git.mdx", "zz")
+	slices.Reverse(lookups[:4])
+	c := ledgerCursor{sorted: sorted}
+	for _, rel := range lookups {
+		want := int64(0)
+		if i := slices.Index(rels, rel); i >= 0 {
+			want = int64(i + 1)
+		}
+		for _, e := range []*entry{findEntry(&c, rel), findEntry(&c, []byte(rel))} {
+			got := int64(0)
+			if e != nil {
+				got = e.id
+			}
+			if got != want {
+				t.Errorf("findEntry(%q) = entry %d, want %d", rel, got, want)
+			}
+		}
+	}
+	key := []byte("heuristics/go.md")
+	if n := testing.AllocsPerRun(100, func() { c.next = 0; findEntry(&c, key) }); n != 0 {
+		t.Errorf("findEntry of bytes allocates %v times", n)
+	}
+}
