@@ -84,6 +84,14 @@ type CheckOptions struct {
 	// Entries makes Drift.Entries list every entry under memory/ the
 	// walk did not descend into, with its lstat where it made one.
 	Entries bool
+	// Walked, with Entries, gets those entries and the memory-relative
+	// paths the walk could not read instead of Drift.Entries and
+	// Drift.Unreadable (which stay empty): it is called once, from
+	// another goroutine, as soon as the walk is done, while CheckWith
+	// compares the files with the index (never if the walk fails, and
+	// possibly after CheckWith returned an error). Neither slice is
+	// used by anything else.
+	Walked func(entries []WalkEntry, unreadable []string)
 }
 
 // CheckWith is Check with options.
@@ -101,7 +109,7 @@ func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, erro
 	// The walk runs while the index is read. A file the index read as
 	// holding no record (a domain file whose last section was removed, or
 	// that the framework's MCP server just created) is not missing a row.
-	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("", walkOpts{match: opts.Match, entries: opts.Entries})
+	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("", walkOpts{match: opts.Match, entries: opts.Entries, walked: opts.Walked})
 	ledger := map[string]*entry{}
 	// sorted is the ledger in walk order when it came from the snapshot.
 	var sorted []relEntry
@@ -222,7 +230,9 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 		return d, fmt.Errorf("walk %s: %w", memDir, err)
 	}
 	d.Files = len(w.files)
-	d.Entries, d.Unreadable = w.entries, w.unreadable
+	if opts.Walked == nil {
+		d.Entries, d.Unreadable = w.entries, w.unreadable
+	}
 	mark := diffMarks.Add(1)
 	// The files are in walk order, as is a ledger read from the
 	// snapshot: most files are the entry after the last one found.

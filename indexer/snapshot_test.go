@@ -363,6 +363,24 @@ func TestCheckComparesRowsWithFiles(t *testing.T) {
 		t.Fatal("snapshot not in place")
 	}
 	check("from the snapshot")
+	// Walked gets what Drift.Entries holds without it.
+	d, err := CheckWith(context.Background(), root, CheckOptions{Entries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []WalkEntry, 1)
+	dw, err := CheckWith(context.Background(), root, CheckOptions{Entries: true, Walked: func(es []WalkEntry, unreadable []string) {
+		if len(unreadable) != 0 {
+			t.Errorf("unreadable %q", unreadable)
+		}
+		got <- es
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es := <-got; len(d.Entries) < 10 || !slices.Equal(es, d.Entries) || dw.Entries != nil {
+		t.Errorf("Walked got %d entries, Drift.Entries %d without it (%d with it)", len(es), len(d.Entries), len(dw.Entries))
+	}
 	if err := os.Remove(filepath.Join(root, MemoryDir, snapshotName)); err != nil {
 		t.Fatal(err)
 	}
