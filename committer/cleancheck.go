@@ -16,26 +16,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // WorkEntry is an entry under memory/ that a walk saw and did not descend
-// into (indexer.WalkEntry has the same fields): a file, a link, or an
-// ignored directory the walk skipped.
-type WorkEntry struct {
-	Rel  string      // memory-relative, forward slashes
-	Type fs.FileMode // fs.ModeType bits; ModeIrregular if unknown
-	// Ignored means the walk skipped the entry by its name (dot files,
-	// editor files, the index database): it neither lstatted it nor, for
-	// a directory, descended into it.
-	Ignored bool
-	// HasStat says whether the fields below hold what lstat said.
-	HasStat                                  bool
-	Mode                                     uint32 // st_mode
-	Dev, Ino                                 uint64
-	Uid, Gid                                 uint32
-	Size                                     int64
-	MtimeSec, MtimeNsec, CtimeSec, CtimeNsec int64
-}
+// into (see layout.Entry; indexer.WalkEntry is the same type).
+type WorkEntry = layout.Entry
 
 // WorkTree is what one walk of memory/ saw: every entry it did not
 // descend into. Complete is false when part of memory/ could not be read.
@@ -77,10 +64,8 @@ func cleanCheck(r repo, memDir string, ix *gitIndex, headTree []byte, t *WorkTre
 	// byte order of paths; the walk's entries sorted the same way are
 	// merged with them.
 	lo := sort.Search(len(ix.entries), func(i int) bool { return ix.entries[i].path >= r.prefix })
-	hi := lo
-	for hi < len(ix.entries) && strings.HasPrefix(ix.entries[hi].path, r.prefix) {
-		hi++
-	}
+	// From lo on, the paths under the prefix come first (a run).
+	hi := lo + sort.Search(len(ix.entries)-lo, func(i int) bool { return !strings.HasPrefix(ix.entries[lo+i].path, r.prefix) })
 	sub := ix.entries[lo:hi]
 	ents := t.Entries
 	if !slices.IsSortedFunc(ents, byRel) {
@@ -124,6 +109,9 @@ func cleanCheck(r repo, memDir string, ix *gitIndex, headTree []byte, t *WorkTre
 	}
 	for i := range ents {
 		w := &ents[i]
+		if tracked[i] && !strings.HasSuffix(w.Rel, ".git") && !strings.HasSuffix(w.Rel, ".gitignore") {
+			continue // the common case, told without cutting the name
+		}
 		name := w.Rel[strings.LastIndexByte(w.Rel, '/')+1:]
 		switch {
 		case name == ".git" && w.Rel == ".git" && r.prefix == "":

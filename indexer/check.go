@@ -84,6 +84,14 @@ type CheckOptions struct {
 	// Entries makes Drift.Entries list every entry under memory/ the
 	// walk did not descend into, with its lstat where it made one.
 	Entries bool
+	// Walked, with Entries, gets those entries and the memory-relative
+	// paths the walk could not read instead of Drift.Entries and
+	// Drift.Unreadable (which stay empty): it is called once, from
+	// another goroutine, as soon as the walk is done, while CheckWith
+	// compares the files with the index (never if the walk fails, and
+	// possibly after CheckWith returned an error). Neither slice is
+	// used by anything else.
+	Walked func(entries []WalkEntry, unreadable []string)
 }
 
 // CheckWith is Check with options.
@@ -101,8 +109,10 @@ func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, erro
 	// The walk runs while the index is read. A file the index read as
 	// holding no record (a domain file whose last section was removed, or
 	// that the framework's MCP server just created) is not missing a row.
-	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("", walkOpts{match: opts.Match, entries: opts.Entries})
+	walk := (&Index{memDir: memDir, log: zerolog.Nop()}).walkAsync("", walkOpts{match: opts.Match, entries: opts.Entries, walked: opts.Walked})
 	ledger := map[string]*entry{}
+	// sorted is the ledger in walk order when it came from the snapshot.
+	var sorted []relEntry
 	// Rows whose file has no ledger entry (rare: a row inserted by hand
 	// with a key), by memory-relative path: true once the walk saw it.
 	strays := map[string]bool{}
@@ -126,10 +136,15 @@ func CheckWith(ctx context.Context, root string, opts CheckOptions) (Drift, erro
 		if err != nil {
 			return d, err
 		}
-		ledger = full.byPath()
+		// A ledger from the snapshot is looked up in place (see
+		// ledgerCursor); one from SQL by a map.
+		if sorted = full.sorted; sorted == nil {
+			ledger = full.byPath()
+		}
+		cur := ledgerCursor{sorted: sorted}
 		// A record's file is its key's (a row's filepath is another
 		// process's to write, NULL included). Each key marks its file's
-		// ledger entry, so the walk needs one map lookup per file.
+		// ledger entry, so the walk needs one lookup per file.
 		r, err := db.QueryContext(ctx, `
 SELECT elf_key FROM learnings WHERE elf_key IS NOT NULL
 UNION ALL SELECT elf_key FROM heuristics WHERE elf_key IS NOT NULL
@@ -144,10 +159,16 @@ UNION ALL SELECT elf_key FROM decisions WHERE elf_key IS NOT NULL`)
 				return d, err
 			}
 			d.Rows++
-			// Looked up without copying the key (m[string(b)] does not
-			// allocate); only a stray's path is copied.
+			// Looked up without copying the key (neither findEntry nor
+			// m[string(b)] allocates); only a stray's path is copied.
 			rel := keyFileBytes(key)
-			if e := ledger[string(rel)]; e != nil {
+			var e *entry
+			if sorted != nil {
+				e = findEntry(&cur, rel)
+			} else {
+				e = ledger[string(rel)]
+			}
+			if e != nil {
 				e.hasRow = true
 			} else {
 				strays[string(rel)] = false
@@ -209,13 +230,25 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 		return d, fmt.Errorf("walk %s: %w", memDir, err)
 	}
 	d.Files = len(w.files)
-	d.Entries, d.Unreadable = w.entries, w.unreadable
+	if opts.Walked == nil {
+		d.Entries, d.Unreadable = w.entries, w.unreadable
+	}
 	mark := diffMarks.Add(1)
+	// The files are in walk order, as is a ledger read from the
+	// snapshot: most files are the entry after the last one found.
+	cur := ledgerCursor{sorted: sorted}
 	for _, f := range w.files {
-		e := ledger[f.rel]
+		var e *entry
+		if sorted != nil {
+			e = findEntry(&cur, f.rel)
+		} else {
+			e = ledger[f.rel]
+		}
 		if e == nil {
-			if _, ok := strays[f.rel]; ok {
-				strays[f.rel] = true
+			if len(strays) > 0 {
+				if _, ok := strays[f.rel]; ok {
+					strays[f.rel] = true
+				}
 			}
 			d.MissingRows = append(d.MissingRows, rootRel(f.rel))
 			continue
@@ -245,9 +278,17 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 			d.MissingRows = append(d.MissingRows, rootRel(f.rel))
 		}
 	}
-	for rel, e := range ledger {
-		if e.hasRow && e.seen != mark {
-			d.OrphanRows = append(d.OrphanRows, rootRel(rel))
+	if sorted != nil {
+		for i := range sorted {
+			if e := &sorted[i].entry; e.hasRow && e.seen != mark {
+				d.OrphanRows = append(d.OrphanRows, rootRel(sorted[i].rel))
+			}
+		}
+	} else {
+		for rel, e := range ledger {
+			if e.hasRow && e.seen != mark {
+				d.OrphanRows = append(d.OrphanRows, rootRel(rel))
+			}
 		}
 	}
 	for rel, seen := range strays {
@@ -265,13 +306,68 @@ UNION SELECT DISTINCT r.elf_key FROM elf_changes c JOIN heuristics r ON c.tbl = 
 	return d, nil
 }
 
+// ledgerCursor looks paths up in a ledger in walk order (from the
+// snapshot, which holds its entries strictly in that order) without a
+// map: lookups in walk order find their entry at the cursor or just
+// before it (a domain file's sections), others by binary search. Building
+// a map of 20k entries and looking every file and key up in it cost
+// status several milliseconds.
+type ledgerCursor struct {
+	sorted []relEntry
+	next   int // the entry after the last one found
+}
+
+// findEntry returns the ledger entry of rel, nil if there is none.
+func findEntry[T string | []byte](c *ledgerCursor, rel T) *entry {
+	if c.next < len(c.sorted) && c.sorted[c.next].rel == string(rel) {
+		c.next++
+		return &c.sorted[c.next-1].entry
+	}
+	if c.next > 0 && c.sorted[c.next-1].rel == string(rel) {
+		return &c.sorted[c.next-1].entry
+	}
+	i, ok := slices.BinarySearchFunc(c.sorted, rel, func(re relEntry, rel T) int { return cmpWalk(re.rel, rel) })
+	if !ok {
+		return nil
+	}
+	c.next = i + 1
+	return &c.sorted[i].entry
+}
+
 // keyFileBytes is keyFile on the bytes of a key.
 func keyFileBytes(key []byte) []byte {
 	fp := key
-	if i := bytes.LastIndex(key, []byte("#H-")); i > 0 {
+	if i := lastSectionMark(key); i > 0 {
 		fp = key[:i]
 	}
 	return bytes.TrimPrefix(fp, []byte(MemoryDir+"/"))
+}
+
+// lastSectionMark is the index of the last "#H-" in key, -1 if none:
+// strings.LastIndex by its '#'s, which few keys hold (LastIndex hashes
+// every byte; status looks at every key).
+func lastSectionMark[T string | []byte](key T) int {
+	for end := len(key); end > 0; {
+		i := lastByte(key[:end], '#')
+		if i < 0 {
+			break
+		}
+		if len(key)-i >= 3 && key[i+1] == 'H' && key[i+2] == '-' {
+			return i
+		}
+		end = i
+	}
+	return -1
+}
+
+// lastByte is the index of the last c in s, -1 if none.
+func lastByte[T string | []byte](s T, c byte) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // queryRefused lists the refused rows with their reasons.

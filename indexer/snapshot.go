@@ -223,7 +223,10 @@ func (s *snapEncoder) finish() error {
 // cmpWalkOrder compares two memory-relative paths in the order the walk
 // gives them: depth first, the names of each folder sorted, which is
 // byte order with '/' before every other byte.
-func cmpWalkOrder(a, b string) int {
+func cmpWalkOrder(a, b string) int { return cmpWalk(a, b) }
+
+// cmpWalk is cmpWalkOrder of a path and one that may be bytes.
+func cmpWalk[T string | []byte](a string, b T) int {
 	n := min(len(a), len(b))
 	for i := 0; i < n; i++ {
 		ca, cb := a[i], b[i]

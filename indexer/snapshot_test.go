@@ -308,6 +308,18 @@ func TestKeyFileBytes(t *testing.T) {
 	}
 }
 
+func TestLastSectionMarkIsLastIndex(t *testing.T) {
+	for _, key := range []string{"", "#", "#H", "#H-", "a#H-", "#H-#H", "a#H-b#H-c", "a#H-b#H", "a#Hb#H-c#", "##H-", "#H-#", "x#h-1", "memory/h.md#H-12#x"} {
+		want := strings.LastIndex(key, "#H-")
+		if got := lastSectionMark(key); got != want {
+			t.Errorf("lastSectionMark(%q) = %d, LastIndex %d", key, got, want)
+		}
+		if got := lastSectionMark([]byte(key)); got != want {
+			t.Errorf("lastSectionMark([]byte(%q)) = %d, LastIndex %d", key, got, want)
+		}
+	}
+}
+
 // TestCheckComparesRowsWithFiles checks what status sees that the counts
 // of a scan do not: rows deleted or inserted by hand, by path, whether
 // the ledger came from the snapshot or from SQL, and the entries Match
@@ -351,6 +363,24 @@ func TestCheckComparesRowsWithFiles(t *testing.T) {
 		t.Fatal("snapshot not in place")
 	}
 	check("from the snapshot")
+	// Walked gets what Drift.Entries holds without it.
+	d, err := CheckWith(context.Background(), root, CheckOptions{Entries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []WalkEntry, 1)
+	dw, err := CheckWith(context.Background(), root, CheckOptions{Entries: true, Walked: func(es []WalkEntry, unreadable []string) {
+		if len(unreadable) != 0 {
+			t.Errorf("unreadable %q", unreadable)
+		}
+		got <- es
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es := <-got; len(d.Entries) < 10 || !slices.Equal(es, d.Entries) || dw.Entries != nil {
+		t.Errorf("Walked got %d entries, Drift.Entries %d without it (%d with it)", len(es), len(d.Entries), len(dw.Entries))
+	}
 	if err := os.Remove(filepath.Join(root, MemoryDir, snapshotName)); err != nil {
 		t.Fatal(err)
 	}
@@ -471,5 +501,40 @@ func TestSnapshotAfterChangedScan(t *testing.T) {
 	}
 	if l := full(t, ix); l.fromSnapshot || !sameLedger(l.entries, sqlLedger(t, ix)) {
 		t.Fatalf("stale snapshot used")
+	}
+}
+
+// TestLedgerCursorFindsWhatTheMapFinds looks paths up in a ledger in walk
+// order, in walk order, out of it and as bytes: each finds exactly its
+// own entry, and paths the ledger lacks find none, without allocating.
+func TestLedgerCursorFindsWhatTheMapFinds(t *testing.T) {
+	rels := []string{"a", "a-b.md", "a/b.md", "a/c/d.md", "a/c.md", "b.md", "heuristics/git.md", "heuristics/go.md", "z/y.md"}
+	slices.SortFunc(rels, cmpWalkOrder)
+	sorted := make([]relEntry, len(rels))
+	for i, rel := range rels {
+		sorted[i] = relEntry{rel: rel, entry: entry{id: int64(i + 1)}}
+	}
+	lookups := append(slices.Clone(rels), "a/b.md", "heuristics/git.md", "heuristics/git.md", "a/c/d.md", "a-b.md")
+	lookups = append(lookups, "", "a/", "a/b", "aa.md", "heuristics/git.mdx", "zz")
+	slices.Reverse(lookups[:4])
+	c := ledgerCursor{sorted: sorted}
+	for _, rel := range lookups {
+		want := int64(0)
+		if i := slices.Index(rels, rel); i >= 0 {
+			want = int64(i + 1)
+		}
+		for _, e := range []*entry{findEntry(&c, rel), findEntry(&c, []byte(rel))} {
+			got := int64(0)
+			if e != nil {
+				got = e.id
+			}
+			if got != want {
+				t.Errorf("findEntry(%q) = entry %d, want %d", rel, got, want)
+			}
+		}
+	}
+	key := []byte("heuristics/go.md")
+	if n := testing.AllocsPerRun(100, func() { c.next = 0; findEntry(&c, key) }); n != 0 {
+		t.Errorf("findEntry of bytes allocates %v times", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/emergent-learning/elfsync/frontmatter"
+	"github.com/emergent-learning/elfsync/layout"
 )
 
 // walkTree lists the record files under prefix (memory-relative, "" for
@@ -43,24 +44,8 @@ type walkResult struct {
 }
 
 // WalkEntry is an entry under memory/ that a walk saw and did not descend
-// into: a file, a link, or an ignored directory (Ignored) that it skipped.
-// `elfsync status` tells from them whether git would find anything
-// uncommitted (committer.WorkEntry has the same fields).
-type WalkEntry struct {
-	Rel  string      // memory-relative, forward slashes
-	Type fs.FileMode // fs.ModeType bits; ModeIrregular if unknown
-	// Ignored means Ignored(Rel): the walk neither lstats such an entry
-	// nor, for a directory, descends into it.
-	Ignored bool
-	// HasStat says whether the fields below hold what lstat said (a
-	// record file's; on Linux only).
-	HasStat                                  bool
-	Mode                                     uint32 // st_mode
-	Dev, Ino                                 uint64
-	Uid, Gid                                 uint32
-	Size                                     int64
-	MtimeSec, MtimeNsec, CtimeSec, CtimeNsec int64
-}
+// into (see layout.Entry; committer.WorkEntry is the same type).
+type WalkEntry = layout.Entry
 
 // walkTreeMatch is walkTree that also picks, by name, entries of every
 // type: match (called from the walk's goroutines, so it must be safe for
@@ -76,6 +61,11 @@ type walkOpts struct {
 	// entries makes the walk list in walkResult.entries every entry it
 	// does not descend into (see WalkEntry).
 	entries bool
+	// walked, with entries, gets those entries and the unreadable paths
+	// instead of walkResult.entries (see CheckOptions.Walked): it is
+	// called from a goroutine of its own once the walk is done, beside
+	// the caller's use of the files.
+	walked func(entries []WalkEntry, unreadable []string)
 }
 
 // walkTreeWith is walkTreeMatch with more settings.
@@ -97,8 +87,28 @@ func (ix *Index) walkTreeWith(prefix string, o walkOpts) (walkResult, error) {
 		}()
 	}
 	wg.Wait()
+	var es []WalkEntry
+	if o.entries {
+		es = make([]WalkEntry, 0, w.nentries.Load())
+		if o.walked != nil {
+			// Beside the rest, which the caller then goes on with.
+			go func() {
+				var unreadable []string
+				top.flattenEntries(&es, &unreadable)
+				o.walked(es, unreadable)
+			}()
+		}
+	}
 	r := walkResult{files: make([]walked, 0, w.nfiles.Load())}
+	if n := w.nmatched.Load(); n > 0 {
+		r.matched = make([]string, 0, n)
+	}
 	top.flatten(&r)
+	if o.entries && o.walked == nil {
+		var unreadable []string
+		top.flattenEntries(&es, &unreadable)
+		r.entries = es
+	}
 	return r, nil
 }
 
@@ -110,6 +120,9 @@ type treeWalk struct {
 	match   func(name string) bool
 	entries bool
 	nfiles  atomic.Int64
+	// nentries and nmatched count the entries and matched paths all
+	// directories hold, so flatten appends them without growing.
+	nentries, nmatched atomic.Int64
 
 	mu      sync.Mutex
 	more    *sync.Cond // signalled when a job is queued or the last one is done
@@ -180,17 +193,28 @@ type subDir struct {
 // to r, depth first.
 func (n *dirNode) flatten(r *walkResult) {
 	r.unreadable = append(r.unreadable, n.unreadable...)
-	fi, mi, ei := 0, 0, 0
+	fi, mi := 0, 0
 	for _, sd := range n.subs {
 		r.files = append(r.files, n.files[fi:sd.nfiles]...)
 		r.matched = append(r.matched, n.matched[mi:sd.nmatched]...)
-		r.entries = append(r.entries, n.entries[ei:sd.nentries]...)
-		fi, mi, ei = sd.nfiles, sd.nmatched, sd.nentries
+		fi, mi = sd.nfiles, sd.nmatched
 		sd.node.flatten(r)
 	}
 	r.files = append(r.files, n.files[fi:]...)
 	r.matched = append(r.matched, n.matched[mi:]...)
-	r.entries = append(r.entries, n.entries[ei:]...)
+}
+
+// flattenEntries appends the node's entries to es and its unreadable
+// paths to unreadable, depth first.
+func (n *dirNode) flattenEntries(es *[]WalkEntry, unreadable *[]string) {
+	*unreadable = append(*unreadable, n.unreadable...)
+	ei := 0
+	for _, sd := range n.subs {
+		*es = append(*es, n.entries[ei:sd.nentries]...)
+		ei = sd.nentries
+		sd.node.flattenEntries(es, unreadable)
+	}
+	*es = append(*es, n.entries[ei:]...)
 }
 
 // dirBufs recycles what reading a directory needs: the getdents buffer and
@@ -223,6 +247,9 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 	if w.entries {
 		n.entries = make([]WalkEntry, 0, len(ents))
 	}
+	// Whether the folder is Ignored (which only a walk's top can be: no
+	// walk descends into one), so each entry's name is all IsRecord needs.
+	inIgnored := frontmatter.Ignored(rel)
 	for _, e := range ents {
 		if frontmatter.Ignored(e.name) { // the elements above were checked on the way down
 			if w.entries {
@@ -237,7 +264,7 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 		var st fileStat
 		record := false
 		if !e.known || typ.IsRegular() {
-			record = frontmatter.IsRecord(crel)
+			record = !inIgnored && layout.IsRecordIn(crel, e.name)
 		}
 		if !e.known || (typ.IsRegular() && record) {
 			st, err = d.lstat(e)
@@ -268,6 +295,8 @@ func (w *treeWalk) readDir(n *dirNode, abs, rel string, top bool) error {
 		}
 	}
 	w.nfiles.Add(int64(len(n.files)))
+	w.nentries.Add(int64(len(n.entries)))
+	w.nmatched.Add(int64(len(n.matched)))
 	return nil
 }
 

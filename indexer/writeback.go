@@ -398,7 +398,7 @@ func (ix *Index) forceReread(ctx context.Context, key string) error {
 // keyFile returns the memory-relative file of an elf_key.
 func keyFile(key string) string {
 	fp := key
-	if i := strings.LastIndex(key, "#H-"); i > 0 {
+	if i := lastSectionMark(key); i > 0 {
 		fp = key[:i]
 	}
 	return strings.TrimPrefix(fp, MemoryDir+"/")

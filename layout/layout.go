@@ -77,6 +77,13 @@ func IsRecord(rel string) bool {
 	return strings.EqualFold(path.Ext(rel), ".md") && !Ignored(rel) && !FrameworkFile(rel)
 }
 
+// IsRecordIn is IsRecord(rel) for a path whose folder (every element but
+// the last, name) is known not to be Ignored: a walk that checked the
+// folders on its way down looks only at the name.
+func IsRecordIn(rel, name string) bool {
+	return strings.EqualFold(path.Ext(name), ".md") && !ignoredName(name) && !FrameworkFile(rel)
+}
+
 // FrameworkFile reports whether a path under the memory folder is a file
 // the framework keeps there that is not a record: golden-rules.md at the
 // top (its golden rules, which its tools read) and README.md files. They

@@ -1,6 +1,9 @@
 package layout
 
-import "testing"
+import (
+	"path"
+	"testing"
+)
 
 func TestTypeTable(t *testing.T) {
 	tests := []struct {
@@ -73,6 +76,15 @@ func TestIgnored(t *testing.T) {
 	}
 	if !IsRecord("failures/X.MD") || IsRecord("failures/x.png") || IsRecord("failures/.x.md") {
 		t.Error("IsRecord: want .md files that are not ignored")
+	}
+	// IsRecordIn is IsRecord for a path whose folder is not ignored.
+	for _, rel := range []string{"x.md", "X.MD", "README.md", "readme.MD", "golden-rules.md", "Golden-Rules.md", "a/golden-rules.md",
+		"a/README.md", "a/x.md", "a/b/x.Md", "a/.x.md", "a/x.md~", "a/x.md.swp", "a/#x.md#", "a/index.db.md", "index.db",
+		"a/x.txt", "a/x", "a/.md", "a/x.md.tmp", "4913", "a/b.md/c.md"} {
+		name := path.Base(rel)
+		if got, want := IsRecordIn(rel, name), IsRecord(rel); got != want {
+			t.Errorf("IsRecordIn(%q, %q) = %v, IsRecord %v", rel, name, got, want)
+		}
 	}
 	if RootRel("failures/x.md") != "memory/failures/x.md" || RootRel("") != "memory" {
 		t.Error("RootRel")

@@ -361,7 +361,7 @@ func TestStatusFromIndexIsGits(t *testing.T) {
 				t.Fatal(err)
 			}
 			walk := make(chan *committer.WorkTree, 1)
-			walk <- workTree(d)
+			walk <- workTree(d.Entries, d.Unreadable)
 			// git writes every command it runs to GIT_TRACE.
 			trace := filepath.Join(t.TempDir(), "trace")
 			t.Setenv("GIT_TRACE", trace)

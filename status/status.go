@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/emergent-learning/elfsync/committer"
@@ -136,7 +137,14 @@ func ReadWith(ctx context.Context, root string, o Options) (Report, error) {
 	// can then often tell without git status that nothing is uncommitted.
 	gitDone := make(chan gitResult, 1)
 	walked := make(chan *committer.WorkTree, 1)
+	// The walk goes to git's side as soon as it is done (its cleanCheck
+	// then runs beside the rest of the index check), or nil if the index
+	// check fails first: once.
+	var sendOnce sync.Once
+	send := func(t *committer.WorkTree) { sendOnce.Do(func() { walked <- t }) }
+	var onWalk func([]indexer.WalkEntry, []string)
 	if o.Git {
+		onWalk = func(es []indexer.WalkEntry, unreadable []string) { send(workTree(es, unreadable)) }
 		gctx, cancel := context.WithCancel(ctx)
 		defer cancel() // an index error returns early: stop git's children
 		go func() {
@@ -144,13 +152,10 @@ func ReadWith(ctx context.Context, root string, o Options) (Report, error) {
 			gitDone <- gitResult{st, err}
 		}()
 	}
-	d, err := indexer.CheckWith(ctx, root, indexer.CheckOptions{MaxSize: o.MaxSize, Match: o.ConflictCopy, Entries: o.Git})
+	d, err := indexer.CheckWith(ctx, root, indexer.CheckOptions{MaxSize: o.MaxSize, Match: o.ConflictCopy, Entries: o.Git, Walked: onWalk})
 	if err != nil {
-		walked <- nil
+		send(nil)
 		return Report{}, fmt.Errorf("status: %w", err)
-	}
-	if o.Git {
-		walked <- workTree(d)
 	}
 	rep := Report{
 		Files: d.Files, Rows: d.Rows,
@@ -203,13 +208,10 @@ func ReadWith(ctx context.Context, root string, o Options) (Report, error) {
 	return rep, nil
 }
 
-// workTree is the walk of the index check as git's side takes it.
-func workTree(d indexer.Drift) *committer.WorkTree {
-	t := &committer.WorkTree{Entries: make([]committer.WorkEntry, len(d.Entries)), Complete: len(d.Unreadable) == 0}
-	for i, e := range d.Entries {
-		t.Entries[i] = committer.WorkEntry(e)
-	}
-	return t
+// workTree is the walk of the index check (its entries, and the paths it
+// could not read) as git's side takes it.
+func workTree(entries []indexer.WalkEntry, unreadable []string) *committer.WorkTree {
+	return &committer.WorkTree{Entries: entries, Complete: len(unreadable) == 0}
 }
 
 // pending returns the drifting paths that the running watcher is still
