@@ -242,6 +242,10 @@ func TestShutdownOrder(t *testing.T) {
 	cancel, done := f.start(t)
 	f.tr.wait(t, "producer start")
 	f.tr.wait(t, "follower start")
+	// The committer's goroutine may be scheduled late on a loaded
+	// machine; its start is not what this test orders (CI saw it after
+	// the rest's notification once).
+	f.tr.wait(t, "committer start")
 	cancel()
 	if err := waitDone(t, done); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
