@@ -146,16 +146,24 @@ func TestFleet(t *testing.T) {
 
 	// Faults while the writers run.
 	waitFor(t, 5*time.Minute, "30% of the writes", func() bool { return done.Load() >= int64(total*3/10) })
+	// The remote stays away until a host has found it gone (a sync failed).
+	failedBefore := logCount(&wmu, watches, "sync failed")
 	os.Rename(bare, bare+".away")
-	time.Sleep(3 * interval) // the remote stays away this long (a fault, not synchronisation)
+	waitFor(t, 5*time.Minute, "a host to find the remote away", func() bool {
+		return logCount(&wmu, watches, "sync failed") > failedBefore
+	})
 	os.Rename(bare+".away", bare)
 	waitFor(t, 5*time.Minute, "50% of the writes", func() bool { return done.Load() >= int64(total/2) })
+	// Hosts 1 and 3 stay down until the others have pushed without them.
+	pushedBefore := logCount(&wmu, watches, "pushed")
 	for _, i := range []int{1, 3} {
 		wmu.Lock()
 		watches[i].kill()
 		wmu.Unlock()
 	}
-	time.Sleep(interval) // the hosts stay down this long (a fault)
+	waitFor(t, 5*time.Minute, "the other hosts to push while 1 and 3 are down", func() bool {
+		return logCount(&wmu, watches, "pushed") > pushedBefore
+	})
 	for _, i := range []int{1, 3} {
 		w := startWatch(t, env, hosts[i].root, watchArgs...)
 		wmu.Lock()
@@ -311,4 +319,15 @@ func gitOut(env []string, dir string, args ...string) (string, error) {
 	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.Output()
 	return strings.TrimSpace(string(out)), err
+}
+
+// logCount counts the log lines of the watchers, under mu, that hold msg.
+func logCount(mu *sync.Mutex, watches []*watchProc, msg string) int {
+	mu.Lock()
+	defer mu.Unlock()
+	n := 0
+	for _, w := range watches {
+		n += strings.Count(w.log(), msg)
+	}
+	return n
 }
