@@ -79,14 +79,7 @@ func dumpTables(t *testing.T, db *sql.DB, tables []string) map[string][]string {
 		}
 		cols, _ := rows.Columns()
 		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+			vals := scanAll(t, rows, len(cols))
 			var b strings.Builder
 			for i, v := range vals {
 				b.WriteString(cols[i] + "=")
@@ -304,4 +297,18 @@ func TestAdoptFrameworkHome(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scanAll scans the current row's n columns, whatever their types.
+func scanAll(t *testing.T, rows *sql.Rows, n int) []any {
+	t.Helper()
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	return vals
 }

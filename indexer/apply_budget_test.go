@@ -25,11 +25,7 @@ func TestByteBudget(t *testing.T) {
 	b.take(40) // exactly the limit
 	taken := make(chan struct{})
 	go func() { b.take(10); close(taken) }()
-	waitFor(t, "the taker to wait", func() bool {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		return b.waiting == 1
-	})
+	waitTaker(t, b, "the taker to wait")
 	select {
 	case <-taken:
 		t.Fatal("take went past the limit")
@@ -48,11 +44,17 @@ func TestByteBudget(t *testing.T) {
 	b.take(30)
 	done := make(chan struct{})
 	go func() { b.take(50); close(done) }()
-	waitFor(t, "the second taker to wait", func() bool {
+	waitTaker(t, b, "the second taker to wait")
+	b.close()
+	<-done
+}
+
+// waitTaker waits until one taker waits on b.
+func waitTaker(t *testing.T, b *byteBudget, what string) {
+	t.Helper()
+	waitFor(t, what, func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return b.waiting == 1
 	})
-	b.close()
-	<-done
 }

@@ -37,14 +37,7 @@ func dumpEdited(t *testing.T, db *sql.DB) map[string][]string {
 		}
 		cols, _ := rows.Columns()
 		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+			vals := scanAll(t, rows, len(cols))
 			out[q] = append(out[q], fmt.Sprintf("%v", vals))
 		}
 		if err := rows.Close(); err != nil {
