@@ -255,11 +255,7 @@ type changedDoc struct {
 // raised past them: all in this transaction, so no other connection ever
 // sees fts_upto between.
 func (s *stmts) writeDocsIndexed(ctx context.Context, ids []int64, changed []changedDoc, fresh []*searchDoc) error {
-	upto, err := ftsUpto(ctx, s.tx)
-	if err != nil {
-		return err
-	}
-	next, err := nextDocID(ctx, s.tx)
+	upto, next, err := docIDs(ctx, s.tx)
 	if err != nil {
 		return err
 	}
@@ -449,15 +445,21 @@ func ftsUpto(ctx context.Context, q interface {
 
 // nextDocID is the id of the next new search_docs row.
 func nextDocID(ctx context.Context, tx *sql.Tx) (int64, error) {
-	upto, err := ftsUpto(ctx, tx)
-	if err != nil {
-		return 0, err
+	_, next, err := docIDs(ctx, tx)
+	return next, err
+}
+
+// docIDs returns meta.fts_upto and the id of the next new search_docs
+// row.
+func docIDs(ctx context.Context, tx *sql.Tx) (upto, next int64, err error) {
+	if upto, err = ftsUpto(ctx, tx); err != nil {
+		return 0, 0, err
 	}
 	var top int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM search_docs`).Scan(&top); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return max(top, upto) + 1, nil
+	return upto, max(top, upto) + 1, nil
 }
 
 // catchUpSearch writes the FTS5 entries of the search_docs rows above
