@@ -21,6 +21,9 @@ type Index interface {
 	Scan(ctx context.Context, progress indexer.Progress) (indexer.Result, error)
 	// Sync reconciles the given memory-relative paths.
 	Sync(ctx context.Context, paths []string) (indexer.Result, error)
+	// MergeSearch does one bounded step of the full-text index's merges
+	// and reports whether there may be more to do.
+	MergeSearch(ctx context.Context) (more bool, err error)
 }
 
 // Committer is what the agent needs of the committer
@@ -62,9 +65,13 @@ func (f RunnerFunc) Run(ctx context.Context) error { return f(ctx) }
 // Defaults for Config's zero values.
 const (
 	DefaultFlushTimeout = time.Minute
+	DefaultMergeIdle    = 500 * time.Millisecond
 	// retryScan is how soon a failed index update is retried with a full
 	// scan.
 	retryScan = 5 * time.Second
+	// mergePause separates two merge steps: a step holds the database's
+	// write lock, and another process waiting for it gets it in between.
+	mergePause = 25 * time.Millisecond
 )
 
 // Config configures an Agent.
@@ -94,6 +101,9 @@ type Config struct {
 	// FlushTimeout bounds the shutdown's final index and commit (default
 	// one minute).
 	FlushTimeout time.Duration
+	// MergeIdle is how long the loop must have had nothing to index before
+	// it merges the full-text index, a step at a time (default 500 ms).
+	MergeIdle time.Duration
 	// Logger receives the agent's log, narrowed to component=agent.
 	Logger zerolog.Logger
 }
@@ -104,6 +114,10 @@ type Agent struct {
 	log zerolog.Logger
 	// timer is the full-scan timer; only the loop touches it.
 	timer *time.Timer
+	// merge fires when the loop has been idle for MergeIdle after a write,
+	// or mergePause after a merge step that had more to do. Only the loop
+	// touches it.
+	merge *time.Timer
 }
 
 // New checks cfg and returns an Agent. It starts nothing.
@@ -113,6 +127,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.FlushTimeout <= 0 {
 		cfg.FlushTimeout = DefaultFlushTimeout
+	}
+	if cfg.MergeIdle <= 0 {
+		cfg.MergeIdle = DefaultMergeIdle
 	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With().Str("component", "agent").Logger()}, nil
 }
@@ -193,7 +210,13 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	a.timer = time.NewTimer(a.nextScan())
 	defer a.timer.Stop()
+	a.merge = time.NewTimer(0)
+	a.merge.Stop()
+	defer a.merge.Stop()
 	a.fullScan(ctx, "startup")
+	// What the last run (or a `scan`) left to merge, even if nothing
+	// changed since.
+	a.mergeAfter(a.cfg.MergeIdle)
 
 	followers := &group{failed: failed}
 	followers.start(base, a.cfg.Followers)
@@ -234,6 +257,8 @@ loop:
 			a.handle(ctx, b)
 		case <-a.timer.C:
 			a.fullScan(ctx, "timer")
+		case <-a.merge.C:
+			a.mergeStep(ctx)
 		case <-a.cfg.Rescan:
 			a.fullScan(ctx, "SIGHUP")
 		case err := <-werr:
@@ -325,6 +350,35 @@ func (a *Agent) handle(ctx context.Context, b watcher.Batch) {
 	a.sync(ctx, b.Paths)
 }
 
+// mergeAfter arms the merge timer to fire after d: after the startup
+// scan and every index write that changed something (it may have added a
+// full-text segment), so merging waits until the writes pause.
+func (a *Agent) mergeAfter(d time.Duration) {
+	a.merge.Stop()
+	a.merge.Reset(d)
+}
+
+// mergeStep does one step of the full-text index's merges, the work a
+// large build or many small writes leave (Index.MergeSearch), and arms
+// the next if there is more. A batch that arrives meanwhile goes first:
+// the loop takes a ready batch before it waits on the timers.
+func (a *Agent) mergeStep(ctx context.Context) {
+	start := time.Now()
+	more, err := a.cfg.Index.MergeSearch(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			// Not fatal: searches work unmerged, and the next write
+			// arms a step again.
+			a.log.Warn().Err(err).Msg("full-text merge step failed")
+		}
+		return
+	}
+	a.log.Debug().Bool("more", more).Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("full-text merge step")
+	if more {
+		a.mergeAfter(mergePause)
+	}
+}
+
 func (a *Agent) holdCommits(held bool) {
 	if a.cfg.Committer != nil {
 		a.cfg.Committer.Hold(held)
@@ -344,6 +398,9 @@ func (a *Agent) sync(ctx context.Context, paths []string) {
 		return
 	}
 	a.logResult("sync", res, len(paths), time.Since(start))
+	if changed(res) {
+		a.mergeAfter(a.cfg.MergeIdle)
+	}
 	if a.cfg.Committer != nil {
 		rel := make([]string, len(paths))
 		for i, p := range paths {
@@ -369,6 +426,9 @@ func (a *Agent) fullScan(ctx context.Context, reason string) {
 		return
 	}
 	a.resetTimer(a.nextScan())
+	if changed(res) {
+		a.mergeAfter(a.cfg.MergeIdle)
+	}
 	a.log.Info().Str("reason", reason).Int("added", res.Added).Int("updated", res.Updated).
 		Int("removed", res.Removed).Int("unchanged", res.Unchanged).Int("invalid", len(res.Errors)).
 		Bool("rebuilt", res.Rebuilt).Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("full scan")

@@ -90,6 +90,30 @@ type fakeIndex struct {
 	scanErr error
 	// gate, if set, holds a Sync of "slow.md" until it is closed.
 	gate chan struct{}
+	// Merge steps are traced only if traceMerges is set: the first
+	// mergeMore of them report more work, a step fails with mergeErr.
+	traceMerges bool
+	mu          sync.Mutex
+	mergeMore   int
+	mergeErr    error
+}
+
+func (f *fakeIndex) MergeSearch(ctx context.Context) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.traceMerges {
+		return false, nil
+	}
+	if f.mergeErr != nil {
+		f.tr.add("merge failed")
+		return false, f.mergeErr
+	}
+	f.tr.add("merge")
+	if f.mergeMore > 0 {
+		f.mergeMore--
+		return true, nil
+	}
+	return false, nil
 }
 
 func (f *fakeIndex) Scan(ctx context.Context, _ indexer.Progress) (indexer.Result, error) {
@@ -408,4 +432,47 @@ func waitBlocked(t *testing.T, state, fn string) {
 			t.Fatalf("no goroutine of %s blocked in %s", fn, state)
 		}
 	}
+}
+
+// The full-text index is merged a step at a time once the loop is idle:
+// after the startup scan until a step finds nothing more, and again after
+// each write; a failed step is not retried until the next write.
+func TestMergesWhenIdle(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.MergeIdle = 10 * time.Millisecond
+	f.ix.traceMerges, f.ix.mergeMore = true, 2
+	cancel, done := f.start(t)
+	merges := func(events []string) int {
+		n := 0
+		for _, e := range events {
+			if strings.HasPrefix(e, "merge") {
+				n++
+			}
+		}
+		return n
+	}
+	f.tr.until(t, "not 3 merge steps after the startup scan", func(ev []string) bool { return merges(ev) >= 3 })
+
+	f.w.batches <- watcher.Batch{Paths: []string{"a.md"}}
+	f.tr.until(t, "no merge step after the write", func(ev []string) bool {
+		i := slices.Index(ev, "sync a.md")
+		return i >= 0 && merges(ev[i:]) >= 1
+	})
+
+	f.ix.mu.Lock()
+	f.ix.mergeErr = errors.New("disk full")
+	f.ix.mu.Unlock()
+	f.w.batches <- watcher.Batch{Paths: []string{"b.md"}}
+	f.tr.wait(t, "merge failed")
+	cancel()
+	if err := waitDone(t, done); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	// Three after the scan (more, more, done), one after each write: a
+	// step that found nothing more, or failed, armed no other.
+	ev := f.tr.list()
+	if n := merges(ev); n != 5 {
+		t.Errorf("%d merge steps, want 5: %q", n, ev)
+	}
+	assertOrder(t, f.tr, "scan", "merge", "merge", "merge", "sync a.md", "merge", "sync b.md", "merge failed")
 }

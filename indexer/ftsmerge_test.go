@@ -1,9 +1,11 @@
 package indexer
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -281,5 +283,98 @@ func TestSmallWriteOneSegment(t *testing.T) {
 		if got := count(t, db, `SELECT count(*) FROM search WHERE search MATCH ?`, w); got != n {
 			t.Errorf("%d matches of %s, want %d", got, w, n)
 		}
+	}
+}
+
+// A large build leaves its segments unmerged, up to ftsBuildCrisis a
+// level, and MergeSearch merges them a bounded step at a time until no
+// level holds usermerge segments; then it reports nothing to do and
+// changes nothing. Searches find the same before, during and after.
+func TestMergeSearchMergesWhatABuildLeft(t *testing.T) {
+	oldDefer, oldHash, oldPages := deferAbove, ftsHashSize, ftsMergePages
+	deferAbove, ftsHashSize, ftsMergePages = 10, 32<<10, 5
+	t.Cleanup(func() { deferAbove, ftsHashSize, ftsMergePages = oldDefer, oldHash, oldPages })
+
+	_, ix, db := searchRoot(t, 1200, func(i int) string {
+		var w strings.Builder
+		for j := range 12 {
+			w.WriteString(" w" + strconv.Itoa(i*7+j*131))
+		}
+		return w.String()
+	})
+	built := ftsStructure(t, db)
+	for _, s := range built {
+		if s.level != 0 {
+			t.Fatalf("the build merged (a segment at level %d): %v", s.level, built)
+		}
+	}
+	if len(built) <= ftsUserMerge || len(built) >= ftsBuildCrisis {
+		t.Fatalf("the build left %d segments, want more than %d and fewer than %d for the test", len(built), ftsUserMerge, ftsBuildCrisis)
+	}
+	queries := []string{"w131", "w7 OR w262", "w1000*"}
+	want := map[string][]string{}
+	for _, q := range queries {
+		if want[q] = ranked(t, db, q); len(want[q]) == 0 {
+			t.Fatalf("%s matches nothing", q)
+		}
+	}
+	ctx := context.Background()
+	steps := 0
+	for {
+		before := map[int]int{}
+		for _, s := range ftsStructure(t, db) {
+			before[s.id] = s.pages
+		}
+		more, err := ix.MergeSearch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !more {
+			break
+		}
+		steps++
+		if steps > 1000 {
+			t.Fatal("MergeSearch still merging after 1000 steps")
+		}
+		written := 0
+		after := ftsStructure(t, db)
+		for _, s := range after {
+			written += max(0, s.pages-before[s.id])
+		}
+		if written > ftsMergePages+4 {
+			t.Fatalf("step %d wrote %d pages, want at most %d: %v", steps, written, ftsMergePages+4, after)
+		}
+		if steps%25 == 1 {
+			for _, q := range queries {
+				if got := ranked(t, db, q); !slices.Equal(got, want[q]) {
+					t.Fatalf("step %d: %s found %v, want %v", steps, q, got, want[q])
+				}
+			}
+		}
+	}
+	if steps < 2 {
+		t.Fatalf("merged in %d steps, want several of at most %d pages", steps, ftsMergePages)
+	}
+	merged := ftsStructure(t, db)
+	perLevel := map[int]int{}
+	for _, s := range merged {
+		perLevel[s.level]++
+	}
+	for l, n := range perLevel {
+		if n >= ftsUserMerge {
+			t.Errorf("level %d holds %d segments after merging, want fewer than %d: %v", l, n, ftsUserMerge, merged)
+		}
+	}
+	ftsIntact(t, db, "after merging")
+	for _, q := range queries {
+		if got := ranked(t, db, q); !slices.Equal(got, want[q]) {
+			t.Errorf("after merging: %s found %v, want %v", q, got, want[q])
+		}
+	}
+	if more, err := ix.MergeSearch(ctx); err != nil || more {
+		t.Fatalf("MergeSearch with nothing to merge: more %v, %v", more, err)
+	}
+	if again := ftsStructure(t, db); !slices.Equal(again, merged) {
+		t.Errorf("a step with nothing to merge changed the index: %v, was %v", again, merged)
 	}
 }

@@ -370,34 +370,38 @@ func updateDocsSQL(n int) string {
 		FROM (VALUES ` + placeholders(n, 7, "") + `) AS v WHERE search_docs.id = v.column1`
 }
 
-// Merging the full-text index. A large build (completeSearch) merges only
-// in crisis, when a level holds 16 segments (crisismerge; automerge is 0):
-// that rewrites the data the fewest times, and a cold build of 20k notes
-// leaves ~11 segments of ~850 pages each. Every later small write adds a
-// segment (two before writeDocsIndexed); with crisismerge 16 the 3rd of
-// them merged all of the build's at once (a 1-file scan 0.60 s instead of
-// 0.06 s), and in watch the same merge one level up stalled a flush ~1 s. So outside a large
-// build crisismerge is ftsCrisis, far above what a level holds, and every
-// small write transaction merges at most ftsMergePages pages ('merge'):
-// a level is merged when it holds usermerge 16 segments, as the crisis
-// did, so the data is rewritten as few times, but a step per write. A
-// level then holds at most 16 segments plus one a write for the steps of
-// its merge (with two a write, after a cold build of 100k notes: ~15 of
-// ~850 pages, 43 writes), well below ftsCrisis.
+// Merging the full-text index. A large build (completeSearch) writes
+// segments of ftsHashSize and merges only in crisis, when a level holds
+// ftsBuildCrisis 64 (crisismerge; automerge is 0): a cold build of 20k
+// notes leaves ~11 segments of ~850 pages each, one of 100k ~50 instead
+// of merging 16 at a time as it goes (the merges were 2.8 s of its 10.4 s
+// full-text step, and the reason it took 6-7x as long as 20k's). The
+// merging comes later, in bounded steps: a watching agent does them while
+// it is idle (MergeSearch), and every small write transaction does one
+// ('merge', at most ftsMergePages pages). A level is merged when it holds
+// usermerge 16 segments, so the data is rewritten as few times as a crisis
+// merge would, but never all at once: with crisismerge 16 after a build,
+// the 3rd small write merged all of the build's segments in one go (a
+// 1-file scan 0.60 s instead of 0.06 s), and in watch the same merge one
+// level up stalled a flush ~1 s. Outside a large build crisismerge is
+// ftsCrisis, above anything a level reaches: a merge's input segments
+// stay until it ends, and every write adds one, so a level can hold what a
+// build left (at most 63) plus one a write for every step of merging them
+// (63 of ~850 pages: ~180 steps) with no idle time in between.
 var (
 	// ftsMergePages bounds the pages one small write merges (a variable
 	// for tests).
 	ftsMergePages = 300
 	// ftsCrisis is crisismerge outside a large build.
-	ftsCrisis = 128
+	ftsCrisis = 256
 )
 
 // ftsUserMerge is how many segments a level holds before a merge step
 // merges them (FTS5's usermerge, at most 16).
 const ftsUserMerge = 16
 
-// ftsBuildCrisis is crisismerge during a large build (FTS5's default).
-const ftsBuildCrisis = 16
+// ftsBuildCrisis is crisismerge during a large build.
+const ftsBuildCrisis = 64
 
 // mergeStep does one bounded step of the full-text index's merges.
 func mergeStep(ctx context.Context, tx *sql.Tx) error {
@@ -406,6 +410,34 @@ func mergeStep(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("merge full text: %w", err)
 	}
 	return nil
+}
+
+// MergeSearch does one step of the full-text index's merges, at most
+// ftsMergePages pages, in a transaction of its own, and reports whether
+// FTS5 found a merge to work on: then another step may have more to do.
+// A watching agent calls it while idle, so the segments a large build or
+// many writes left are merged there rather than a step in each of the
+// next writes.
+func (ix *Index) MergeSearch(ctx context.Context) (more bool, err error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	err = withTx(ctx, ix.db, func(tx *sql.Tx) error {
+		// FTS5's documented test: a 'merge' that changed total_changes()
+		// by 2 or more did work.
+		var before, after int64
+		if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&before); err != nil {
+			return err
+		}
+		if err := mergeStep(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&after); err != nil {
+			return err
+		}
+		more = after-before >= 2
+		return nil
+	})
+	return more, err
 }
 
 // setMergeConfig makes crisis the full-text index's crisismerge, and
