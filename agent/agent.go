@@ -360,20 +360,24 @@ func (a *Agent) mergeAfter(d time.Duration) {
 
 // mergeStep does one step of the full-text index's merges, the work a
 // large build or many small writes leave (Index.MergeSearch), and arms
-// the next if there is more. A batch that arrives meanwhile goes first:
-// the loop takes a ready batch before it waits on the timers.
+// the next if there is more. A batch ready when a step ends goes before
+// the next step: the loop takes a ready batch before it waits on the
+// timers.
 func (a *Agent) mergeStep(ctx context.Context) {
 	start := time.Now()
 	more, err := a.cfg.Index.MergeSearch(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			// Not fatal: searches work unmerged, and the next write
-			// arms a step again.
-			a.log.Warn().Err(err).Msg("full-text merge step failed")
+			// Searches work unmerged, so no step is retried until the
+			// next write; a full scan repairs what failed (an index
+			// file replaced or corrupt is rebuilt by it).
+			a.log.Warn().Err(err).Msg("full-text merge step failed; retrying with a full scan")
+			a.resetTimer(retryScan)
 		}
 		return
 	}
-	a.log.Debug().Bool("more", more).Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("full-text merge step")
+	a.log.Debug().Bool("more", more).
+		Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("full-text merge step")
 	if more {
 		a.mergeAfter(mergePause)
 	}

@@ -106,7 +106,7 @@ func (f *fakeIndex) MergeSearch(ctx context.Context) (bool, error) {
 	}
 	if f.mergeErr != nil {
 		f.tr.add("merge failed")
-		return false, f.mergeErr
+		return f.mergeMore > 0, f.mergeErr
 	}
 	f.tr.add("merge")
 	if f.mergeMore > 0 {
@@ -436,7 +436,8 @@ func waitBlocked(t *testing.T, state, fn string) {
 
 // The full-text index is merged a step at a time once the loop is idle:
 // after the startup scan until a step finds nothing more, and again after
-// each write; a failed step is not retried until the next write.
+// each write. A failed step arms no other: a full scan repairs what
+// failed, and merging resumes after it.
 func TestMergesWhenIdle(t *testing.T) {
 	f := newFixture(t)
 	f.cfg.MergeIdle = 10 * time.Millisecond
@@ -459,20 +460,28 @@ func TestMergesWhenIdle(t *testing.T) {
 		return i >= 0 && merges(ev[i:]) >= 1
 	})
 
+	// A failing step says there is more: the agent must not believe it.
 	f.ix.mu.Lock()
-	f.ix.mergeErr = errors.New("disk full")
+	f.ix.mergeErr, f.ix.mergeMore = errors.New("disk full"), 1000
 	f.ix.mu.Unlock()
 	f.w.batches <- watcher.Batch{Paths: []string{"b.md"}}
 	f.tr.wait(t, "merge failed")
+	f.tr.until(t, "no full scan after the failed step", func(ev []string) bool {
+		i := slices.Index(ev, "merge failed")
+		return slices.Index(ev[i:], "scan") >= 0
+	})
 	cancel()
 	if err := waitDone(t, done); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
-	// Three after the scan (more, more, done), one after each write: a
-	// step that found nothing more, or failed, armed no other.
+	// Three after the startup scan (more, more, done), one after the
+	// write, then the failure, and nothing until the retry scan (5 s
+	// later: a step re-armed 25 ms after the failure would come first).
 	ev := f.tr.list()
-	if n := merges(ev); n != 5 {
-		t.Errorf("%d merge steps, want 5: %q", n, ev)
+	assertOrder(t, f.tr, "scan", "merge", "merge", "merge", "sync a.md", "merge", "sync b.md", "merge failed", "scan")
+	i := slices.Index(ev, "merge failed")
+	j := i + 1 + slices.Index(ev[i+1:], "scan")
+	if n := merges(ev[:j]); n != 5 {
+		t.Errorf("%d merge steps before the retry scan, want 5: %q", n, ev)
 	}
-	assertOrder(t, f.tr, "scan", "merge", "merge", "merge", "sync a.md", "merge", "sync b.md", "merge failed")
 }

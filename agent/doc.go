@@ -17,9 +17,9 @@
 // the moment the last one is done; Committer.Hold), the full-text index's
 // merges while it is idle (after the startup scan and after writes, a
 // bounded step at a time until one finds nothing more; Index.MergeSearch),
-// and the cancellation of every component it runs. Each component gets a context of its own, so the
-// agent decides the shutdown order rather than the order in which
-// goroutines notice a shared cancellation.
+// and the cancellation of every component it runs. Each component gets a
+// context of its own, so the agent decides the shutdown order rather than
+// the order in which goroutines notice a shared cancellation.
 //
 // It owns no file, row or commit: the index owns the database, the committer
 // the git history, the watcher its watch set and settle queue. It declares

@@ -378,3 +378,26 @@ func TestMergeSearchMergesWhatABuildLeft(t *testing.T) {
 		t.Errorf("a step with nothing to merge changed the index: %v, was %v", again, merged)
 	}
 }
+
+// A merge step checks the index file first, like every write: one
+// deleted under the open connection is reopened rather than merged into,
+// the step says so, and the next scan rebuilds it.
+func TestMergeSearchAfterTheIndexIsDeleted(t *testing.T) {
+	root, ix, _ := searchRoot(t, 20, func(i int) string { return " word" + strconv.Itoa(i) })
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(filepath.Join(root, "memory", "index.db") + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ix.MergeSearch(context.Background()); err == nil {
+		t.Fatal("MergeSearch on a deleted index: no error")
+	}
+	res := scan(t, ix)
+	if !res.Rebuilt || res.Added != 20 {
+		t.Fatalf("the scan after the step: %+v, want a rebuild adding 20", res)
+	}
+	db := rw(t, root)
+	if n := count(t, db, `SELECT count(*) FROM search WHERE search MATCH 'word7'`); n != 1 {
+		t.Errorf("%d matches of word7 after the rebuild, want 1", n)
+	}
+}

@@ -330,8 +330,9 @@ func (s *stmts) writeDocsIndexed(ctx context.Context, ids []int64, changed []cha
 		// this write indexed the rest of it. Nothing is pending now, so
 		// completeSearch will not run to put the small writes' merge
 		// settings back in place of the build's (Open left them while
-		// entries were pending): without this, the crisis merge of 16
-		// segments stalls a write again in a watcher that lives on.
+		// entries were pending): without this, the build's crisis merge
+		// (a level's ftsBuildCrisis segments all at once) stalls a write
+		// again in a watcher that lives on.
 		if err := setMergeConfig(ctx, s.tx, ftsCrisis); err != nil {
 			return fmt.Errorf("full-text index: %w", err)
 		}
@@ -417,10 +418,20 @@ func mergeStep(ctx context.Context, tx *sql.Tx) error {
 // FTS5 found a merge to work on: then another step may have more to do.
 // A watching agent calls it while idle, so the segments a large build or
 // many writes left are merged there rather than a step in each of the
-// next writes.
+// next writes. Like every write it first checks the index file: one
+// deleted, replaced or corrupt is reopened or set aside, and the error
+// says the next reconcile rebuilds it.
 func (ix *Index) MergeSearch(ctx context.Context) (more bool, err error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	reopened, err := ix.checkFile(ctx)
+	if err != nil {
+		return false, err
+	}
+	if reopened {
+		ix.rebuild = true
+		return false, errReopened
+	}
 	err = withTx(ctx, ix.db, func(tx *sql.Tx) error {
 		// FTS5's documented test: a 'merge' that changed total_changes()
 		// by 2 or more did work.
@@ -437,8 +448,18 @@ func (ix *Index) MergeSearch(ctx context.Context) (more bool, err error) {
 		more = after-before >= 2
 		return nil
 	})
+	if isCorrupt(err) {
+		if rerr := ix.reset(ctx, err); rerr != nil {
+			return false, rerr
+		}
+		ix.rebuild = true
+	}
 	return more, err
 }
+
+// errReopened says the index file was deleted or replaced under the open
+// connection and is reopened: the next reconcile rebuilds it.
+var errReopened = errors.New("index file deleted or replaced: the next scan rebuilds it")
 
 // setMergeConfig makes crisis the full-text index's crisismerge, and
 // ftsUserMerge its usermerge, settings kept in search_config, unless they
