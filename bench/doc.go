@@ -21,8 +21,10 @@
 //     the floors: `find`, bench/floor reading every file and inserting it
 //     into SQLite in one transaction (and with an FTS5 index of the
 //     contents), `git status` and `git add -A` + commit; every elfsync
-//     figure also as a ratio to its floor, and the 100k figures to the 20k
-//     ones. zk v0.15.2, the nearest peer, is built with its FTS5 tag into
+//     figure also as a ratio to its floor, and the 100k cold and no-op
+//     scans to the 20k ones, in pairs run back to back after the rest (a
+//     20k scan, then 100k's), as the machine drifts over the minutes
+//     between the sizes' own runs. zk v0.15.2, the nearest peer, is built with its FTS5 tag into
 //     the user cache once and measured too; where it cannot be built (the
 //     module proxy does not serve it; it needs cgo) a note under the table
 //     says why;
