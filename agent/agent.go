@@ -21,9 +21,10 @@ type Index interface {
 	Scan(ctx context.Context, progress indexer.Progress) (indexer.Result, error)
 	// Sync reconciles the given memory-relative paths.
 	Sync(ctx context.Context, paths []string) (indexer.Result, error)
-	// MergeSearch does one bounded step of the full-text index's merges
+	// Upkeep does one bounded step of the work writes leave for later
+	// (merging the full-text index, rewriting a stale ledger snapshot)
 	// and reports whether there may be more to do.
-	MergeSearch(ctx context.Context) (more bool, err error)
+	Upkeep(ctx context.Context) (more bool, err error)
 }
 
 // Committer is what the agent needs of the committer
@@ -65,13 +66,13 @@ func (f RunnerFunc) Run(ctx context.Context) error { return f(ctx) }
 // Defaults for Config's zero values.
 const (
 	DefaultFlushTimeout = time.Minute
-	DefaultMergeIdle    = 500 * time.Millisecond
+	DefaultUpkeepIdle   = 2 * time.Second
 	// retryScan is how soon a failed index update is retried with a full
 	// scan.
 	retryScan = 5 * time.Second
-	// mergePause separates two merge steps: a step holds the database's
+	// upkeepPause separates two upkeep steps: a step holds the database's
 	// write lock, and another process waiting for it gets it in between.
-	mergePause = 25 * time.Millisecond
+	upkeepPause = 25 * time.Millisecond
 )
 
 // Config configures an Agent.
@@ -101,9 +102,11 @@ type Config struct {
 	// FlushTimeout bounds the shutdown's final index and commit (default
 	// one minute).
 	FlushTimeout time.Duration
-	// MergeIdle is how long the loop must have had nothing to index before
-	// it merges the full-text index, a step at a time (default 500 ms).
-	MergeIdle time.Duration
+	// UpkeepIdle is how long the loop must have had nothing to index
+	// before it does the index's upkeep, a step at a time (default 2 s,
+	// the committer's default quiet period: a steady trickle of writes
+	// does not pay for a snapshot each).
+	UpkeepIdle time.Duration
 	// Logger receives the agent's log, narrowed to component=agent.
 	Logger zerolog.Logger
 }
@@ -114,10 +117,10 @@ type Agent struct {
 	log zerolog.Logger
 	// timer is the full-scan timer; only the loop touches it.
 	timer *time.Timer
-	// merge fires when the loop has been idle for MergeIdle after a write,
-	// or mergePause after a merge step that had more to do. Only the loop
-	// touches it.
-	merge *time.Timer
+	// upkeep fires when the loop has been idle for UpkeepIdle after a
+	// write, or upkeepPause after an upkeep step that had more to do. Only
+	// the loop touches it.
+	upkeep *time.Timer
 }
 
 // New checks cfg and returns an Agent. It starts nothing.
@@ -128,8 +131,8 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.FlushTimeout <= 0 {
 		cfg.FlushTimeout = DefaultFlushTimeout
 	}
-	if cfg.MergeIdle <= 0 {
-		cfg.MergeIdle = DefaultMergeIdle
+	if cfg.UpkeepIdle <= 0 {
+		cfg.UpkeepIdle = DefaultUpkeepIdle
 	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With().Str("component", "agent").Logger()}, nil
 }
@@ -210,13 +213,13 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	a.timer = time.NewTimer(a.nextScan())
 	defer a.timer.Stop()
-	a.merge = time.NewTimer(0)
-	a.merge.Stop()
-	defer a.merge.Stop()
+	a.upkeep = time.NewTimer(0)
+	a.upkeep.Stop()
+	defer a.upkeep.Stop()
 	a.fullScan(ctx, "startup")
-	// What the last run (or a `scan`) left to merge, even if nothing
+	// What the last run (or a `scan`) left for later, even if nothing
 	// changed since.
-	a.mergeAfter(a.cfg.MergeIdle)
+	a.upkeepAfter(a.cfg.UpkeepIdle)
 
 	followers := &group{failed: failed}
 	followers.start(base, a.cfg.Followers)
@@ -257,8 +260,8 @@ loop:
 			a.handle(ctx, b)
 		case <-a.timer.C:
 			a.fullScan(ctx, "timer")
-		case <-a.merge.C:
-			a.mergeStep(ctx)
+		case <-a.upkeep.C:
+			a.upkeepStep(ctx)
 		case <-a.cfg.Rescan:
 			a.fullScan(ctx, "SIGHUP")
 		case err := <-werr:
@@ -350,36 +353,36 @@ func (a *Agent) handle(ctx context.Context, b watcher.Batch) {
 	a.sync(ctx, b.Paths)
 }
 
-// mergeAfter arms the merge timer to fire after d: after the startup
-// scan and every index write that changed something (it may have added a
-// full-text segment), so merging waits until the writes pause.
-func (a *Agent) mergeAfter(d time.Duration) {
-	a.merge.Stop()
-	a.merge.Reset(d)
+// upkeepAfter arms the upkeep timer to fire after d: after the startup
+// scan and every index write that changed something, so the upkeep waits
+// until the writes pause.
+func (a *Agent) upkeepAfter(d time.Duration) {
+	a.upkeep.Stop()
+	a.upkeep.Reset(d)
 }
 
-// mergeStep does one step of the full-text index's merges, the work a
-// large build or many small writes leave (Index.MergeSearch), and arms
-// the next if there is more. A batch ready when a step ends goes before
-// the next step: the loop takes a ready batch before it waits on the
-// timers.
-func (a *Agent) mergeStep(ctx context.Context) {
+// upkeepStep does one step of the work a large build or many small writes
+// leave for later (Index.Upkeep), and arms the next if there is more. A
+// batch ready when a step ends goes before the next step: the loop takes
+// a ready batch before it waits on the timers.
+func (a *Agent) upkeepStep(ctx context.Context) {
 	start := time.Now()
-	more, err := a.cfg.Index.MergeSearch(ctx)
+	more, err := a.cfg.Index.Upkeep(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			// Searches work unmerged, so no step is retried until the
-			// next write; a full scan repairs what failed (an index
-			// file replaced or corrupt is rebuilt by it).
-			a.log.Warn().Err(err).Msg("full-text merge step failed; retrying with a full scan")
+			// Searches work unmerged and scans without a snapshot, so
+			// no step is retried until the next write; a full scan
+			// repairs what failed (an index file replaced or corrupt is
+			// rebuilt by it).
+			a.log.Warn().Err(err).Msg("index upkeep failed; retrying with a full scan")
 			a.resetTimer(retryScan)
 		}
 		return
 	}
 	a.log.Debug().Bool("more", more).
-		Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("full-text merge step")
+		Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("index upkeep step")
 	if more {
-		a.mergeAfter(mergePause)
+		a.upkeepAfter(upkeepPause)
 	}
 }
 
@@ -403,7 +406,7 @@ func (a *Agent) sync(ctx context.Context, paths []string) {
 	}
 	a.logResult("sync", res, len(paths), time.Since(start))
 	if changed(res) {
-		a.mergeAfter(a.cfg.MergeIdle)
+		a.upkeepAfter(a.cfg.UpkeepIdle)
 	}
 	if a.cfg.Committer != nil {
 		rel := make([]string, len(paths))
@@ -431,7 +434,7 @@ func (a *Agent) fullScan(ctx context.Context, reason string) {
 	}
 	a.resetTimer(a.nextScan())
 	if changed(res) {
-		a.mergeAfter(a.cfg.MergeIdle)
+		a.upkeepAfter(a.cfg.UpkeepIdle)
 	}
 	a.log.Info().Str("reason", reason).Int("added", res.Added).Int("updated", res.Updated).
 		Int("removed", res.Removed).Int("unchanged", res.Unchanged).Int("invalid", len(res.Errors)).

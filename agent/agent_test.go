@@ -90,15 +90,16 @@ type fakeIndex struct {
 	scanErr error
 	// gate, if set, holds a Sync of "slow.md" until it is closed.
 	gate chan struct{}
-	// Merge steps are traced only if traceMerges is set: the first
-	// mergeMore of them report more work, a step fails with mergeErr.
+	// Upkeep steps are traced (as "merge") only if traceMerges is set:
+	// the first mergeMore of them report more work, a step fails with
+	// mergeErr.
 	traceMerges bool
 	mu          sync.Mutex
 	mergeMore   int
 	mergeErr    error
 }
 
-func (f *fakeIndex) MergeSearch(ctx context.Context) (bool, error) {
+func (f *fakeIndex) Upkeep(ctx context.Context) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.traceMerges {
@@ -434,13 +435,13 @@ func waitBlocked(t *testing.T, state, fn string) {
 	}
 }
 
-// The full-text index is merged a step at a time once the loop is idle:
+// The index's upkeep runs a step at a time once the loop is idle:
 // after the startup scan until a step finds nothing more, and again after
 // each write. A failed step arms no other: a full scan repairs what
 // failed, and merging resumes after it.
-func TestMergesWhenIdle(t *testing.T) {
+func TestUpkeepWhenIdle(t *testing.T) {
 	f := newFixture(t)
-	f.cfg.MergeIdle = 10 * time.Millisecond
+	f.cfg.UpkeepIdle = 10 * time.Millisecond
 	f.ix.traceMerges, f.ix.mergeMore = true, 2
 	cancel, done := f.start(t)
 	merges := func(events []string) int {
@@ -452,10 +453,10 @@ func TestMergesWhenIdle(t *testing.T) {
 		}
 		return n
 	}
-	f.tr.until(t, "not 3 merge steps after the startup scan", func(ev []string) bool { return merges(ev) >= 3 })
+	f.tr.until(t, "not 3 upkeep steps after the startup scan", func(ev []string) bool { return merges(ev) >= 3 })
 
 	f.w.batches <- watcher.Batch{Paths: []string{"a.md"}}
-	f.tr.until(t, "no merge step after the write", func(ev []string) bool {
+	f.tr.until(t, "no upkeep step after the write", func(ev []string) bool {
 		i := slices.Index(ev, "sync a.md")
 		return i >= 0 && merges(ev[i:]) >= 1
 	})
@@ -466,7 +467,7 @@ func TestMergesWhenIdle(t *testing.T) {
 	f.ix.mu.Unlock()
 	f.w.batches <- watcher.Batch{Paths: []string{"b.md"}}
 	f.tr.wait(t, "merge failed")
-	f.tr.until(t, "no full scan after the failed step", func(ev []string) bool {
+	f.tr.until(t, "no full scan after the failed upkeep step", func(ev []string) bool {
 		i := slices.Index(ev, "merge failed")
 		return slices.Index(ev[i:], "scan") >= 0
 	})
@@ -482,6 +483,6 @@ func TestMergesWhenIdle(t *testing.T) {
 	i := slices.Index(ev, "merge failed")
 	j := i + 1 + slices.Index(ev[i+1:], "scan")
 	if n := merges(ev[:j]); n != 5 {
-		t.Errorf("%d merge steps before the retry scan, want 5: %q", n, ev)
+		t.Errorf("%d upkeep steps before the retry scan, want 5: %q", n, ev)
 	}
 }

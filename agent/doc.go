@@ -14,9 +14,10 @@
 // while the loop indexes one batch what settles meanwhile joins the
 // watcher's next batch instead of waiting as many small ones), holding the
 // committer's commits while the index is behind a burst (a batch is ready
-// the moment the last one is done; Committer.Hold), the full-text index's
-// merges while it is idle (after the startup scan and after writes, a
-// bounded step at a time until one finds nothing more; Index.MergeSearch),
+// the moment the last one is done; Committer.Hold), the index's upkeep
+// while it is idle (merging the full-text index and rewriting a stale
+// ledger snapshot, after the startup scan and after writes, a bounded
+// step at a time until one finds nothing more; Index.Upkeep),
 // and the cancellation of every component it runs. Each component gets a
 // context of its own, so the agent decides the shutdown order rather than
 // the order in which goroutines notice a shared cancellation.

@@ -287,10 +287,10 @@ func TestSmallWriteOneSegment(t *testing.T) {
 }
 
 // A large build leaves its segments unmerged, up to ftsBuildCrisis a
-// level, and MergeSearch merges them a bounded step at a time until no
+// level, and Upkeep merges them a bounded step at a time until no
 // level holds usermerge segments; then it reports nothing to do and
 // changes nothing. Searches find the same before, during and after.
-func TestMergeSearchMergesWhatABuildLeft(t *testing.T) {
+func TestUpkeepMergesWhatABuildLeft(t *testing.T) {
 	oldDefer, oldHash, oldPages := deferAbove, ftsHashSize, ftsMergePages
 	deferAbove, ftsHashSize, ftsMergePages = 10, 32<<10, 5
 	t.Cleanup(func() { deferAbove, ftsHashSize, ftsMergePages = oldDefer, oldHash, oldPages })
@@ -325,7 +325,7 @@ func TestMergeSearchMergesWhatABuildLeft(t *testing.T) {
 		for _, s := range ftsStructure(t, db) {
 			before[s.id] = s.pages
 		}
-		more, err := ix.MergeSearch(ctx)
+		more, err := ix.Upkeep(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -334,7 +334,7 @@ func TestMergeSearchMergesWhatABuildLeft(t *testing.T) {
 		}
 		steps++
 		if steps > 1000 {
-			t.Fatal("MergeSearch still merging after 1000 steps")
+			t.Fatal("Upkeep still merging after 1000 steps")
 		}
 		written := 0
 		after := ftsStructure(t, db)
@@ -371,8 +371,8 @@ func TestMergeSearchMergesWhatABuildLeft(t *testing.T) {
 			t.Errorf("after merging: %s found %v, want %v", q, got, want[q])
 		}
 	}
-	if more, err := ix.MergeSearch(ctx); err != nil || more {
-		t.Fatalf("MergeSearch with nothing to merge: more %v, %v", more, err)
+	if more, err := ix.Upkeep(ctx); err != nil || more {
+		t.Fatalf("Upkeep with nothing to merge: more %v, %v", more, err)
 	}
 	if again := ftsStructure(t, db); !slices.Equal(again, merged) {
 		t.Errorf("a step with nothing to merge changed the index: %v, was %v", again, merged)
@@ -382,15 +382,15 @@ func TestMergeSearchMergesWhatABuildLeft(t *testing.T) {
 // A merge step checks the index file first, like every write: one
 // deleted under the open connection is reopened rather than merged into,
 // the step says so, and the next scan rebuilds it.
-func TestMergeSearchAfterTheIndexIsDeleted(t *testing.T) {
+func TestUpkeepAfterTheIndexIsDeleted(t *testing.T) {
 	root, ix, _ := searchRoot(t, 20, func(i int) string { return " word" + strconv.Itoa(i) })
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(filepath.Join(root, "memory", "index.db") + suffix); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ix.MergeSearch(context.Background()); err == nil {
-		t.Fatal("MergeSearch on a deleted index: no error")
+	if _, err := ix.Upkeep(context.Background()); err == nil {
+		t.Fatal("Upkeep on a deleted index: no error")
 	}
 	res := scan(t, ix)
 	if !res.Rebuilt || res.Added != 20 {

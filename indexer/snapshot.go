@@ -453,6 +453,63 @@ func writeSnapshotFile(memDir string, fill func(w io.Writer) (bool, error)) erro
 	return nil
 }
 
+// refreshSnapshot writes the snapshot of the ledger as it is now, unless
+// the snapshot on disk is of the current generation already (or the
+// database keeps none). Unlike keepSnapshot it has no walk: the order is
+// the ledger's paths sorted in walk order, which is the walk's order of
+// the same paths.
+func (ix *Index) refreshSnapshot(ctx context.Context) error {
+	ix.bg.Wait() // one snapshot writer at a time
+	gen, err := ledgerGen(ctx, ix.db)
+	if err != nil || gen == "" {
+		return err
+	}
+	if snapshotGenOnDisk(ix.memDir) == gen {
+		return nil
+	}
+	l, err := loadFullLedger(ctx, ix.db, ix.memDir)
+	if err != nil || l.fromSnapshot || l.gen == "" {
+		return err
+	}
+	order := make([]string, 0, len(l.entries))
+	for rel := range l.entries {
+		order = append(order, rel)
+	}
+	slices.SortFunc(order, cmpWalkOrder)
+	if err := writeSnapshot(ix.memDir, l.gen, order, l.entries); err != nil {
+		return fmt.Errorf("ledger snapshot: %w", err)
+	}
+	return nil
+}
+
+// snapshotGenOnDisk returns the generation in the snapshot file's header,
+// or "" when there is none to read. The body is not checked: a reader
+// that finds it damaged reads the ledger from SQL.
+func snapshotGenOnDisk(memDir string) string {
+	f, err := os.Open(filepath.Join(memDir, snapshotName))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var head [len(snapshotMagic) + 2*binary.MaxVarintLen64 + 64]byte
+	n, _ := io.ReadFull(f, head[:])
+	b := head[:n]
+	if !bytes.HasPrefix(b, []byte(snapshotMagic)) {
+		return ""
+	}
+	b = b[len(snapshotMagic):]
+	version, k := binary.Uvarint(b)
+	if k <= 0 || version != SchemaVersion {
+		return ""
+	}
+	b = b[k:]
+	size, k := binary.Uvarint(b)
+	if k <= 0 || size > uint64(len(b)-k) {
+		return ""
+	}
+	return string(b[k : k+int(size)])
+}
+
 // snapshotAfter writes the snapshot of the ledger a full reconcile left,
 // so the scan after a changed one need not read the ledger from SQL
 // either. sorted is the ledger the reconcile loaded from the snapshot (in

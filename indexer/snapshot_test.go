@@ -538,3 +538,54 @@ func TestLedgerCursorFindsWhatTheMapFinds(t *testing.T) {
 		t.Errorf("findEntry of bytes allocates %v times", n)
 	}
 }
+
+// A watched write (Sync) makes the snapshot stale; an idle Upkeep writes
+// it again, in the walk's order, so `status` and the next scan read it
+// instead of the ledger in SQL. An Upkeep that finds it current leaves the
+// file alone.
+func TestUpkeepRewritesAStaleSnapshot(t *testing.T) {
+	ctx := context.Background()
+	root, ix := snapshotRoot(t)
+	// Paths whose walk order is not byte order ('/' before '-' and '.').
+	writeTree(t, root, map[string]string{
+		"failures/a-b.md":   strings.Replace(failureNote, "Lock: held", "Lock ab", 1),
+		"failures/a/c.md":   strings.Replace(failureNote, "Lock: held", "Lock ac", 1),
+		"failures/f1.md":    strings.Replace(failureNote, "Lock: held", "Lock edited", 1),
+		"failures/a.b/d.md": strings.Replace(failureNote, "Lock: held", "Lock abd", 1),
+	})
+	paths := []string{"failures/a-b.md", "failures/a/c.md", "failures/f1.md", "failures/a.b/d.md"}
+	for _, rel := range paths {
+		aged(t, root, rel) // else the ledger keeps them to be read again
+	}
+	if _, err := ix.Sync(ctx, paths); err != nil {
+		t.Fatal(err)
+	}
+	if l := full(t, ix); l.fromSnapshot {
+		t.Fatal("the snapshot is used after a watched write")
+	}
+	if more, err := ix.Upkeep(ctx); err != nil || more {
+		t.Fatalf("Upkeep: more %v, %v", more, err)
+	}
+	l := full(t, ix)
+	if !l.fromSnapshot || !sameLedger(l.entries, sqlLedger(t, ix)) {
+		t.Fatalf("after Upkeep: from snapshot %v, same as SQL %v; want both", l.fromSnapshot, sameLedger(l.entries, sqlLedger(t, ix)))
+	}
+	files, unreadable, err := ix.walkTree("")
+	if err != nil || !l.unchangedWalk(files, unreadable) {
+		t.Fatalf("the walk against the rewritten snapshot is not seen as unchanged (%v)", err)
+	}
+	if res := scan(t, ix); res.Added+res.Updated+res.Removed != 0 || res.Unchanged != 10 {
+		t.Errorf("scan with the rewritten snapshot: %+v, want a no-op of 10 files", res)
+	}
+	snap := filepath.Join(root, "memory", snapshotName)
+	before, err := os.Stat(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Upkeep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := os.Stat(snap); err != nil || !os.SameFile(before, after) {
+		t.Errorf("an Upkeep with the snapshot current rewrote it (%v)", err)
+	}
+}
