@@ -354,8 +354,8 @@ func (a *Agent) handle(ctx context.Context, b watcher.Batch) {
 }
 
 // upkeepAfter arms the upkeep timer to fire after d: after the startup
-// scan and every index write that changed something, so the upkeep waits
-// until the writes pause.
+// scan, every sync and every full scan that changed something, so the
+// upkeep waits until the writes pause.
 func (a *Agent) upkeepAfter(d time.Duration) {
 	a.upkeep.Stop()
 	a.upkeep.Reset(d)
@@ -405,9 +405,9 @@ func (a *Agent) sync(ctx context.Context, paths []string) {
 		return
 	}
 	a.logResult("sync", res, len(paths), time.Since(start))
-	if changed(res) {
-		a.upkeepAfter(a.cfg.UpkeepIdle)
-	}
+	// Also after a sync that changed no record: a touched file's new
+	// mtime changes the ledger, and so its snapshot.
+	a.upkeepAfter(a.cfg.UpkeepIdle)
 	if a.cfg.Committer != nil {
 		rel := make([]string, len(paths))
 		for i, p := range paths {

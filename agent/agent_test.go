@@ -127,6 +127,10 @@ func (f *fakeIndex) Sync(ctx context.Context, paths []string) (indexer.Result, e
 	if f.gate != nil && slices.Equal(paths, []string{"slow.md"}) {
 		<-f.gate
 	}
+	if slices.Equal(paths, []string{"touched.md"}) {
+		// Only its mtime changed: no record did, the ledger did.
+		return indexer.Result{Unchanged: 1}, nil
+	}
 	return indexer.Result{Updated: len(paths)}, nil
 }
 
@@ -460,6 +464,11 @@ func TestUpkeepWhenIdle(t *testing.T) {
 		i := slices.Index(ev, "sync a.md")
 		return i >= 0 && merges(ev[i:]) >= 1
 	})
+	f.w.batches <- watcher.Batch{Paths: []string{"touched.md"}}
+	f.tr.until(t, "no upkeep step after a sync that changed no record", func(ev []string) bool {
+		i := slices.Index(ev, "sync touched.md")
+		return i >= 0 && merges(ev[i:]) >= 1
+	})
 
 	// A failing step says there is more: the agent must not believe it.
 	f.ix.mu.Lock()
@@ -475,14 +484,14 @@ func TestUpkeepWhenIdle(t *testing.T) {
 	if err := waitDone(t, done); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
-	// Three after the startup scan (more, more, done), one after the
-	// write, then the failure, and nothing until the retry scan (5 s
+	// Three after the startup scan (more, more, done), one after each
+	// sync, then the failure, and nothing until the retry scan (5 s
 	// later: a step re-armed 25 ms after the failure would come first).
 	ev := f.tr.list()
-	assertOrder(t, f.tr, "scan", "merge", "merge", "merge", "sync a.md", "merge", "sync b.md", "merge failed", "scan")
+	assertOrder(t, f.tr, "scan", "merge", "merge", "merge", "sync a.md", "merge", "sync touched.md", "merge", "sync b.md", "merge failed", "scan")
 	i := slices.Index(ev, "merge failed")
 	j := i + 1 + slices.Index(ev[i+1:], "scan")
-	if n := merges(ev[:j]); n != 5 {
-		t.Errorf("%d upkeep steps before the retry scan, want 5: %q", n, ev)
+	if n := merges(ev[:j]); n != 6 {
+		t.Errorf("%d upkeep steps before the retry scan, want 6: %q", n, ev)
 	}
 }

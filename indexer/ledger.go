@@ -170,13 +170,21 @@ func loadFullLedger(ctx context.Context, db *sql.DB, memDir string) (fullLedger,
 	if err != nil {
 		return fullLedger{}, err
 	}
-	if gen != "" {
+	// A stale snapshot (a watcher's write since) is told by its header,
+	// before its body (8 MB at 100k notes) is read.
+	if gen != "" && snapshotGenOnDisk(memDir) == gen {
 		if sorted, sums, err := readSnapshot(memDir, gen); err == nil {
 			return fullLedger{sorted: sorted, gen: gen, fromSnapshot: true, nrecs: sums}, nil
 		}
 	}
+	return loadSQLLedger(ctx, db)
+}
+
+// loadSQLLedger reads the whole ledger and its generation from SQL, in
+// one read transaction.
+func loadSQLLedger(ctx context.Context, db *sql.DB) (fullLedger, error) {
 	var l fullLedger
-	err = readTx(ctx, db, func(tx *sql.Tx) error {
+	err := readTx(ctx, db, func(tx *sql.Tx) error {
 		var err error
 		if l.gen, err = ledgerGen(ctx, tx); err != nil {
 			return err

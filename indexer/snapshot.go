@@ -38,7 +38,9 @@ import (
 //     ledger was loaded was one of that scan's own transactions (each
 //     finds the generation the one before it left) and the entries they
 //     wrote are read again at the generation the last one left (see
-//     snapshotAfter).
+//     snapshotAfter); or from rows read in one read transaction together
+//     with their generation, their paths sorted in walk order, when a
+//     watcher's writes left the snapshot stale (see refreshSnapshot).
 //   - It is used only when its generation equals meta.ledger_gen and the
 //     three triggers are in place exactly as elfsync wrote them; its
 //     checksum, magic, schema version and entry count must check out.
@@ -150,8 +152,7 @@ const (
 )
 
 // encodeSnapshot renders the ledger taken at generation gen: the entries
-// of the paths in order (memory-relative, in walk order: a no-op scan's
-// walk, which found every entry of the ledger).
+// of the paths in order (memory-relative, in walk order).
 func encodeSnapshot(gen string, order []string, ledger map[string]*entry) []byte {
 	var out bytes.Buffer
 	enc := newSnapEncoder(&out, gen, len(order))
@@ -456,8 +457,11 @@ func writeSnapshotFile(memDir string, fill func(w io.Writer) (bool, error)) erro
 // refreshSnapshot writes the snapshot of the ledger as it is now, unless
 // the snapshot on disk is of the current generation already (or the
 // database keeps none). Unlike keepSnapshot it has no walk: the order is
-// the ledger's paths sorted in walk order, which is the walk's order of
-// the same paths.
+// the ledger's paths sorted in walk order, which is the order the walk
+// gives the same paths. The rows are read here; the sorting and writing
+// go on in the background (ix.bg), as in snapshotAfter. Only a database
+// error is returned: failing to write is logged, as the snapshot is a
+// cache.
 func (ix *Index) refreshSnapshot(ctx context.Context) error {
 	ix.bg.Wait() // one snapshot writer at a time
 	gen, err := ledgerGen(ctx, ix.db)
@@ -467,18 +471,22 @@ func (ix *Index) refreshSnapshot(ctx context.Context) error {
 	if snapshotGenOnDisk(ix.memDir) == gen {
 		return nil
 	}
-	l, err := loadFullLedger(ctx, ix.db, ix.memDir)
-	if err != nil || l.fromSnapshot || l.gen == "" {
+	l, err := loadSQLLedger(ctx, ix.db)
+	if err != nil || l.gen == "" {
 		return err
 	}
-	order := make([]string, 0, len(l.entries))
-	for rel := range l.entries {
-		order = append(order, rel)
-	}
-	slices.SortFunc(order, cmpWalkOrder)
-	if err := writeSnapshot(ix.memDir, l.gen, order, l.entries); err != nil {
-		return fmt.Errorf("ledger snapshot: %w", err)
-	}
+	ix.bg.Add(1)
+	go func() {
+		defer ix.bg.Done()
+		order := make([]string, 0, len(l.entries))
+		for rel := range l.entries {
+			order = append(order, rel)
+		}
+		slices.SortFunc(order, cmpWalkOrder)
+		if err := writeSnapshot(ix.memDir, l.gen, order, l.entries); err != nil {
+			ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
+		}
+	}()
 	return nil
 }
 

@@ -585,6 +585,7 @@ func TestUpkeepRewritesAStaleSnapshot(t *testing.T) {
 	if _, err := ix.Upkeep(ctx); err != nil {
 		t.Fatal(err)
 	}
+	ix.bg.Wait()
 	if after, err := os.Stat(snap); err != nil || !os.SameFile(before, after) {
 		t.Errorf("an Upkeep with the snapshot current rewrote it (%v)", err)
 	}
