@@ -66,6 +66,24 @@ func ftsStructure(t *testing.T, db *sql.DB) []ftsSegment {
 	return segs
 }
 
+// smallBuilds makes, for the test, every write of more than 10 records a
+// large build, FTS5 write a segment every hash bytes of entries, and a
+// merge step at most pages pages.
+func smallBuilds(t *testing.T, hash, pages int) {
+	old := [...]int{deferAbove, ftsHashSize, ftsMergePages}
+	deferAbove, ftsHashSize, ftsMergePages = 10, hash, pages
+	t.Cleanup(func() { deferAbove, ftsHashSize, ftsMergePages = old[0], old[1], old[2] })
+}
+
+// spreadWords gives note i twelve words, each shared with few others.
+func spreadWords(i int) string {
+	var w strings.Builder
+	for j := range 12 {
+		w.WriteString(" w" + strconv.Itoa(i*7+j*131))
+	}
+	return w.String()
+}
+
 func searchConfig(t *testing.T, db *sql.DB, k string) int {
 	t.Helper()
 	var v int
@@ -81,17 +99,8 @@ func searchConfig(t *testing.T, db *sql.DB, k string) int {
 // of the build's segments, 0.6 s). A crash during the build leaves its
 // crisismerge behind; the next scan sets it back.
 func TestFullTextMergesInSteps(t *testing.T) {
-	oldDefer, oldHash, oldPages := deferAbove, ftsHashSize, ftsMergePages
-	deferAbove, ftsHashSize, ftsMergePages = 10, 16<<10, 3
-	t.Cleanup(func() { deferAbove, ftsHashSize, ftsMergePages = oldDefer, oldHash, oldPages })
-
-	root, ix, db := searchRoot(t, 600, func(i int) string {
-		var w strings.Builder
-		for j := range 12 {
-			w.WriteString(" w" + strconv.Itoa(i*7+j*131))
-		}
-		return w.String()
-	})
+	smallBuilds(t, 16<<10, 3)
+	root, ix, db := searchRoot(t, 600, spreadWords)
 	if got := searchConfig(t, db, "crisismerge"); got != ftsCrisis {
 		t.Errorf("crisismerge %d after the build, want %d", got, ftsCrisis)
 	}
@@ -291,17 +300,8 @@ func TestSmallWriteOneSegment(t *testing.T) {
 // level holds usermerge segments; then it reports nothing to do and
 // changes nothing. Searches find the same before, during and after.
 func TestUpkeepMergesWhatABuildLeft(t *testing.T) {
-	oldDefer, oldHash, oldPages := deferAbove, ftsHashSize, ftsMergePages
-	deferAbove, ftsHashSize, ftsMergePages = 10, 32<<10, 5
-	t.Cleanup(func() { deferAbove, ftsHashSize, ftsMergePages = oldDefer, oldHash, oldPages })
-
-	_, ix, db := searchRoot(t, 1200, func(i int) string {
-		var w strings.Builder
-		for j := range 12 {
-			w.WriteString(" w" + strconv.Itoa(i*7+j*131))
-		}
-		return w.String()
-	})
+	smallBuilds(t, 32<<10, 5)
+	_, ix, db := searchRoot(t, 1200, spreadWords)
 	built := ftsStructure(t, db)
 	for _, s := range built {
 		if s.level != 0 {
