@@ -601,7 +601,7 @@ func TestStressDatabaseSettings(t *testing.T) {
 	t.Run("write lock held 4s", func(t *testing.T) {
 		env, root, w := settingsRoot(t)
 		start := time.Now()
-		held, sr := holdWriteLock(t, root, 4*time.Second, func() {
+		held, sr := holdWriteLock(t, root, func(held time.Duration) bool { return held >= 4*time.Second }, time.Minute, func() {
 			writeFile(t, root, "failures/while-locked.md", note("while locked"))
 		}, func() result { return runElfsync(env, "scan", "--root", root, "--no-git") })
 		if sr.code != 0 {
@@ -650,17 +650,24 @@ func TestStressDatabaseSettings(t *testing.T) {
 	})
 
 	// Longer than elfsync's busy timeout: its index update fails, and it
-	// must retry until the lock is gone, then index and commit.
+	// must retry until the lock is gone, then index and commit. The lock
+	// is held until the watcher reports the failed update.
 	t.Run("write lock held past the busy timeout", func(t *testing.T) {
 		env, root, w := settingsRoot(t)
-		hold := busy + 3*time.Second
+		limit := busy + 30*time.Second
 		if busy == 0 {
-			hold = 13 * time.Second
+			limit = 40 * time.Second
 		}
 		start := time.Now()
-		held, _ := holdWriteLock(t, root, hold, func() {
+		failed := func(time.Duration) bool {
+			return w.hasLog("index update failed; retrying with a full scan", "") || w.hasLog("full scan failed; retrying", "")
+		}
+		held, _ := holdWriteLock(t, root, failed, limit, func() {
 			writeFile(t, root, "failures/past-timeout.md", note("past the busy timeout"))
 		}, nil)
+		if !failed(held) {
+			t.Fatalf("the watcher reported no failed update while the write lock was held %v", held)
+		}
 		released := time.Now()
 		waitConverged(t, env, root, w, convergeTimeout(1))
 		c := assertInvariants(t, env, root, newIDHistory())
@@ -717,9 +724,10 @@ func settingsRoot(t *testing.T) ([]string, string, *watchProc) {
 
 // holdWriteLock holds the index's write lock from a connection of this
 // process (another process to elfsync) for hold, running during (a write)
-// and then also (in the background, when not nil) while it is held. It
+// and then also (in the background, when not nil) while it is held, until
+// release reports true for the time held so far, or limit passes. It
 // returns how long the lock was held and what also returned.
-func holdWriteLock(t *testing.T, root string, hold time.Duration, during func(), also func() result) (time.Duration, result) {
+func holdWriteLock(t *testing.T, root string, release func(held time.Duration) bool, limit time.Duration, during func(), also func() result) (time.Duration, result) {
 	t.Helper()
 	other, err := sql.Open("sqlite", "file:"+filepath.Join(root, "memory", "index.db")+"?_pragma=busy_timeout(10000)&_txlock=immediate")
 	if err != nil {
@@ -740,7 +748,7 @@ func holdWriteLock(t *testing.T, root string, hold time.Duration, during func(),
 	if also != nil {
 		go func() { done <- also() }() // also must not call t.Fatal: it runs on another goroutine
 	}
-	time.Sleep(time.Until(lockedAt.Add(hold))) // hold the lock for the stated time
+	poll(limit, 50*time.Millisecond, 100*time.Millisecond, nil, func() bool { return release(time.Since(lockedAt)) })
 	tx.Rollback()
 	held := time.Since(lockedAt)
 	var r result
