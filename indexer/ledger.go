@@ -170,9 +170,7 @@ func loadFullLedger(ctx context.Context, db *sql.DB, memDir string) (fullLedger,
 	if err != nil {
 		return fullLedger{}, err
 	}
-	// A stale snapshot (a watcher's write since) is told by its header,
-	// before its body (8 MB at 100k notes) is read.
-	if gen != "" && snapshotGenOnDisk(memDir) == gen {
+	if gen != "" {
 		if sorted, sums, err := readSnapshot(memDir, gen); err == nil {
 			return fullLedger{sorted: sorted, gen: gen, fromSnapshot: true, nrecs: sums}, nil
 		}
