@@ -155,14 +155,9 @@ func (e *env) scaling(ctx context.Context, c scanCase, runs int) error {
 	}
 	small, big := side{scanRoot(e.work, corpus.Real, 20000), 20000}, side{scanRoot(e.work, c.prose, c.n), c.n}
 	scan := func(s side, kind string) (float64, error) {
-		timeout := time.Minute + time.Duration(s.n)*5*time.Millisecond
-		t, err := timedRun(ctx, timeout, e.timeTool, e.work, e.bin, "scan", "--root", s.root, "--no-git", "--json")
+		t, sum, err := e.runScan(ctx, s.root, s.n)
 		if err != nil {
 			return 0, err
-		}
-		var sum scanSummary
-		if err := json.Unmarshal(t.Stdout, &sum); err != nil {
-			return 0, fmt.Errorf("scan --json output: %w", err)
 		}
 		if kind == "cold" && sum.Added < s.n || kind == "noop" && sum.Added+sum.Updated+sum.Removed != 0 {
 			return 0, fmt.Errorf("%s scan of %d notes reported %+v", kind, s.n, sum)
@@ -172,10 +167,8 @@ func (e *env) scaling(ctx context.Context, c scanCase, runs int) error {
 	for run := 1; run <= runs; run++ {
 		settleDisk()
 		for _, s := range []side{small, big} {
-			for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-				if err := os.Remove(indexPath(s.root) + suffix); err != nil && !os.IsNotExist(err) {
-					return err
-				}
+			if err := removeIndex(s.root); err != nil {
+				return err
 			}
 		}
 		var wall [2][2]float64 // [cold, noop][20k, big]
@@ -198,6 +191,37 @@ func (e *env) scaling(ctx context.Context, c scanCase, runs int) error {
 		e.ratio(scCold, c.cas, "vs 20k cold", wall[0][1], wall[0][0])
 		e.ratio(scNoop, c.cas, "vs 20k no-op", wall[1][1], wall[1][0])
 		e.logf("  paired with 20k, run %d: cold %.3f / %.3f s, no-op %.3f / %.3f s", run, wall[0][1], wall[0][0], wall[1][1], wall[1][0])
+	}
+	return nil
+}
+
+// runScan runs `elfsync scan --no-git --json` on root, a corpus of n
+// notes, and returns its timing and summary.
+func (e *env) runScan(ctx context.Context, root string, n int) (timed, scanSummary, error) {
+	t, err := timedRun(ctx, scanTimeout(n), e.timeTool, e.work, e.bin, "scan", "--root", root, "--no-git", "--json")
+	if err != nil {
+		return t, scanSummary{}, err
+	}
+	var s scanSummary
+	if err := json.Unmarshal(t.Stdout, &s); err != nil {
+		return t, scanSummary{}, fmt.Errorf("scan --json output: %w", err)
+	}
+	return t, s, nil
+}
+
+// scanTimeout bounds a run over n notes: a scan should not take more than
+// a few ms a note even on a loaded machine; anything slower is a hang.
+func scanTimeout(n int) time.Duration {
+	return time.Minute + time.Duration(n)*5*time.Millisecond
+}
+
+// removeIndex removes root's index and its journal files, for a cold
+// scan.
+func removeIndex(root string) error {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		if err := os.Remove(indexPath(root) + suffix); err != nil && !os.IsNotExist(err) {
+			return err
+		}
 	}
 	return nil
 }
@@ -229,17 +253,11 @@ func (e *env) scanSize(ctx context.Context, c scanCase, runs int) error {
 		}
 	}()
 	e.logf("  %s corpus of %d notes in %d dirs generated in %s", c.prose, n, scanDirs(n), time.Since(start).Round(100*time.Millisecond))
-	// A scan of n notes should not take more than a few ms a note even on
-	// a loaded machine; anything slower is a hang.
-	timeout := time.Minute + time.Duration(n)*5*time.Millisecond
+	timeout := scanTimeout(n)
 	scan := func(kind string, run int) (scanSummary, float64, error) {
-		t, err := timedRun(ctx, timeout, e.timeTool, e.work, e.bin, "scan", "--root", root, "--no-git", "--json")
+		t, s, err := e.runScan(ctx, root, n)
 		if err != nil {
 			return scanSummary{}, 0, err
-		}
-		var s scanSummary
-		if err := json.Unmarshal(t.Stdout, &s); err != nil {
-			return scanSummary{}, 0, fmt.Errorf("scan --json output: %w", err)
 		}
 		rss := float64(t.RSSKB) / 1024
 		name := map[string]string{"cold": scCold, "noop": scNoop, "modified": scMod}[kind]
@@ -291,10 +309,8 @@ func (e *env) scanSize(ctx context.Context, c scanCase, runs int) error {
 			e.res.add(scCold, cas, "floor: read + insert + FTS5", "s", fts)
 			e.logf("  floors, run %d: read + insert %.3f s, + FTS5 %.3f s", run, insert, fts)
 		}
-		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-			if err := os.Remove(indexPath(root) + suffix); err != nil && !os.IsNotExist(err) {
-				return err
-			}
+		if err := removeIndex(root); err != nil {
+			return err
 		}
 		s, wall, err := scan("cold", run)
 		if err != nil {
