@@ -418,7 +418,7 @@ func mergeStep(ctx context.Context, tx *sql.Tx) error {
 // merges, a step of at most ftsMergePages pages in a transaction of its
 // own; once FTS5 finds none, the ledger snapshot, rewritten if writes
 // since the last full scan made it stale (`status` and the next scan then
-// read it instead of the ledger in SQL: 67-85 ms against 46-55 ms for a
+// read it instead of the ledger in SQL: 67-85 ms against 44-52 ms for a
 // `status --no-git` of 20k notes after one watched edit). A watching
 // agent calls it while idle, so the merges a large build or many writes
 // left are done there rather than a step in each of the next writes. Like
