@@ -20,7 +20,9 @@
 //     the child's rusage). Beside them, in the same run on the same files,
 //     the floors: `find`, bench/floor reading every file and inserting it
 //     into SQLite in one transaction (and with an FTS5 index of the
-//     contents), `git status` and `git add -A` + commit; every elfsync
+//     contents), `git status`, `git add -A` + commit, and bench/floor
+//     updating the modified notes' rows and FTS5 entries (added to the
+//     no-op scan, the least a scan of them costs); every elfsync
 //     figure also as a ratio to its floor, and the 100k cold and no-op
 //     scans to the 20k ones, in pairs run back to back after the rest (a
 //     20k scan, then 100k's), as the machine drifts over the minutes

@@ -71,8 +71,9 @@ const (
 // `elfsync status --no-git` with nothing changed (and on the real-prose
 // corpora `elfsync status` with git, in the git floor's repository);
 // beside them, on the real-prose corpora, the floors (find, read +
-// insert, FTS5, git status, git add + commit) and zk when it could be
-// built, each elfsync figure also as a ratio to its floor.
+// insert, FTS5, git status, git add + commit, the update of the modified
+// notes) and zk when it could be built, each elfsync figure also as a
+// ratio to its floor.
 func (e *env) scenarioScan(ctx context.Context) error {
 	runs := e.cfg.runs("scan")
 	has20k := slices.Contains(e.cfg.ScanSizes, 20000)
@@ -117,6 +118,10 @@ func (e *env) scenarioScan(ctx context.Context) error {
 		e.res.expect(scMod, c.cas, "wall time", "s", nil)
 		e.res.expect(scMod, c.cas, "peak RSS", "MB", &Target{"<=", 64, "≤ 64 MB"})
 		e.res.expect(scMod, c.cas, "vs no-op", "×", targetIf(main, "<=", 1.5, "≤ 1.5×"))
+		if c.floors {
+			e.res.expect(scMod, c.cas, "floor: update + FTS5 of the modified notes", "s", nil)
+			e.res.expect(scMod, c.cas, "vs no-op + update floor", "×", nil)
+		}
 	}
 	if e.zk != "" {
 		// zk is 3× slower than elfsync at least, cold and no-op.
@@ -393,6 +398,14 @@ func (e *env) scanSize(ctx context.Context, c scanCase, runs int) error {
 	}
 	r := rand.New(rand.NewPCG(e.cfg.Seed, 77))
 	k := max(1, n/100)
+	if c.floors {
+		// The update floor's database: the FTS5 floor's, of the notes as
+		// they are now.
+		defer removeFloorDB(root)
+		if _, err := e.floorExec(ctx, "fts5", root, n); err != nil {
+			return fmt.Errorf("update floor: %w", err)
+		}
+	}
 	for run := 1; run <= runs; run++ {
 		for _, i := range r.Perm(len(plain))[:k] {
 			p := filepath.Join(mem, filepath.FromSlash(plain[i]))
@@ -417,6 +430,19 @@ func (e *env) scanSize(ctx context.Context, c scanCase, runs int) error {
 			e.res.fail(scMod, cas, run, fmt.Errorf("modified %d notes, scan reported %+v", k, s))
 		}
 		e.ratio(scMod, cas, "vs no-op", wall, noop)
+		if c.floors {
+			u, err := e.floorUpdate(ctx, root, n)
+			if err == nil && u.Files != k {
+				err = fmt.Errorf("modified %d notes, it updated %d", k, u.Files)
+			}
+			if err != nil {
+				e.res.fail(scMod, cas, run, fmt.Errorf("update floor: %w", err))
+				continue
+			}
+			e.res.add(scMod, cas, "floor: update + FTS5 of the modified notes", "s", u.WriteSeconds)
+			e.ratio(scMod, cas, "vs no-op + update floor", wall, noop+u.WriteSeconds)
+			e.logf("  modified scan, run %d: %.3f s; update floor %.3f s", run, wall, u.WriteSeconds)
+		}
 	}
 	return nil
 }
