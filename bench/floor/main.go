@@ -116,21 +116,12 @@ func run(ctx context.Context, fts bool, root string) (n int, d time.Duration, er
 			return 0, 0, err
 		}
 	}
-	mem := filepath.Join(root, "memory")
-	err = filepath.WalkDir(mem, func(p string, de fs.DirEntry, err error) error {
-		if err != nil || de.IsDir() || !strings.HasSuffix(p, ".md") {
-			return err
-		}
-		info, err := de.Info()
-		if err != nil {
-			return err
-		}
+	err = walkNotes(root, func(rel, p string, info fs.FileInfo) error {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(mem, p)
-		res, err := ins.ExecContext(ctx, filepath.ToSlash(rel), info.Size(), info.ModTime().UnixNano(), string(b))
+		res, err := ins.ExecContext(ctx, rel, info.Size(), info.ModTime().UnixNano(), string(b))
 		if err != nil {
 			return err
 		}
@@ -198,25 +189,15 @@ func update(ctx context.Context, root string) (n int, d, w time.Duration, err er
 		return 0, 0, 0, err
 	}
 	type change struct {
-		rel         string
+		rel, path   string
 		id          int64 // 0: a new note
 		size, mtime int64
 	}
 	var changed []change
-	mem := filepath.Join(root, "memory")
-	err = filepath.WalkDir(mem, func(p string, de fs.DirEntry, err error) error {
-		if err != nil || de.IsDir() || !strings.HasSuffix(p, ".md") {
-			return err
-		}
-		info, err := de.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(mem, p)
-		rel = filepath.ToSlash(rel)
+	err = walkNotes(root, func(rel, p string, info fs.FileInfo) error {
 		r, ok := rows[rel]
 		if !ok || r.size != info.Size() || r.mtime != info.ModTime().UnixNano() {
-			changed = append(changed, change{rel, r.id, info.Size(), info.ModTime().UnixNano()})
+			changed = append(changed, change{rel, p, r.id, info.Size(), info.ModTime().UnixNano()})
 		}
 		return nil
 	})
@@ -240,7 +221,7 @@ func update(ctx context.Context, root string) (n int, d, w time.Duration, err er
 		}
 	}()
 	for _, c := range changed {
-		b, err := os.ReadFile(filepath.Join(mem, filepath.FromSlash(c.rel)))
+		b, err := os.ReadFile(c.path)
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -273,4 +254,24 @@ func update(ctx context.Context, root string) (n int, d, w time.Duration, err er
 		return 0, 0, 0, err
 	}
 	return len(changed), time.Since(start), time.Since(writeStart), nil
+}
+
+// walkNotes calls fn for every .md file under root/memory with its
+// memory-relative slash path, its path and its lstat information.
+func walkNotes(root string, fn func(rel, path string, info fs.FileInfo) error) error {
+	mem := filepath.Join(root, "memory")
+	return filepath.WalkDir(mem, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() || !strings.HasSuffix(p, ".md") {
+			return err
+		}
+		info, err := de.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(mem, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), p, info)
+	})
 }
