@@ -274,14 +274,10 @@ func decodeSnapshot(data []byte, gen string) ([]relEntry, nrecSums, error) {
 // all of it but the checksum). The entries' paths are slices of s.
 func decodeSnapshotBody(s, gen string) ([]relEntry, nrecSums, error) {
 	var sums nrecSums
-	if !strings.HasPrefix(s, snapshotMagic) {
-		return nil, sums, fmt.Errorf("%w: bad magic", errSnapshot)
-	}
-	d := snapReader{s: s, off: len(snapshotMagic)}
-	if v := d.uvarint(); v != SchemaVersion {
-		return nil, sums, fmt.Errorf("%w: schema version %d", errSnapshot, v)
-	}
-	if g := d.str(); d.err != nil || g != gen {
+	d := snapReader{s: s}
+	if g, err := d.header(); err != nil {
+		return nil, sums, err
+	} else if g != gen {
 		return nil, sums, fmt.Errorf("%w: stale", errSnapshot)
 	}
 	n := d.uvarint()
@@ -321,6 +317,23 @@ type snapReader struct {
 	s   string
 	off int
 	err error
+}
+
+// header reads the snapshot's magic and schema version, and returns its
+// generation.
+func (d *snapReader) header() (string, error) {
+	if !strings.HasPrefix(d.s[d.off:], snapshotMagic) {
+		return "", fmt.Errorf("%w: bad magic", errSnapshot)
+	}
+	d.off += len(snapshotMagic)
+	if v := d.uvarint(); d.err != nil || v != SchemaVersion {
+		return "", fmt.Errorf("%w: schema version %d", errSnapshot, v)
+	}
+	g := d.str()
+	if d.err != nil {
+		return "", fmt.Errorf("%w: no generation", errSnapshot)
+	}
+	return g, nil
 }
 
 func (d *snapReader) uvarint() uint64 {
@@ -505,21 +518,12 @@ func (ix *Index) refreshSnapshot(ctx context.Context) error {
 func snapshotGen(f *os.File) string {
 	var head [len(snapshotMagic) + 2*binary.MaxVarintLen64 + 64]byte
 	n, _ := f.ReadAt(head[:], 0)
-	b := head[:n]
-	if !bytes.HasPrefix(b, []byte(snapshotMagic)) {
+	d := snapReader{s: string(head[:n])}
+	g, err := d.header()
+	if err != nil {
 		return ""
 	}
-	b = b[len(snapshotMagic):]
-	version, k := binary.Uvarint(b)
-	if k <= 0 || version != SchemaVersion {
-		return ""
-	}
-	b = b[k:]
-	size, k := binary.Uvarint(b)
-	if k <= 0 || size > uint64(len(b)-k) {
-		return ""
-	}
-	return string(b[k : k+int(size)])
+	return g
 }
 
 // snapshotAfter writes the snapshot of the ledger a full reconcile left,
