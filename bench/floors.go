@@ -71,21 +71,21 @@ func (e *env) gitAddCommit(ctx context.Context, gitDir, mem string, files int) (
 func (e *env) floorRun(ctx context.Context, mode, root string, files int) (timed, error) {
 	t, err := e.floorExec(ctx, mode, root, files)
 	// The floor's database is not part of the corpus.
-	removeFloorDB(root)
+	if rerr := removeFloorDB(root); err == nil {
+		err = rerr
+	}
 	return t, err
 }
 
 // floorExec runs bench/floor (insert, fts5 or update) on root, leaving
 // its database.
 func (e *env) floorExec(ctx context.Context, mode, root string, files int) (timed, error) {
-	timeout := time.Minute + time.Duration(files)*5*time.Millisecond
-	return timedRun(ctx, timeout, e.timeTool, e.work, e.floorBin, mode, root)
+	return timedRun(ctx, scanTimeout(files), e.timeTool, e.work, e.floorBin, mode, root)
 }
 
 // floorUpdated is what `floor update` prints.
 type floorUpdated struct {
 	Files        int     `json:"files"`
-	Seconds      float64 `json:"seconds"`
 	WriteSeconds float64 `json:"write_seconds"`
 }
 
@@ -104,11 +104,7 @@ func (e *env) floorUpdate(ctx context.Context, root string, files int) (floorUpd
 }
 
 // removeFloorDB removes root's floor.db and its journal files.
-func removeFloorDB(root string) {
-	for _, s := range []string{"", "-wal", "-shm", "-journal"} {
-		os.Remove(filepath.Join(root, "floor.db") + s)
-	}
-}
+func removeFloorDB(root string) error { return removeDB(filepath.Join(root, "floor.db")) }
 
 // ratio adds a "vs X" figure: elfsync's value over the floor's, when both
 // exist.

@@ -77,8 +77,8 @@ func (e *env) zkIndex(ctx context.Context, mem string, files int, cold bool) (ti
 		}
 	}
 	if cold {
-		for _, s := range []string{"", "-wal", "-shm", "-journal"} {
-			os.Remove(filepath.Join(zkDir, "notebook.db") + s)
+		if err := removeDB(filepath.Join(zkDir, "notebook.db")); err != nil {
+			return timed{}, err
 		}
 	}
 	timeout := time.Minute + time.Duration(files)*20*time.Millisecond

@@ -10,7 +10,7 @@
 // scan is compared against insert and fts5, its scan of a few modified
 // notes against update. The database is ROOT/floor.db, removed first by
 // insert and fts5. They print {"files":N,"seconds":S} on stdout; update
-// prints the notes it changed as files, and as write_seconds the time from
+// prints the notes it updated as files, and as write_seconds the time from
 // the first changed note read to the database closed (its checkpoint
 // included), without the walk that found them.
 package main
@@ -19,6 +19,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -35,13 +36,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: floor insert|fts5|update ROOT")
 		os.Exit(2)
 	}
-	out := map[string]any{}
+	var out map[string]any
 	var err error
 	if os.Args[1] == "update" {
 		var n int
-		var d, w time.Duration
-		n, d, w, err = update(context.Background(), os.Args[2])
-		out = map[string]any{"files": n, "seconds": d.Seconds(), "write_seconds": w.Seconds()}
+		var w time.Duration
+		n, w, err = update(context.Background(), os.Args[2])
+		out = map[string]any{"files": n, "write_seconds": w.Seconds()}
 	} else {
 		var n int
 		var d time.Duration
@@ -150,70 +151,66 @@ func run(ctx context.Context, fts bool, root string) (n int, d time.Duration, er
 // from their rows in the floor.db an fts5 run left (one walk, lstat of
 // every file), then reads each, updates its row and replaces its FTS5
 // entry (contentless_delete: no old text to tokenize; no merges), in one
-// transaction, and closes the database. New notes are inserted; notes
-// gone are left (the benchmark only modifies). It returns the notes
-// written, the whole time, and the time from the first read to the
-// database closed.
-func update(ctx context.Context, root string) (n int, d, w time.Duration, err error) {
-	start := time.Now()
+// transaction, and closes the database. It handles modified notes only
+// (the benchmark's): a note without a row is an error, a row without its
+// note is left. It returns the notes updated and the time from the first
+// read to the database closed.
+func update(ctx context.Context, root string) (n int, w time.Duration, err error) {
 	path := filepath.Join(root, "floor.db")
 	if _, err := os.Stat(path); err != nil {
-		return 0, 0, 0, fmt.Errorf("no floor database (run floor fts5 first): %w", err)
+		return 0, 0, fmt.Errorf("no floor database (run floor fts5 first): %w", err)
 	}
 	db, err := open(path)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			db.Close()
-		}
-	}()
+	defer db.Close() // closed below, timed; again here on an error
 	type row struct{ id, size, mtime int64 }
 	rows := map[string]row{}
 	rs, err := db.QueryContext(ctx, `SELECT id, filepath, size, mtime_ns FROM notes`)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	for rs.Next() {
 		var r row
 		var fp string
 		if err := rs.Scan(&r.id, &fp, &r.size, &r.mtime); err != nil {
 			rs.Close()
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 		rows[fp] = r
 	}
-	if err := rs.Close(); err != nil {
-		return 0, 0, 0, err
+	if err := errors.Join(rs.Err(), rs.Close()); err != nil {
+		return 0, 0, err
 	}
 	type change struct {
-		rel, path   string
-		id          int64 // 0: a new note
-		size, mtime int64
+		path            string
+		id, size, mtime int64
 	}
 	var changed []change
 	err = walkNotes(root, func(rel, p string, info fs.FileInfo) error {
 		r, ok := rows[rel]
-		if !ok || r.size != info.Size() || r.mtime != info.ModTime().UnixNano() {
-			changed = append(changed, change{rel, p, r.id, info.Size(), info.ModTime().UnixNano()})
+		if !ok {
+			return fmt.Errorf("%s: a new note (floor update handles modified ones only)", rel)
+		}
+		if r.size != info.Size() || r.mtime != info.ModTime().UnixNano() {
+			changed = append(changed, change{p, r.id, info.Size(), info.ModTime().UnixNano()})
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	// No automatic merges: FTS5's default (4 segments a level) would make
 	// every few updates merge what the earlier ones wrote, deferred work
 	// that is no part of this update's floor.
 	if _, err := db.ExecContext(ctx, `INSERT INTO search (search, rank) VALUES ('automerge', 0)`); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	writeStart := time.Now()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	defer func() {
 		if err != nil {
@@ -223,37 +220,25 @@ func update(ctx context.Context, root string) (n int, d, w time.Duration, err er
 	for _, c := range changed {
 		b, err := os.ReadFile(c.path)
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
-		id := c.id
-		if id == 0 {
-			res, err := tx.ExecContext(ctx, `INSERT INTO notes (filepath, size, mtime_ns, body) VALUES (?, ?, ?, ?)`, c.rel, c.size, c.mtime, string(b))
-			if err != nil {
-				return 0, 0, 0, err
-			}
-			if id, err = res.LastInsertId(); err != nil {
-				return 0, 0, 0, err
-			}
-		} else {
-			if _, err := tx.ExecContext(ctx, `UPDATE notes SET size = ?, mtime_ns = ?, body = ? WHERE id = ?`, c.size, c.mtime, string(b), id); err != nil {
-				return 0, 0, 0, err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM search WHERE rowid = ?`, id); err != nil {
-				return 0, 0, 0, err
-			}
+		if _, err := tx.ExecContext(ctx, `UPDATE notes SET size = ?, mtime_ns = ?, body = ? WHERE id = ?`, c.size, c.mtime, string(b), c.id); err != nil {
+			return 0, 0, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO search (rowid, body) VALUES (?, ?)`, id, string(b)); err != nil {
-			return 0, 0, 0, err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM search WHERE rowid = ?`, c.id); err != nil {
+			return 0, 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO search (rowid, body) VALUES (?, ?)`, c.id, string(b)); err != nil {
+			return 0, 0, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
-	closed = true
 	if err := db.Close(); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
-	return len(changed), time.Since(start), time.Since(writeStart), nil
+	return len(changed), time.Since(writeStart), nil
 }
 
 // walkNotes calls fn for every .md file under root/memory with its
