@@ -117,9 +117,11 @@ type Agent struct {
 	log zerolog.Logger
 	// timer is the full-scan timer; only the loop touches it.
 	timer *time.Timer
-	// upkeep fires when the loop has been idle for UpkeepIdle after a
-	// write, or upkeepPause after an upkeep step that had more to do. Only
-	// the loop touches it.
+	// upkeep fires when the loop has been idle for UpkeepIdle after the
+	// startup scan, a sync or a full scan that changed something (it is
+	// armed again at each, so the upkeep waits until the writes pause), or
+	// upkeepPause after an upkeep step that had more to do. Only the loop
+	// touches it.
 	upkeep *time.Timer
 }
 
@@ -219,7 +221,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.fullScan(ctx, "startup")
 	// What the last run (or a `scan`) left for later, even if nothing
 	// changed since.
-	a.upkeepAfter(a.cfg.UpkeepIdle)
+	a.upkeep.Reset(a.cfg.UpkeepIdle)
 
 	followers := &group{failed: failed}
 	followers.start(base, a.cfg.Followers)
@@ -339,10 +341,9 @@ func (a *Agent) nextScan() time.Duration {
 	return iv + j
 }
 
-func (a *Agent) resetTimer(d time.Duration) {
-	a.timer.Stop()
-	a.timer.Reset(d)
-}
+// resetTimer arms the full-scan timer to fire after d. (Since Go 1.23 a
+// Reset stops the timer and empties its channel first: no stale fire.)
+func (a *Agent) resetTimer(d time.Duration) { a.timer.Reset(d) }
 
 // handle indexes one batch of the watcher.
 func (a *Agent) handle(ctx context.Context, b watcher.Batch) {
@@ -351,14 +352,6 @@ func (a *Agent) handle(ctx context.Context, b watcher.Batch) {
 		return
 	}
 	a.sync(ctx, b.Paths)
-}
-
-// upkeepAfter arms the upkeep timer to fire after d: after the startup
-// scan, every sync and every full scan that changed something, so the
-// upkeep waits until the writes pause.
-func (a *Agent) upkeepAfter(d time.Duration) {
-	a.upkeep.Stop()
-	a.upkeep.Reset(d)
 }
 
 // upkeepStep does one step of the work a large build or many small writes
@@ -382,7 +375,7 @@ func (a *Agent) upkeepStep(ctx context.Context) {
 	a.log.Debug().Bool("more", more).
 		Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("index upkeep step")
 	if more {
-		a.upkeepAfter(upkeepPause)
+		a.upkeep.Reset(upkeepPause)
 	}
 }
 
@@ -407,7 +400,7 @@ func (a *Agent) sync(ctx context.Context, paths []string) {
 	a.logResult("sync", res, len(paths), time.Since(start))
 	// Also after a sync that changed no record: a touched file's new
 	// mtime changes the ledger, and so its snapshot.
-	a.upkeepAfter(a.cfg.UpkeepIdle)
+	a.upkeep.Reset(a.cfg.UpkeepIdle)
 	if a.cfg.Committer != nil {
 		rel := make([]string, len(paths))
 		for i, p := range paths {
@@ -434,7 +427,7 @@ func (a *Agent) fullScan(ctx context.Context, reason string) {
 	}
 	a.resetTimer(a.nextScan())
 	if changed(res) {
-		a.upkeepAfter(a.cfg.UpkeepIdle)
+		a.upkeep.Reset(a.cfg.UpkeepIdle)
 	}
 	a.log.Info().Str("reason", reason).Int("added", res.Added).Int("updated", res.Updated).
 		Int("removed", res.Removed).Int("unchanged", res.Unchanged).Int("invalid", len(res.Errors)).
