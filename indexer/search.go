@@ -194,7 +194,7 @@ func (s *stmts) insertDocs(ctx context.Context, docs []*searchDoc) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	next, err := nextDocID(ctx, s.tx)
+	_, next, err := docIDs(ctx, s.tx)
 	if err != nil {
 		return err
 	}
@@ -503,12 +503,6 @@ func ftsUpto(ctx context.Context, q interface {
 	return upto, err
 }
 
-// nextDocID is the id of the next new search_docs row.
-func nextDocID(ctx context.Context, tx *sql.Tx) (int64, error) {
-	_, next, err := docIDs(ctx, tx)
-	return next, err
-}
-
 // docIDs returns meta.fts_upto and the id of the next new search_docs
 // row.
 func docIDs(ctx context.Context, tx *sql.Tx) (upto, next int64, err error) {
@@ -599,10 +593,11 @@ func (ix *Index) completeSearch(ctx context.Context) error {
 // ftsHashSize is how many bytes of new full-text entries FTS5 holds in
 // memory before it writes them out as a segment (its default: 1 MiB).
 // Building the index of 20k notes wrote ~60 segments at 1 MiB, which
-// crisismerge merged 16 at a time, again and again as they grew; at 4 MiB
-// a quarter as many (100k cold scan: the full-text step 12.5 s -> 10.3 s,
-// peak RSS 63.4 -> 59.9 MB with the Go heap handed back first, see
-// Index.apply). Only a transaction that writes more than 1 MiB of entries
+// the crisis merges of the time merged 16 at a time, again and again as
+// they grew; at 4 MiB a quarter as many (100k cold scan: the full-text
+// step 12.5 s -> 10.3 s, peak RSS 63.4 -> 59.9 MB with the Go heap handed
+// back first, see Index.apply), and fewer, larger segments left to merge
+// later (see ftsBuildCrisis). Only a transaction that writes more than 1 MiB of entries
 // holds more: a small flush never does. A variable for tests.
 var ftsHashSize = 4 << 20
 

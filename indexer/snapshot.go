@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -500,11 +501,7 @@ func (ix *Index) refreshSnapshot(ctx context.Context) error {
 	ix.bg.Add(1)
 	go func() {
 		defer ix.bg.Done()
-		order := make([]string, 0, len(l.entries))
-		for rel := range l.entries {
-			order = append(order, rel)
-		}
-		slices.SortFunc(order, cmpWalkOrder)
+		order := slices.SortedFunc(maps.Keys(l.entries), cmpWalkOrder)
 		if err := writeSnapshot(ix.memDir, l.gen, order, l.entries); err != nil {
 			ix.log.Warn().Err(err).Msg("ledger snapshot not written; the next scan reads the ledger from the index")
 		}
