@@ -152,23 +152,30 @@ func (w *watchProc) waitLog(msg, want string) {
 	})
 }
 
-func (w *watchProc) hasLog(msg, want string) bool {
+func (w *watchProc) hasLog(msg, want string) bool { return w.countLog(msg, want) > 0 }
+
+// countLog counts the log lines with message msg whose fields contain
+// want among their values (any line of msg when want is "").
+func (w *watchProc) countLog(msg, want string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	n := 0
 	for _, l := range w.lines {
 		if l["message"] != msg {
 			continue
 		}
 		if want == "" {
-			return true
+			n++
+			continue
 		}
 		for _, v := range l {
 			if fmt.Sprint(v) == want {
-				return true
+				n++
+				break
 			}
 		}
 	}
-	return false
+	return n
 }
 
 // stop sends SIGTERM and waits for the exit code.

@@ -147,10 +147,10 @@ func TestFleet(t *testing.T) {
 	// Faults while the writers run.
 	waitFor(t, 5*time.Minute, "30% of the writes", func() bool { return done.Load() >= int64(total*3/10) })
 	// The remote stays away until a host has found it gone (a sync failed).
-	failedBefore := logCount(&wmu, watches, "sync failed")
+	failedBefore := logCount(&wmu, watches, "sync failed: committing locally, retrying with backoff")
 	os.Rename(bare, bare+".away")
 	waitFor(t, 5*time.Minute, "a host to find the remote away", func() bool {
-		return logCount(&wmu, watches, "sync failed") > failedBefore
+		return logCount(&wmu, watches, "sync failed: committing locally, retrying with backoff") > failedBefore
 	})
 	os.Rename(bare+".away", bare)
 	waitFor(t, 5*time.Minute, "50% of the writes", func() bool { return done.Load() >= int64(total/2) })
@@ -321,13 +321,14 @@ func gitOut(env []string, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// logCount counts the log lines of the watchers, under mu, that hold msg.
+// logCount counts the log lines of the watchers, under mu, whose message
+// is msg.
 func logCount(mu *sync.Mutex, watches []*watchProc, msg string) int {
 	mu.Lock()
 	defer mu.Unlock()
 	n := 0
 	for _, w := range watches {
-		n += strings.Count(w.log(), msg)
+		n += w.countLog(msg, "")
 	}
 	return n
 }

@@ -723,10 +723,10 @@ func settingsRoot(t *testing.T) ([]string, string, *watchProc) {
 }
 
 // holdWriteLock holds the index's write lock from a connection of this
-// process (another process to elfsync) for hold, running during (a write)
-// and then also (in the background, when not nil) while it is held, until
-// release reports true for the time held so far, or limit passes. It
-// returns how long the lock was held and what also returned.
+// process (another process to elfsync), running during (a write) and then
+// also (in the background, when not nil) while it is held, until release
+// reports true for the time held so far, or limit passes. It returns how
+// long the lock was held and what also returned.
 func holdWriteLock(t *testing.T, root string, release func(held time.Duration) bool, limit time.Duration, during func(), also func() result) (time.Duration, result) {
 	t.Helper()
 	other, err := sql.Open("sqlite", "file:"+filepath.Join(root, "memory", "index.db")+"?_pragma=busy_timeout(10000)&_txlock=immediate")
