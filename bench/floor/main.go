@@ -98,53 +98,56 @@ func run(ctx context.Context, fts bool, root string) (n int, d time.Duration, er
 			return 0, 0, err
 		}
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO notes (filepath, size, mtime_ns, body) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return 0, 0, err
-	}
-	var ftsIns *sql.Stmt
-	if fts {
-		if ftsIns, err = tx.PrepareContext(ctx, `INSERT INTO search (rowid, body) VALUES (?, ?)`); err != nil {
-			return 0, 0, err
-		}
-	}
-	err = walkNotes(root, func(rel, p string, info fs.FileInfo) error {
-		b, err := os.ReadFile(p)
+	err = inTx(ctx, db, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO notes (filepath, size, mtime_ns, body) VALUES (?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
-		res, err := ins.ExecContext(ctx, rel, info.Size(), info.ModTime().UnixNano(), string(b))
-		if err != nil {
-			return err
-		}
+		var ftsIns *sql.Stmt
 		if fts {
-			id, err := res.LastInsertId()
+			if ftsIns, err = tx.PrepareContext(ctx, `INSERT INTO search (rowid, body) VALUES (?, ?)`); err != nil {
+				return err
+			}
+		}
+		return walkNotes(root, func(rel, p string, info fs.FileInfo) error {
+			b, err := os.ReadFile(p)
 			if err != nil {
 				return err
 			}
-			if _, err := ftsIns.ExecContext(ctx, id, string(b)); err != nil {
+			res, err := ins.ExecContext(ctx, rel, info.Size(), info.ModTime().UnixNano(), string(b))
+			if err != nil {
 				return err
 			}
-		}
-		n++
-		return nil
+			if fts {
+				id, err := res.LastInsertId()
+				if err != nil {
+					return err
+				}
+				if _, err := ftsIns.ExecContext(ctx, id, string(b)); err != nil {
+					return err
+				}
+			}
+			n++
+			return nil
+		})
 	})
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, err
-	}
 	return n, time.Since(start), nil
+}
+
+// inTx runs fn in one transaction of db, committed when fn succeeds.
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // update finds the notes under root/memory whose size or mtime differs
@@ -208,31 +211,25 @@ func update(ctx context.Context, root string) (n int, w time.Duration, err error
 		return 0, 0, err
 	}
 	writeStart := time.Now()
-	tx, err := db.BeginTx(ctx, nil)
+	err = inTx(ctx, db, func(tx *sql.Tx) error {
+		for _, c := range changed {
+			b, err := os.ReadFile(c.path)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE notes SET size = ?, mtime_ns = ?, body = ? WHERE id = ?`, c.size, c.mtime, string(b), c.id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM search WHERE rowid = ?`, c.id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO search (rowid, body) VALUES (?, ?)`, c.id, string(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, 0, err
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	for _, c := range changed {
-		b, err := os.ReadFile(c.path)
-		if err != nil {
-			return 0, 0, err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE notes SET size = ?, mtime_ns = ?, body = ? WHERE id = ?`, c.size, c.mtime, string(b), c.id); err != nil {
-			return 0, 0, err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM search WHERE rowid = ?`, c.id); err != nil {
-			return 0, 0, err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO search (rowid, body) VALUES (?, ?)`, c.id, string(b)); err != nil {
-			return 0, 0, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
 		return 0, 0, err
 	}
 	if err := db.Close(); err != nil {
